@@ -1,0 +1,85 @@
+package client
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/remotectl/remotectl/internal/errdefs"
+	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
+)
+
+// controlGrace is added to a state-change wait for the call deadline, so the
+// server's own DEADLINE_EXCEEDED (which names the stuck state) arrives first.
+const controlGrace = 10 * time.Second
+
+// ListServices lists services; a nil request lists all.
+func (c *Client) ListServices(ctx context.Context, req *pb.ListServicesRequest) (*pb.ListServicesResponse, error) {
+	if req == nil {
+		req = &pb.ListServicesRequest{}
+	}
+	ctx, cancel := c.withTimeout(ctx, 0)
+	defer cancel()
+	resp, err := c.svcs.ListServices(ctx, req)
+	return resp, errdefs.FromGRPC(err)
+}
+
+// GetService returns one service.
+func (c *Client) GetService(ctx context.Context, name string) (*pb.Service, error) {
+	ctx, cancel := c.withTimeout(ctx, 0)
+	defer cancel()
+	resp, err := c.svcs.GetService(ctx, &pb.GetServiceRequest{Name: name})
+	return resp.GetService(), errdefs.FromGRPC(err)
+}
+
+// ControlResult is the outcome of StartService, StopService or RestartService.
+type ControlResult struct {
+	Service       *pb.Service
+	PreviousState pb.ServiceState
+	Changed       bool
+}
+
+func waitFor(timeout time.Duration) (*durationpb.Duration, time.Duration) {
+	if timeout <= 0 {
+		return nil, 30*time.Second + controlGrace // server default
+	}
+	return durationpb.New(timeout), timeout + controlGrace
+}
+
+// StartService starts a service and waits up to timeout (0 = server default,
+// 30 s) for it to run.
+func (c *Client) StartService(ctx context.Context, name string, timeout time.Duration) (*ControlResult, error) {
+	d, call := waitFor(timeout)
+	ctx, cancel := c.withTimeout(ctx, call)
+	defer cancel()
+	r, err := c.svcs.StartService(ctx, &pb.StartServiceRequest{Name: name, Timeout: d})
+	if err != nil {
+		return nil, errdefs.FromGRPC(err)
+	}
+	return &ControlResult{Service: r.GetService(), PreviousState: r.GetPreviousState(), Changed: r.GetChanged()}, nil
+}
+
+// StopService stops a service and waits up to timeout for it to stop.
+func (c *Client) StopService(ctx context.Context, name string, timeout time.Duration) (*ControlResult, error) {
+	d, call := waitFor(timeout)
+	ctx, cancel := c.withTimeout(ctx, call)
+	defer cancel()
+	r, err := c.svcs.StopService(ctx, &pb.StopServiceRequest{Name: name, Timeout: d})
+	if err != nil {
+		return nil, errdefs.FromGRPC(err)
+	}
+	return &ControlResult{Service: r.GetService(), PreviousState: r.GetPreviousState(), Changed: r.GetChanged()}, nil
+}
+
+// RestartService restarts a service and waits up to timeout for it to run.
+func (c *Client) RestartService(ctx context.Context, name string, timeout time.Duration) (*ControlResult, error) {
+	d, call := waitFor(timeout)
+	ctx, cancel := c.withTimeout(ctx, call)
+	defer cancel()
+	r, err := c.svcs.RestartService(ctx, &pb.RestartServiceRequest{Name: name, Timeout: d})
+	if err != nil {
+		return nil, errdefs.FromGRPC(err)
+	}
+	return &ControlResult{Service: r.GetService(), PreviousState: r.GetPreviousState(), Changed: r.GetChanged()}, nil
+}

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/pflag"
+	"gopkg.in/yaml.v3"
+
+	"github.com/remotectl/remotectl/internal/defaults"
+)
+
+// Config is ctld's configuration. Precedence: flags > environment > file > defaults.
+type Config struct {
+	Listen   string    `yaml:"listen"`
+	StateDir string    `yaml:"state_dir"`
+	Insecure bool      `yaml:"insecure"`
+	TLS      TLSConfig `yaml:"tls"`
+	Log      LogConfig `yaml:"log"`
+	// PollInterval is the process watch poll period.
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// ShutdownTimeout bounds the drain of in-flight calls and streams on stop.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// TLSConfig names the PEM files of the agent's mutual TLS. All empty means
+// "use (and on first run create) the dev PKI in STATE_DIR/certs".
+type TLSConfig struct {
+	CA   string `yaml:"ca"`
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// LogConfig controls logging.
+type LogConfig struct {
+	Level  string `yaml:"level"`  // trace, debug, info, warn, error
+	Format string `yaml:"format"` // auto (console on a TTY, else JSON), json, console
+	File   string `yaml:"file"`   // append to this file instead of stderr
+}
+
+func defaultConfig() Config {
+	return Config{
+		Listen:          defaults.ListenAddr,
+		StateDir:        defaults.StateDir(),
+		Log:             LogConfig{Level: "info", Format: "auto"},
+		PollInterval:    time.Second,
+		ShutdownTimeout: 5 * time.Second,
+	}
+}
+
+// setting binds one option to its flag, environment variable and config field.
+type setting struct {
+	flag, env, usage string
+	str              *string
+	b                *bool
+	dur              *time.Duration
+}
+
+func settings(c *Config) []setting {
+	return []setting{
+		{flag: "listen", env: "CTLD_LISTEN", usage: "address to serve gRPC on (HOST:PORT)", str: &c.Listen},
+		{flag: "state-dir", env: defaults.StateDirEnv, usage: "state directory (dev certificates live in DIR/certs)", str: &c.StateDir},
+		{flag: "insecure", env: "CTLD_INSECURE", usage: "serve plaintext without client authentication; loopback only, for local experiments", b: &c.Insecure},
+		{flag: "tls-ca", env: "CTLD_TLS_CA", usage: "CA bundle that client certificates must chain to", str: &c.TLS.CA},
+		{flag: "tls-cert", env: "CTLD_TLS_CERT", usage: "server certificate (PEM)", str: &c.TLS.Cert},
+		{flag: "tls-key", env: "CTLD_TLS_KEY", usage: "server private key (PEM)", str: &c.TLS.Key},
+		{flag: "log-level", env: "CTLD_LOG_LEVEL", usage: "log level: trace, debug, info, warn, error", str: &c.Log.Level},
+		{flag: "log-format", env: "CTLD_LOG_FORMAT", usage: "log format: auto, json, console", str: &c.Log.Format},
+		{flag: "log-file", env: "CTLD_LOG_FILE", usage: "append logs to this file instead of stderr", str: &c.Log.File},
+		{flag: "poll-interval", env: "CTLD_POLL_INTERVAL", usage: "process watch poll interval", dur: &c.PollInterval},
+		{flag: "shutdown-timeout", env: "CTLD_SHUTDOWN_TIMEOUT", usage: "how long stop waits for in-flight calls and streams", dur: &c.ShutdownTimeout},
+	}
+}
+
+// flagValues holds what was given on the command line, applied last.
+type flagValues struct {
+	config string
+	c      Config
+	fs     *pflag.FlagSet
+}
+
+func addConfigFlags(fs *pflag.FlagSet) *flagValues {
+	fv := &flagValues{fs: fs}
+	fs.StringVar(&fv.config, "config", "", "YAML config file (env CTLD_CONFIG; default "+defaults.ConfigFile+" when present)")
+	for _, s := range settings(&fv.c) {
+		switch {
+		case s.str != nil:
+			fs.StringVar(s.str, s.flag, "", s.usage+" (env "+s.env+")")
+		case s.b != nil:
+			fs.BoolVar(s.b, s.flag, false, s.usage+" (env "+s.env+")")
+		case s.dur != nil:
+			fs.DurationVar(s.dur, s.flag, 0, s.usage+" (env "+s.env+")")
+		}
+	}
+	return fv
+}
+
+// load resolves the configuration: defaults, then the file, then the
+// environment, then the flags that were set.
+func (fv *flagValues) load() (Config, error) {
+	c := defaultConfig()
+	path, explicit := fv.config, fv.config != ""
+	if !explicit {
+		if path = os.Getenv("CTLD_CONFIG"); path != "" {
+			explicit = true
+		} else {
+			path = defaults.ConfigFile
+		}
+	}
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true) // a typo in a key is an error, not a silent default
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return c, fmt.Errorf("config %s: %w", path, err)
+		}
+	case explicit || !errors.Is(err, os.ErrNotExist):
+		return c, fmt.Errorf("config: %w", err)
+	}
+	for _, s := range settings(&c) {
+		v, ok := os.LookupEnv(s.env)
+		if !ok || v == "" {
+			continue
+		}
+		if err := s.set(v); err != nil {
+			return c, fmt.Errorf("environment %s=%q: %w", s.env, v, err)
+		}
+	}
+	flagged := settings(&fv.c)
+	for i, s := range settings(&c) {
+		if !fv.fs.Changed(s.flag) {
+			continue
+		}
+		f := flagged[i]
+		switch {
+		case s.str != nil:
+			*s.str = *f.str
+		case s.b != nil:
+			*s.b = *f.b
+		case s.dur != nil:
+			*s.dur = *f.dur
+		}
+	}
+	return c, c.validate()
+}
+
+func (s setting) set(v string) error {
+	switch {
+	case s.str != nil:
+		*s.str = v
+	case s.b != nil:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return err
+		}
+		*s.b = b
+	case s.dur != nil:
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return err
+		}
+		*s.dur = d
+	}
+	return nil
+}
+
+func (c *Config) validate() error {
+	switch c.Log.Format {
+	case "auto", "json", "console":
+	default:
+		return fmt.Errorf("log format %q: want auto, json or console", c.Log.Format)
+	}
+	if c.PollInterval < 100*time.Millisecond {
+		return fmt.Errorf("poll interval %v is below the 100ms minimum", c.PollInterval)
+	}
+	if c.ShutdownTimeout <= 0 {
+		return fmt.Errorf("shutdown timeout must be positive, not %v", c.ShutdownTimeout)
+	}
+	if c.StateDir == "" {
+		return errors.New("state dir must not be empty")
+	}
+	n := 0
+	for _, f := range []string{c.TLS.CA, c.TLS.Cert, c.TLS.Key} {
+		if f != "" {
+			n++
+		}
+	}
+	if n != 0 && n != 3 {
+		return errors.New("tls: give all of ca, cert and key, or none to use the dev certificates in STATE_DIR/certs")
+	}
+	return nil
+}

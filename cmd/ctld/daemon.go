@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"time"
+
+	"github.com/kardianos/service"
+	"github.com/rs/zerolog"
+
+	"github.com/remotectl/remotectl/internal/defaults"
+	"github.com/remotectl/remotectl/internal/pki"
+	"github.com/remotectl/remotectl/internal/version"
+	"github.com/remotectl/remotectl/server"
+	"github.com/remotectl/remotectl/server/agent"
+	"github.com/remotectl/remotectl/server/process"
+	svcmgr "github.com/remotectl/remotectl/server/service"
+	"github.com/remotectl/remotectl/server/watch"
+)
+
+// daemon is the kardianos/service program: Start returns at once, Stop drains.
+type daemon struct {
+	cfg       Config
+	log       zerolog.Logger
+	logCloser io.Closer
+
+	srv      *server.Server
+	services svcmgr.Manager
+	cancel   context.CancelFunc
+	served   chan error
+}
+
+var _ service.Interface = (*daemon)(nil)
+
+// Start sets everything up synchronously (so a busy port or bad certificate
+// fails the start with a clear error) and serves in the background.
+func (d *daemon) Start(service.Service) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
+	tlsCfg, devPKI, err := d.tlsConfig()
+	if err != nil {
+		return err
+	}
+	lister := process.NewLister()
+	d.services = svcmgr.NewManager()
+	watcher := &watch.Poller{Lister: lister, Interval: d.cfg.PollInterval}
+	reporter := agent.NewReporter(ctx, lister.Count, func(ctx context.Context) []agent.Backend {
+		return backends(ctx, d.services, watcher)
+	})
+	srv, err := server.New(server.Config{
+		TLS: tlsCfg, Insecure: d.cfg.Insecure, Logger: d.log,
+		Processes: lister, Services: d.services, Watcher: watcher, Reporter: reporter,
+	})
+	if err != nil {
+		return err
+	}
+	lis, err := net.Listen("tcp", d.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", d.cfg.Listen, err)
+	}
+	d.srv, d.served = srv, make(chan error, 1)
+	// The first CPU-percent listing needs a baseline sample; take it now so
+	// no caller waits for it.
+	go func() { _ = lister.Prime(ctx) }()
+	go func() { d.served <- srv.Serve(lis) }()
+	if devPKI != nil {
+		d.log.Info().Str("ctl", ctlHint(lis.Addr().String(), *devPKI)).Msg("connect with ctl")
+	}
+	st := d.services.Status(ctx)
+	d.log.Info().Str("version", version.String()).Str("listen", lis.Addr().String()).
+		Bool("mtls", !d.cfg.Insecure).Str("services", st.Kind).Bool("services_available", st.Available).
+		Str("services_reason", st.Reason).Msg("ctld started")
+	return nil
+}
+
+// Stop drains in-flight calls and streams for up to ShutdownTimeout.
+func (d *daemon) Stop(service.Service) error {
+	if d.srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.ShutdownTimeout)
+	defer cancel()
+	start := time.Now()
+	d.srv.Shutdown(ctx)
+	d.cancel()
+	err := <-d.served
+	_ = d.services.Close()
+	d.log.Info().Dur("drain", time.Since(start)).Msg("ctld stopped")
+	if d.logCloser != nil {
+		_ = d.logCloser.Close()
+	}
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
+}
+
+// tlsConfig loads the configured certificates, or creates the dev PKI in
+// STATE_DIR/certs on first run (and then returns its paths).
+func (d *daemon) tlsConfig() (*tls.Config, *pki.Paths, error) {
+	if d.cfg.Insecure {
+		if !server.IsLoopbackAddress(d.cfg.Listen) {
+			return nil, nil, fmt.Errorf("--insecure only binds to loopback (e.g. 127.0.0.1:%s), not %q", defaults.Port, d.cfg.Listen)
+		}
+		d.log.Warn().Str("listen", d.cfg.Listen).Msg("INSECURE MODE: plaintext gRPC without client authentication; anyone on this host can stop services. Never use this outside local experiments.")
+		return nil, nil, nil
+	}
+	t := d.cfg.TLS
+	var dev *pki.Paths
+	if t.CA == "" {
+		dir := defaults.CertsDir(d.cfg.StateDir)
+		created, p, err := pki.EnsureDevPKI(dir, devHosts(d.cfg.Listen))
+		if err != nil {
+			return nil, nil, fmt.Errorf("dev certificates in %s: %w", dir, err)
+		}
+		if created {
+			d.log.Warn().Str("dir", dir).Msg("first run: created a development CA, server and client certificate; use your own PKI in production (see certs/README.md)")
+		}
+		t, dev = TLSConfig{CA: p.CACert, Cert: p.ServerCert, Key: p.ServerKey}, &p
+	}
+	c, err := pki.ServerTLSConfig(t.CA, t.Cert, t.Key)
+	return c, dev, err
+}
+
+// devHosts are the names the dev server certificate is valid for: the
+// machine's names and addresses plus an explicit listen host.
+func devHosts(listen string) []string {
+	hosts := pki.DefaultHosts()
+	if h, _, err := net.SplitHostPort(listen); err == nil && h != "" && h != "0.0.0.0" && h != "::" {
+		hosts = append(hosts, h)
+	}
+	return hosts
+}
+
+func ctlHint(listen string, p pki.Paths) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "ctl --cacert " + p.CACert + " --cert " + p.ClientCert + " --key " + p.ClientKey + " heartbeat"
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return fmt.Sprintf("ctl --host %s --cacert %s --cert %s --key %s heartbeat",
+		net.JoinHostPort(host, port), p.CACert, p.ClientCert, p.ClientKey)
+}
+
+func backends(ctx context.Context, mgr svcmgr.Manager, w watch.ProcessWatcher) []agent.Backend {
+	procImpl := "gopsutil"
+	if runtime.GOOS == "linux" {
+		procImpl = "procfs"
+	}
+	st := mgr.Status(ctx)
+	return []agent.Backend{
+		{Capability: "processes", Implementation: procImpl, Available: true},
+		{Capability: "process_watch", Implementation: w.Mode(), Available: true},
+		{Capability: "services", Implementation: st.Kind, Available: st.Available, Reason: st.Reason},
+	}
+}

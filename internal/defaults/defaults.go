@@ -1,0 +1,40 @@
+// Package defaults holds the platform defaults shared by ctld and ctl, so
+// that ctl run on the agent's host finds the agent's dev certificates.
+package defaults
+
+import (
+	"os"
+	"path/filepath"
+)
+
+const (
+	// Port is the agent's default TCP port.
+	Port = "7443"
+	// ListenAddr is ctld's default listen address: every interface (the
+	// agent exists to be reached remotely; mTLS is always required).
+	ListenAddr = ":" + Port
+	// Host is ctl's default target.
+	Host = "localhost:" + Port
+	// StateDirEnv overrides the state directory for both ctld and ctl.
+	StateDirEnv = "CTLD_STATE_DIR"
+)
+
+// StateDir returns the agent's state directory: $CTLD_STATE_DIR, else the
+// platform's system location for root/administrators, else a per-user one.
+func StateDir() string {
+	if d := os.Getenv(StateDirEnv); d != "" {
+		return d
+	}
+	return platformStateDir()
+}
+
+// CertsDir is where ctld writes its first-run dev PKI.
+func CertsDir(stateDir string) string { return filepath.Join(stateDir, "certs") }
+
+func userDir(parts ...string) string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		home = os.TempDir()
+	}
+	return filepath.Join(append([]string{home}, parts...)...)
+}

@@ -1,0 +1,235 @@
+package server
+
+import (
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/remotectl/remotectl/internal/errdefs"
+	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
+	"github.com/remotectl/remotectl/server/process"
+	"github.com/remotectl/remotectl/server/service"
+	"github.com/remotectl/remotectl/server/watch"
+)
+
+// fieldBits pairs each proto field enum with its domain bit; the order is the
+// order unavailable fields are reported in.
+var fieldBits = []struct {
+	pb  pb.ProcessField
+	bit process.Field
+}{
+	{pb.ProcessField_PROCESS_FIELD_NAME, process.FieldName},
+	{pb.ProcessField_PROCESS_FIELD_EXE, process.FieldExe},
+	{pb.ProcessField_PROCESS_FIELD_ARGS, process.FieldArgs},
+	{pb.ProcessField_PROCESS_FIELD_USER, process.FieldUser},
+	{pb.ProcessField_PROCESS_FIELD_STATUS, process.FieldStatus},
+	{pb.ProcessField_PROCESS_FIELD_CPU, process.FieldCPU},
+	{pb.ProcessField_PROCESS_FIELD_MEMORY, process.FieldMemory},
+	{pb.ProcessField_PROCESS_FIELD_THREADS, process.FieldThreads},
+}
+
+// fieldsFromProto converts a field selection; empty means all fields.
+func fieldsFromProto(fs []pb.ProcessField) (process.Field, error) {
+	if len(fs) == 0 {
+		return process.FieldsAll, nil
+	}
+	var out process.Field
+next:
+	for _, f := range fs {
+		for _, fb := range fieldBits {
+			if fb.pb == f {
+				out |= fb.bit
+				continue next
+			}
+		}
+		return 0, fmt.Errorf("%w: unknown process field %d", errdefs.ErrInvalidArgument, f)
+	}
+	return out, nil
+}
+
+func fieldsToProto(f process.Field) []pb.ProcessField {
+	var out []pb.ProcessField
+	for _, fb := range fieldBits {
+		if f&fb.bit != 0 {
+			out = append(out, fb.pb)
+		}
+	}
+	return out
+}
+
+func filterFromProto(f *pb.ProcessFilter) process.Filter {
+	if f == nil {
+		return process.Filter{}
+	}
+	out := process.Filter{NameGlob: f.GetNameGlob(), User: f.GetUser(), PIDs: f.GetPids()}
+	if f.Ppid != nil {
+		ppid := f.GetPpid()
+		out.PPID = &ppid
+	}
+	return out
+}
+
+func sortFromProto(s pb.ProcessSort) (process.SortBy, error) {
+	switch s {
+	case pb.ProcessSort_PROCESS_SORT_UNSPECIFIED, pb.ProcessSort_PROCESS_SORT_PID:
+		return process.SortPID, nil
+	case pb.ProcessSort_PROCESS_SORT_CPU:
+		return process.SortCPU, nil
+	case pb.ProcessSort_PROCESS_SORT_MEMORY:
+		return process.SortMemory, nil
+	}
+	return 0, fmt.Errorf("%w: unknown sort order %d", errdefs.ErrInvalidArgument, s)
+}
+
+var statusToProto = map[process.Status]pb.ProcessStatus{
+	process.StatusRunning:   pb.ProcessStatus_PROCESS_STATUS_RUNNING,
+	process.StatusSleeping:  pb.ProcessStatus_PROCESS_STATUS_SLEEPING,
+	process.StatusDiskSleep: pb.ProcessStatus_PROCESS_STATUS_DISK_SLEEP,
+	process.StatusStopped:   pb.ProcessStatus_PROCESS_STATUS_STOPPED,
+	process.StatusZombie:    pb.ProcessStatus_PROCESS_STATUS_ZOMBIE,
+	process.StatusIdle:      pb.ProcessStatus_PROCESS_STATUS_IDLE,
+	process.StatusDead:      pb.ProcessStatus_PROCESS_STATUS_DEAD,
+}
+
+// processToProto converts p, setting only the fields that were selected so
+// an unselected field is absent rather than a misleading zero.
+func processToProto(p *process.Process, fields process.Field) *pb.Process {
+	out := &pb.Process{Pid: p.PID, Ppid: p.PPID}
+	if !p.StartTime.IsZero() {
+		out.StartTime = timestamppb.New(p.StartTime)
+	}
+	if fields.Has(process.FieldName) {
+		out.Name = p.Name
+	}
+	if fields.Has(process.FieldExe) {
+		out.Exe = p.Exe
+	}
+	if fields.Has(process.FieldArgs) {
+		out.Args = p.Args
+	}
+	if fields.Has(process.FieldUser) && p.Unavailable&process.FieldUser == 0 {
+		out.User = p.User
+		if p.UID >= 0 {
+			uid := p.UID
+			out.Uid = &uid
+		}
+	}
+	if fields.Has(process.FieldStatus) {
+		out.Status = statusToProto[p.Status]
+	}
+	if fields.Has(process.FieldCPU) && p.Unavailable&process.FieldCPU == 0 {
+		out.CpuUserTime = durationpb.New(p.CPUUser)
+		out.CpuSystemTime = durationpb.New(p.CPUSystem)
+		out.CpuPercent = p.CPUPercent
+		if p.CPUWindow > 0 {
+			out.CpuPercentWindow = durationpb.New(p.CPUWindow)
+		}
+	}
+	if fields.Has(process.FieldMemory) {
+		out.ResidentMemoryBytes, out.VirtualMemoryBytes = p.RSS, p.VMS
+	}
+	if fields.Has(process.FieldThreads) {
+		out.ThreadCount = p.Threads
+	}
+	out.UnavailableFields = fieldsToProto(p.Unavailable & fields)
+	return out
+}
+
+var eventTypeToProto = map[watch.EventType]pb.ProcessEventType{
+	watch.EventExisting: pb.ProcessEventType_PROCESS_EVENT_TYPE_EXISTING,
+	watch.EventSynced:   pb.ProcessEventType_PROCESS_EVENT_TYPE_SYNCED,
+	watch.EventStarted:  pb.ProcessEventType_PROCESS_EVENT_TYPE_STARTED,
+	watch.EventExited:   pb.ProcessEventType_PROCESS_EVENT_TYPE_EXITED,
+}
+
+func eventToProto(e *watch.Event, fields process.Field) *pb.ProcessEvent {
+	out := &pb.ProcessEvent{Sequence: e.Seq, Time: timestamppb.New(e.Time), Type: eventTypeToProto[e.Type]}
+	if e.Type != watch.EventSynced {
+		out.Process = processToProto(&e.Process, fields)
+	}
+	return out
+}
+
+var serviceStates = []struct {
+	pb  pb.ServiceState
+	dom service.State
+}{
+	{pb.ServiceState_SERVICE_STATE_UNSPECIFIED, service.StateUnknown},
+	{pb.ServiceState_SERVICE_STATE_RUNNING, service.StateRunning},
+	{pb.ServiceState_SERVICE_STATE_STOPPED, service.StateStopped},
+	{pb.ServiceState_SERVICE_STATE_STARTING, service.StateStarting},
+	{pb.ServiceState_SERVICE_STATE_STOPPING, service.StateStopping},
+	{pb.ServiceState_SERVICE_STATE_FAILED, service.StateFailed},
+	{pb.ServiceState_SERVICE_STATE_PAUSED, service.StatePaused},
+	{pb.ServiceState_SERVICE_STATE_RELOADING, service.StateReloading},
+}
+
+func serviceStateToProto(s service.State) pb.ServiceState {
+	for _, m := range serviceStates {
+		if m.dom == s {
+			return m.pb
+		}
+	}
+	return pb.ServiceState_SERVICE_STATE_UNSPECIFIED
+}
+
+func serviceStatesFromProto(in []pb.ServiceState) ([]service.State, error) {
+	out := make([]service.State, 0, len(in))
+next:
+	for _, s := range in {
+		for _, m := range serviceStates {
+			if m.pb == s && s != pb.ServiceState_SERVICE_STATE_UNSPECIFIED {
+				out = append(out, m.dom)
+				continue next
+			}
+		}
+		return nil, fmt.Errorf("%w: unknown service state %d", errdefs.ErrInvalidArgument, s)
+	}
+	return out, nil
+}
+
+var startTypeToProto = map[service.StartType]pb.ServiceStartType{
+	service.StartTypeAutomatic:        pb.ServiceStartType_SERVICE_START_TYPE_AUTOMATIC,
+	service.StartTypeAutomaticDelayed: pb.ServiceStartType_SERVICE_START_TYPE_AUTOMATIC_DELAYED,
+	service.StartTypeManual:           pb.ServiceStartType_SERVICE_START_TYPE_MANUAL,
+	service.StartTypeDisabled:         pb.ServiceStartType_SERVICE_START_TYPE_DISABLED,
+}
+
+func serviceToProto(s *service.Service) *pb.Service {
+	return &pb.Service{
+		Name:            s.Name,
+		DisplayName:     s.DisplayName,
+		Description:     s.Description,
+		State:           serviceStateToProto(s.State),
+		NativeState:     s.NativeState,
+		StartType:       startTypeToProto[s.StartType],
+		NativeStartType: s.NativeStartType,
+		MainPid:         s.MainPID,
+		Command:         s.Command,
+		Dependencies:    s.Dependencies,
+		Dependents:      s.Dependents,
+	}
+}
+
+// timeoutFromProto validates a caller-given wait: absent means the default,
+// negative or above service.MaxTimeout is rejected rather than silently changed.
+func timeoutFromProto(d *durationpb.Duration) (time.Duration, error) {
+	if d == nil {
+		return service.DefaultTimeout, nil
+	}
+	if err := d.CheckValid(); err != nil {
+		return 0, fmt.Errorf("%w: timeout: %v", errdefs.ErrInvalidArgument, err)
+	}
+	t := d.AsDuration()
+	switch {
+	case t < 0:
+		return 0, fmt.Errorf("%w: timeout %v is negative", errdefs.ErrInvalidArgument, t)
+	case t == 0:
+		return service.DefaultTimeout, nil
+	case t > service.MaxTimeout:
+		return 0, fmt.Errorf("%w: timeout %v exceeds the maximum %v", errdefs.ErrInvalidArgument, t, service.MaxTimeout)
+	}
+	return t, nil
+}

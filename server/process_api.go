@@ -1,0 +1,90 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/remotectl/remotectl/internal/errdefs"
+	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
+	"github.com/remotectl/remotectl/server/process"
+	"github.com/remotectl/remotectl/server/watch"
+)
+
+// processAPI adapts the process domain to remotectl.v1.ProcessService.
+type processAPI struct {
+	pb.UnimplementedProcessServiceServer
+	lister  process.Lister
+	watcher watch.ProcessWatcher
+}
+
+// maxListLimit bounds ListProcessesRequest.limit.
+const maxListLimit = 100000
+
+func (a *processAPI) ListProcesses(ctx context.Context, req *pb.ListProcessesRequest) (*pb.ListProcessesResponse, error) {
+	fields, err := fieldsFromProto(req.GetFields())
+	if err != nil {
+		return nil, errdefs.ToGRPC(err)
+	}
+	sortBy, err := sortFromProto(req.GetSort())
+	if err != nil {
+		return nil, errdefs.ToGRPC(err)
+	}
+	if req.GetLimit() > maxListLimit {
+		return nil, errdefs.ToGRPC(fmt.Errorf("%w: limit %d exceeds %d", errdefs.ErrInvalidArgument, req.GetLimit(), maxListLimit))
+	}
+	filter := filterFromProto(req.GetFilter())
+	if err := filter.Validate(); err != nil {
+		return nil, errdefs.ToGRPC(err)
+	}
+	// The limit is applied here so total_matched can be reported.
+	opts := process.ListOptions{Filter: filter, Fields: fields, Sort: sortBy}
+	sampled := time.Now()
+	procs, err := a.lister.List(ctx, opts)
+	if err != nil {
+		return nil, errdefs.ToGRPC(err)
+	}
+	resp := &pb.ListProcessesResponse{SampledAt: timestamppb.New(sampled), TotalMatched: uint32(len(procs))}
+	if n := int(req.GetLimit()); n > 0 && n < len(procs) {
+		procs = procs[:n]
+	}
+	resp.Processes = make([]*pb.Process, len(procs))
+	for i := range procs {
+		resp.Processes[i] = processToProto(&procs[i], fields)
+	}
+	return resp, nil
+}
+
+func (a *processAPI) WatchProcesses(req *pb.WatchProcessesRequest, stream grpc.ServerStreamingServer[pb.WatchProcessesResponse]) error {
+	fields, err := fieldsFromProto(req.GetFields())
+	if err != nil {
+		return errdefs.ToGRPC(err)
+	}
+	filter := filterFromProto(req.GetFilter())
+	if err := filter.Validate(); err != nil {
+		return errdefs.ToGRPC(err)
+	}
+	ctx := stream.Context()
+	sub, err := a.watcher.Watch(ctx, watch.Options{Filter: filter, Fields: fields, IncludeExisting: req.GetIncludeExisting()})
+	if err != nil {
+		return errdefs.ToGRPC(err)
+	}
+	// Headers confirm the subscription, so clients can report request
+	// errors synchronously before the first event arrives.
+	if err := stream.SendHeader(metadata.MD{}); err != nil {
+		return err
+	}
+	for ev := range sub.Events() {
+		if err := stream.Send(&pb.WatchProcessesResponse{Event: eventToProto(&ev, fields)}); err != nil {
+			return err
+		}
+	}
+	if err := sub.Err(); err != nil {
+		return errdefs.ToGRPC(fmt.Errorf("%w: %v", errdefs.ErrUnavailable, err))
+	}
+	return errdefs.ToGRPC(ctx.Err())
+}

@@ -1,0 +1,187 @@
+// Package server wires the remotectl gRPC API: TLS, the interceptor chain
+// (logging, recovery, authentication), the v1 services, health and reflection.
+// Domain logic lives in the subpackages (process, service, agent, watch); the
+// adapters here only validate, call the domain, convert and map errors.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"time"
+
+	"github.com/rs/zerolog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+
+	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
+	"github.com/remotectl/remotectl/server/agent"
+	"github.com/remotectl/remotectl/server/process"
+	"github.com/remotectl/remotectl/server/service"
+	"github.com/remotectl/remotectl/server/watch"
+)
+
+// Limits. Requests are small; responses can carry thousands of processes.
+const (
+	MaxRecvMsgSize       = 1 << 20
+	MaxSendMsgSize       = 64 << 20
+	MaxConcurrentStreams = 1024
+	// HandshakeTimeout bounds the TLS handshake of a new connection.
+	HandshakeTimeout = 10 * time.Second
+	// KeepaliveMinTime is the most frequent client ping tolerated; the Go
+	// client pings every 30 s, so well-behaved clients are never sent GOAWAY.
+	KeepaliveMinTime = 15 * time.Second
+	// healthPollInterval is how often backend availability is re-checked.
+	healthPollInterval = 15 * time.Second
+)
+
+// Config holds what New needs. Processes, Services, Watcher and Reporter are required.
+type Config struct {
+	// TLS is the mutual-TLS server configuration; required unless Insecure.
+	TLS *tls.Config
+	// Insecure serves plaintext without client authentication. Serve refuses
+	// it on anything but a loopback listener.
+	Insecure bool
+	Logger   zerolog.Logger
+
+	Processes process.Lister
+	Services  service.Manager
+	Watcher   watch.ProcessWatcher
+	Reporter  *agent.Reporter
+}
+
+// Server is a configured remotectl gRPC server.
+type Server struct {
+	grpc     *grpc.Server
+	health   *health.Server
+	services service.Manager
+	log      zerolog.Logger
+	insecure bool
+	stop     chan struct{}
+}
+
+// New builds the server. It does not listen; call Serve.
+func New(cfg Config) (*Server, error) {
+	if cfg.Processes == nil || cfg.Services == nil || cfg.Watcher == nil || cfg.Reporter == nil {
+		return nil, errors.New("server: Processes, Services, Watcher and Reporter are required")
+	}
+	if cfg.TLS == nil && !cfg.Insecure {
+		return nil, errors.New("server: a TLS configuration is required (plaintext needs the explicit insecure mode)")
+	}
+	unary, stream := interceptors(cfg.Logger, cfg.Insecure)
+	opts := []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
+		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
+		grpc.MaxSendMsgSize(MaxSendMsgSize),
+		grpc.MaxConcurrentStreams(MaxConcurrentStreams),
+		grpc.ConnectionTimeout(HandshakeTimeout),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: KeepaliveMinTime, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionIdle: time.Duration(math.MaxInt64), // controllers hold connections open
+			Time:              2 * time.Minute,
+			Timeout:           20 * time.Second,
+		}),
+	}
+	if !cfg.Insecure {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.TLS)))
+	}
+	gs := grpc.NewServer(opts...)
+	pb.RegisterProcessServiceServer(gs, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher})
+	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: cfg.Services})
+	pb.RegisterAgentServiceServer(gs, &agentAPI{reporter: cfg.Reporter})
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(gs, hs)
+	reflection.Register(gs)
+
+	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: make(chan struct{})}
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	hs.SetServingStatus(pb.ProcessService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	hs.SetServingStatus(pb.AgentService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	s.updateServiceHealth()
+	go s.pollHealth()
+	return s, nil
+}
+
+// updateServiceHealth reflects the service backend's availability in the
+// per-service health status, so probes can tell "agent up, systemd down".
+func (s *Server) updateServiceHealth() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st := healthpb.HealthCheckResponse_SERVING
+	if !s.services.Status(ctx).Available {
+		st = healthpb.HealthCheckResponse_NOT_SERVING
+	}
+	s.health.SetServingStatus(pb.ServiceManager_ServiceDesc.ServiceName, st)
+}
+
+func (s *Server) pollHealth() {
+	t := time.NewTicker(healthPollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.updateServiceHealth()
+		}
+	}
+}
+
+// Serve accepts connections on lis until Shutdown.
+func (s *Server) Serve(lis net.Listener) error {
+	if s.insecure && !isLoopback(lis.Addr()) {
+		return fmt.Errorf("insecure (plaintext) mode only listens on loopback, not %s", lis.Addr())
+	}
+	return s.grpc.Serve(lis)
+}
+
+// Shutdown stops accepting work, lets in-flight calls and streams finish
+// until ctx ends, then cuts the rest.
+func (s *Server) Shutdown(ctx context.Context) {
+	select {
+	case <-s.stop:
+	default:
+		close(s.stop)
+	}
+	s.health.Shutdown() // probes see NOT_SERVING while draining
+	done := make(chan struct{})
+	go func() { s.grpc.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.log.Warn().Msg("drain deadline reached; closing remaining streams")
+		s.grpc.Stop()
+		<-done
+	}
+}
+
+func isLoopback(a net.Addr) bool {
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// IsLoopbackAddress reports whether a listen address (HOST:PORT) names a
+// loopback interface; "localhost" counts, an empty host (all interfaces) does not.
+func IsLoopbackAddress(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,96 @@
+package server
+
+import (
+	"context"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/remotectl/remotectl/internal/errdefs"
+	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
+	"github.com/remotectl/remotectl/server/service"
+)
+
+// serviceAPI adapts the service domain to remotectl.v1.ServiceManager.
+type serviceAPI struct {
+	pb.UnimplementedServiceManagerServer
+	mgr service.Manager
+}
+
+func (a *serviceAPI) ListServices(ctx context.Context, req *pb.ListServicesRequest) (*pb.ListServicesResponse, error) {
+	states, err := serviceStatesFromProto(req.GetStates())
+	if err != nil {
+		return nil, errdefs.ToGRPC(err)
+	}
+	f := service.Filter{NameGlob: req.GetNameGlob(), States: states}
+	if err := f.Validate(); err != nil {
+		return nil, errdefs.ToGRPC(err)
+	}
+	svcs, err := a.mgr.List(ctx, f)
+	if err != nil {
+		return nil, errdefs.ToGRPC(err)
+	}
+	resp := &pb.ListServicesResponse{Manager: a.mgr.Status(ctx).Kind, Services: make([]*pb.Service, len(svcs))}
+	for i := range svcs {
+		resp.Services[i] = serviceToProto(&svcs[i])
+	}
+	return resp, nil
+}
+
+func (a *serviceAPI) GetService(ctx context.Context, req *pb.GetServiceRequest) (*pb.GetServiceResponse, error) {
+	if err := service.ValidateName(req.GetName()); err != nil {
+		return nil, errdefs.ToGRPC(err)
+	}
+	s, err := a.mgr.Get(ctx, req.GetName())
+	if err != nil {
+		return nil, errdefs.ToGRPC(err)
+	}
+	return &pb.GetServiceResponse{Service: serviceToProto(&s)}, nil
+}
+
+// controlRequest is what Start/Stop/RestartServiceRequest have in common.
+type controlRequest interface {
+	GetName() string
+	GetTimeout() *durationpb.Duration
+}
+
+type controlFunc func(context.Context, string, service.ControlOptions) (service.Result, error)
+
+// control is the shared path of Start/Stop/Restart: validate, act, convert.
+func control(ctx context.Context, req controlRequest, op controlFunc) (*pb.Service, pb.ServiceState, bool, error) {
+	if err := service.ValidateName(req.GetName()); err != nil {
+		return nil, 0, false, errdefs.ToGRPC(err)
+	}
+	timeout, err := timeoutFromProto(req.GetTimeout())
+	if err != nil {
+		return nil, 0, false, errdefs.ToGRPC(err)
+	}
+	res, err := op(ctx, req.GetName(), service.ControlOptions{Timeout: timeout})
+	if err != nil {
+		return nil, 0, false, errdefs.ToGRPC(err)
+	}
+	return serviceToProto(&res.Service), serviceStateToProto(res.PreviousState), res.Changed, nil
+}
+
+func (a *serviceAPI) StartService(ctx context.Context, req *pb.StartServiceRequest) (*pb.StartServiceResponse, error) {
+	svc, prev, changed, err := control(ctx, req, a.mgr.Start)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.StartServiceResponse{Service: svc, PreviousState: prev, Changed: changed}, nil
+}
+
+func (a *serviceAPI) StopService(ctx context.Context, req *pb.StopServiceRequest) (*pb.StopServiceResponse, error) {
+	svc, prev, changed, err := control(ctx, req, a.mgr.Stop)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.StopServiceResponse{Service: svc, PreviousState: prev, Changed: changed}, nil
+}
+
+func (a *serviceAPI) RestartService(ctx context.Context, req *pb.RestartServiceRequest) (*pb.RestartServiceResponse, error) {
+	svc, prev, changed, err := control(ctx, req, a.mgr.Restart)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.RestartServiceResponse{Service: svc, PreviousState: prev, Changed: changed}, nil
+}
