@@ -45,7 +45,17 @@ func (c *Client) WatchProcesses(ctx context.Context, req *pb.WatchProcessesReque
 	if err != nil {
 		return nil, errdefs.FromGRPC(err)
 	}
-	if _, err := stream.Header(); err != nil {
+	md, err := stream.Header()
+	if err != nil {
+		return nil, errdefs.FromGRPC(err)
+	}
+	if md == nil {
+		// Trailers-only response: the server refused the stream before
+		// accepting it; Recv carries the status.
+		_, err := stream.Recv()
+		if err == nil || errors.Is(err, io.EOF) {
+			err = errors.New("agent closed the watch without accepting it")
+		}
 		return nil, errdefs.FromGRPC(err)
 	}
 	w := &ProcessWatch{events: make(chan *pb.ProcessEvent, 64)}
