@@ -220,7 +220,7 @@ func timeoutFromProto(d *durationpb.Duration) (time.Duration, error) {
 		return service.DefaultTimeout, nil
 	}
 	if err := d.CheckValid(); err != nil {
-		return 0, fmt.Errorf("%w: timeout: %v", errdefs.ErrInvalidArgument, err)
+		return 0, fmt.Errorf("%w: timeout: %w", errdefs.ErrInvalidArgument, err)
 	}
 	t := d.AsDuration()
 	switch {

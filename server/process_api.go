@@ -84,7 +84,7 @@ func (a *processAPI) WatchProcesses(req *pb.WatchProcessesRequest, stream grpc.S
 		}
 	}
 	if err := sub.Err(); err != nil {
-		return errdefs.ToGRPC(fmt.Errorf("%w: %v", errdefs.ErrUnavailable, err))
+		return errdefs.ToGRPC(fmt.Errorf("%w: %w", errdefs.ErrUnavailable, err))
 	}
 	return errdefs.ToGRPC(ctx.Err())
 }
