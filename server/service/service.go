@@ -12,14 +12,14 @@ import (
 type State int
 
 const (
-	StateUnknown  State = iota
-	StateRunning        // active
-	StateStopped        // inactive
-	StateStarting       // activating / start pending
-	StateStopping       // deactivating / stop pending
-	StateFailed         // stopped after a failure
-	StatePaused         // paused (Windows)
-	StateReloading      // reloading configuration, still serving
+	StateUnknown   State = iota
+	StateRunning         // active
+	StateStopped         // inactive
+	StateStarting        // activating / start pending
+	StateStopping        // deactivating / stop pending
+	StateFailed          // stopped after a failure
+	StatePaused          // paused (Windows)
+	StateReloading       // reloading configuration, still serving
 )
 
 var stateNames = map[State]string{
@@ -66,7 +66,7 @@ type Service struct {
 
 // Filter selects services. Zero values match everything.
 type Filter struct {
-	NameGlob string  // path.Match glob over Name
+	NameGlob string  // path.Match glob over Name or DisplayName (see Filter.Match)
 	States   []State // any of these states
 }
 
