@@ -61,7 +61,14 @@ func TestLinuxChildByPID(t *testing.T) {
 	pid := cmd.Process.Pid
 	l := NewLister()
 	opts := ListOptions{Filter: Filter{PIDs: []int32{int32(pid)}}, Fields: FieldsAll &^ FieldCPU}
-	ps := listPIDs(t, l, opts)
+	// Until the child has run a little, its RSS may still be 0.
+	var ps []Process
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		ps = listPIDs(t, l, opts)
+		if len(ps) != 1 || ps[0].Status == StatusSleeping || time.Now().After(deadline) {
+			break
+		}
+	}
 	if len(ps) != 1 || ps[0].PID != int32(pid) {
 		t.Fatalf("got %+v, want pid %d only", ps, pid)
 	}
@@ -88,8 +95,8 @@ func TestLinuxChildByPID(t *testing.T) {
 	if p.Threads != 1 || p.RSS == 0 || p.VMS < p.RSS || p.Unavailable != 0 {
 		t.Errorf("threads %d rss %d vms %d unavailable %#x", p.Threads, p.RSS, p.VMS, p.Unavailable)
 	}
-	if p.Status != StatusSleeping && p.Status != StatusRunning {
-		t.Errorf("status %v", p.Status)
+	if p.Status != StatusSleeping {
+		t.Errorf("status %v, want sleeping", p.Status)
 	}
 
 	// Same identity on a second listing.
@@ -281,5 +288,65 @@ func TestLinuxCount(t *testing.T) {
 	}
 	if find(ps, os.Getpid()) == nil {
 		t.Fatal("own process not listed")
+	}
+}
+
+func TestLinuxChildOtherUser(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to start a child as another user")
+	}
+	const nobody = 65534
+	want := strconv.Itoa(nobody)
+	if u, err := user.LookupId(want); err == nil {
+		want = u.Username
+	}
+	cmd := exec.Command("sleep", "30")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+
+	ps := listPIDs(t, NewLister(), ListOptions{
+		Filter: Filter{User: want, PPID: ptr(int32(os.Getpid()))},
+		Fields: FieldUser,
+	})
+	if len(ps) != 1 || ps[0].PID != int32(cmd.Process.Pid) || ps[0].UID != nobody || ps[0].User != want {
+		t.Fatalf("got %+v, want pid %d as %s", ps, cmd.Process.Pid, want)
+	}
+}
+
+// TestLinuxEUIDSources checks that PIDFD_GET_INFO, where the kernel has it,
+// agrees with the Uid: line of /proc/PID/status for every process.
+func TestLinuxEUIDSources(t *testing.T) {
+	r := newProcReader("/proc")
+	pids, err := r.listPIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := r.scratch.Get().(*procScratch)
+	compared := 0
+	for _, pid := range pids {
+		sc.path = strconv.AppendInt(append(sc.path[:0], "/proc/"...), int64(pid), 10)
+		sc.path = append(sc.path, '/')
+		dir := len(sc.path)
+		r.pidfdInfo.Store(true)
+		viaPidfd, err1 := r.euid(sc, dir, pid)
+		pidfd := r.pidfdInfo.Load()
+		r.pidfdInfo.Store(false)
+		viaStatus, err2 := r.euid(sc, dir, pid)
+		if err1 != nil || err2 != nil {
+			continue // exited meanwhile
+		}
+		if !pidfd {
+			t.Skip("kernel has no PIDFD_GET_INFO; status is used")
+		}
+		if viaPidfd != viaStatus {
+			t.Errorf("pid %d: pidfd says euid %d, status %d", pid, viaPidfd, viaStatus)
+		}
+		compared++
+	}
+	if compared == 0 {
+		t.Fatal("no process compared")
 	}
 }

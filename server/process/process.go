@@ -60,7 +60,8 @@ type Process struct {
 	Exe  string
 	Args []string
 	User string
-	// UID is the real user id where the platform has one (-1 when unknown).
+	// UID is the effective user id, the one User names (as ps shows it),
+	// where the platform has one (-1 when unknown or not asked for).
 	UID    int64
 	Status Status
 

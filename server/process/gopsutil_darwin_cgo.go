@@ -1,0 +1,6 @@
+//go:build darwin && cgo
+
+package process
+
+// With cgo gopsutil reads everything through libproc and sysctl.
+const execBacked Field = 0
