@@ -20,7 +20,8 @@ import (
 
 // procReader reads /proc in one pass: each file of each process is read at
 // most once per listing, with one read syscall into a reused buffer, and only
-// the files the needed fields come from. (gopsutil re-reads files per getter.)
+// the files the needed fields come from (gopsutil re-reads files per getter).
+// Filters are applied as soon as what they look at is read.
 type procReader struct {
 	root     string
 	pageSize uint64
@@ -263,23 +264,30 @@ func (r *procReader) readProc(sc *procScratch, pid int32, q *query, p *Process, 
 	return true
 }
 
-// euid returns the effective uid of pid, what ps shows. PIDFD_GET_INFO (Linux 6.13+) gives it for a fifth of
-// the cost of /proc/PID/status, which the kernel formats whole for one line.
+// euid returns the effective uid of pid, what ps shows. PIDFD_GET_INFO
+// (Linux 6.13+) gives it for a fifth of the cost of /proc/PID/status, which
+// the kernel formats whole for the one line we need.
 func (r *procReader) euid(sc *procScratch, dir int, pid int32) (uint32, error) {
 	if r.pidfdInfo.Load() {
 		fd, err := unix.PidfdOpen(int(pid), 0)
-		if err == nil {
+		switch {
+		case err == nil:
 			info := unix.PidfdInfo{Mask: unix.PIDFD_INFO_CREDS}
 			err = unix.IoctlPidfdInfo(fd, &info)
 			unix.Close(fd)
-			if err == nil && info.Mask&unix.PIDFD_INFO_CREDS != 0 {
+			switch {
+			case err == nil && info.Mask&unix.PIDFD_INFO_CREDS != 0:
 				return info.Euid, nil
+			case gone(err):
+				return 0, err
+			default: // ENOTTY, EINVAL: kernel before 6.13
+				r.pidfdInfo.Store(false)
 			}
-		}
-		if gone(err) {
+		case gone(err):
 			return 0, err
-		}
-		r.pidfdInfo.Store(false) // older kernel: use status from now on
+		case errors.Is(err, unix.ENOSYS):
+			r.pidfdInfo.Store(false)
+		} // else EINVAL (a thread ID was asked for), EMFILE: status for this one
 	}
 	b, err := r.readFile(sc, dir, "status")
 	if err != nil {

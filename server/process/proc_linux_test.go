@@ -350,3 +350,29 @@ func TestLinuxEUIDSources(t *testing.T) {
 		t.Fatal("no process compared")
 	}
 }
+
+func TestLinuxConcurrentList(t *testing.T) {
+	pid := spawn(t, "sleep", "30").Process.Pid
+	l := NewLister()
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for range 3 {
+				ps, err := l.List(context.Background(), ListOptions{Fields: FieldsAll, Sort: SortCPU})
+				if err == nil && find(ps, pid) == nil {
+					err = errors.New("child missing from a listing")
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
