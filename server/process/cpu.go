@@ -199,10 +199,3 @@ func (t *cpuTracker) reset() {
 	clear(t.partAt)
 	t.fullAt = time.Time{}
 }
-
-// primed reports whether a complete scan was recorded.
-func (t *cpuTracker) primed() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return !t.fullAt.IsZero()
-}
