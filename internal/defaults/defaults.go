@@ -30,11 +30,3 @@ func StateDir() string {
 
 // CertsDir is where ctld writes its first-run dev PKI.
 func CertsDir(stateDir string) string { return filepath.Join(stateDir, "certs") }
-
-func userDir(parts ...string) string {
-	home, err := os.UserHomeDir()
-	if err != nil {
-		home = os.TempDir()
-	}
-	return filepath.Join(append([]string{home}, parts...)...)
-}

@@ -36,12 +36,12 @@ type cpuHist struct {
 	gen       uint64 // scan generation that last saw the process
 }
 
-// ref returns the newest point at least min older than at.
-func (h *cpuHist) ref(at time.Time, min time.Duration) (cpuPoint, bool) {
-	if at.Sub(h.last.at) >= min {
+// ref returns the newest point at least atLeast older than at.
+func (h *cpuHist) ref(at time.Time, atLeast time.Duration) (cpuPoint, bool) {
+	if at.Sub(h.last.at) >= atLeast {
 		return h.last, true
 	}
-	if !h.prev.at.IsZero() && at.Sub(h.prev.at) >= min {
+	if !h.prev.at.IsZero() && at.Sub(h.prev.at) >= atLeast {
 		return h.prev, true
 	}
 	return cpuPoint{}, false

@@ -29,7 +29,7 @@ func (f Filter) Validate() error {
 	// path.Match reports a malformed pattern only when it gets far enough,
 	// so match against "" which walks the whole pattern.
 	if _, err := path.Match(f.NameGlob, ""); err != nil {
-		return fmt.Errorf("%w: bad name glob %q: %v", errdefs.ErrInvalidArgument, f.NameGlob, err)
+		return fmt.Errorf("%w: bad name glob %q: %w", errdefs.ErrInvalidArgument, f.NameGlob, err)
 	}
 	if len(f.User) > MaxUserLen {
 		return fmt.Errorf("%w: user name longer than %d bytes", errdefs.ErrInvalidArgument, MaxUserLen)

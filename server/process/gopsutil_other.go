@@ -26,7 +26,7 @@ type entry struct {
 	basic       bool // ppid, start, comm, status, uid below are filled
 	ppid        int32
 	start       time.Time
-	comm        string
+	comm        string //nolint:unused // filled and read by the darwin reader only
 	status      Status
 	uid         int64
 	unavailable Field
@@ -41,7 +41,7 @@ func (r *gopsReader) read(ctx context.Context, q *query) ([]Process, scan, error
 	}
 	ents, err := enumerate(ctx, q.pids)
 	if err != nil {
-		return nil, scan{}, fmt.Errorf("%w: listing processes: %v", errdefs.ErrUnavailable, err)
+		return nil, scan{}, fmt.Errorf("%w: listing processes: %w", errdefs.ErrUnavailable, err)
 	}
 	var procs []Process
 	for i := range ents {
@@ -148,7 +148,7 @@ func (r *gopsReader) count(ctx context.Context) (int, error) {
 		if ctx.Err() != nil {
 			return 0, ctxErr(ctx.Err())
 		}
-		return 0, fmt.Errorf("%w: listing processes: %v", errdefs.ErrUnavailable, err)
+		return 0, fmt.Errorf("%w: listing processes: %w", errdefs.ErrUnavailable, err)
 	}
 	return len(pids), nil
 }

@@ -63,7 +63,7 @@ func newProcReader(root string) *procReader {
 func (r *procReader) init() error {
 	r.bootOnce.Do(func() { r.boot, r.skew, r.bootErr = bootTime(r.root) })
 	if r.bootErr != nil {
-		return fmt.Errorf("%w: reading boot time: %v", errdefs.ErrUnavailable, r.bootErr)
+		return fmt.Errorf("%w: reading boot time: %w", errdefs.ErrUnavailable, r.bootErr)
 	}
 	return nil
 }
@@ -274,7 +274,7 @@ func (r *procReader) euid(sc *procScratch, dir int, pid int32) (uint32, error) {
 		case err == nil:
 			info := unix.PidfdInfo{Mask: unix.PIDFD_INFO_CREDS}
 			err = unix.IoctlPidfdInfo(fd, &info)
-			unix.Close(fd)
+			_ = unix.Close(fd)
 			switch {
 			case err == nil && info.Mask&unix.PIDFD_INFO_CREDS != 0:
 				return info.Euid, nil
@@ -308,7 +308,7 @@ func (r *procReader) readFile(sc *procScratch, dir int, name string) ([]byte, er
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(fd)
+	defer func() { _ = unix.Close(fd) }()
 	n := 0
 	for {
 		m, err := unix.Read(fd, sc.buf[n:])
@@ -362,9 +362,9 @@ func (r *procReader) listPIDs() ([]int32, error) {
 func (r *procReader) eachPID(fn func(int32)) error {
 	d, err := os.Open(r.root)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errdefs.ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", errdefs.ErrUnavailable, err)
 	}
-	defer d.Close()
+	defer func() { _ = d.Close() }()
 	for {
 		names, err := d.Readdirnames(1024)
 		for _, name := range names {
@@ -376,7 +376,7 @@ func (r *procReader) eachPID(fn func(int32)) error {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("%w: listing %s: %v", errdefs.ErrUnavailable, r.root, err)
+			return fmt.Errorf("%w: listing %s: %w", errdefs.ErrUnavailable, r.root, err)
 		}
 	}
 }
