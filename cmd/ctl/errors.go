@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"google.golang.org/grpc/status"
+
+	"github.com/remotectl/remotectl/client"
+)
+
+// Exit codes: a contract with scripts (docs/cli.md, ctl --help).
+const (
+	exitOK           = 0
+	exitError        = 1 // anything not listed below
+	exitUsage        = 2 // bad flags or arguments (also INVALID_ARGUMENT from the agent)
+	exitNotFound     = 3
+	exitAuth         = 4 // permission denied, unauthenticated, TLS refusal, unusable credentials
+	exitUnavailable  = 5 // agent unreachable, or the capability is unavailable on its host
+	exitTimeout      = 6 // deadline exceeded
+	exitPrecondition = 7 // the OS refused the change in the current state
+)
+
+const exitCodesHelp = `Exit codes:
+  0  success
+  1  other error
+  2  usage error (bad flags or arguments, or arguments the agent rejected)
+  3  not found (no such service)
+  4  permission denied or unauthenticated (TLS refusal, unusable certificates)
+  5  agent unreachable, or the capability is unavailable on the agent's host
+  6  timed out (the RPC deadline --timeout or the service --wait expired)
+  7  failed precondition (the OS refused the change in the current state)`
+
+// usageError is a mistake on the command line (exit 2).
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// hintedError carries its own exit code and hint; ctl's local failures
+// (credentials, files) use it where the classification below cannot know.
+type hintedError struct {
+	err  error
+	code int
+	hint string
+}
+
+func (e *hintedError) Error() string { return e.err.Error() }
+func (e *hintedError) Unwrap() error { return e.err }
+
+// opError names what failed ("list processes") and may override the hint
+// for an exit code where the command knows better (svc NotFound).
+type opError struct {
+	op    string
+	err   error
+	hints map[int]string
+}
+
+func (e *opError) Error() string { return e.op + ": " + e.err.Error() }
+func (e *opError) Unwrap() error { return e.err }
+
+func wrapOp(op string, err error, hints map[int]string) error {
+	if err == nil {
+		return nil
+	}
+	return &opError{op: op, err: err, hints: hints}
+}
+
+// target is what the hints talk about: where ctl connected and with what.
+type target struct {
+	host, serverName string
+	cacert, cert     string
+	key              string
+	insecure         bool
+}
+
+// describe classifies err into an exit code and renders the single stderr
+// line `ctl: <what failed>: <reason> (hint: <hint>)`.
+func describe(err error, cmdPath string, t target) (int, string) {
+	what := cmdPath
+	var hints map[int]string
+	var oe *opError
+	if errors.As(err, &oe) {
+		what, hints = oe.op, oe.hints
+	}
+	code, hint := classify(err, t)
+	// Command-specific hints replace generic ones, but never the
+	// connection diagnoses behind codes 4 and 5.
+	if h, ok := hints[code]; ok && code != exitAuth && code != exitUnavailable {
+		hint = h
+	}
+	line := "ctl: "
+	if what != "" {
+		line += what + ": "
+	}
+	line += reasonOf(err)
+	if hint != "" {
+		line += " (hint: " + hint + ")"
+	}
+	return code, line
+}
+
+// classify maps err to an exit code and a generic hint. Client errors match
+// the client sentinels with errors.Is; transport failures arrive as
+// UNAVAILABLE and are told apart by the wording of crypto/tls, crypto/x509
+// and net that grpc-go passes through.
+func classify(err error, t target) (int, string) {
+	var ue *usageError
+	var he *hintedError
+	switch {
+	case errors.As(err, &ue):
+		return exitUsage, ""
+	case errors.As(err, &he):
+		return he.code, he.hint
+	case errors.Is(err, client.ErrNotFound):
+		return exitNotFound, ""
+	case errors.Is(err, client.ErrPermissionDenied):
+		return exitAuth, "your identity lacks permission for this operation"
+	case errors.Is(err, client.ErrUnauthenticated):
+		return exitAuth, clientCertHint(t)
+	case errors.Is(err, client.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
+		return exitTimeout, "the agent did not answer in time; raise --timeout or check the network"
+	case errors.Is(err, client.ErrFailedPrecondition):
+		return exitPrecondition, ""
+	case errors.Is(err, client.ErrInvalidArgument):
+		return exitUsage, "the agent rejected the arguments; see `ctl <command> --help`"
+	case errors.Is(err, client.ErrUnavailable):
+		return classifyUnavailable(err, t)
+	case errors.Is(err, client.ErrNotSupported):
+		return exitError, "the agent's platform has no backend for this operation"
+	}
+	return exitError, ""
+}
+
+func classifyUnavailable(err error, t target) (int, string) {
+	m := strings.ToLower(statusMessage(err))
+	has := func(subs ...string) bool {
+		for _, s := range subs {
+			if strings.Contains(m, s) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("certificate is valid for", "certificate is not valid for any names", "doesn't contain any ip sans"):
+		return exitAuth, fmt.Sprintf("the agent's certificate is not valid for %s; use --server-name or a name it lists", orDefault(t.serverName, hostOnly(t.host)))
+	case has("certificate has expired or is not yet valid"):
+		return exitAuth, "the agent's certificate has expired or is not yet valid; renew it, and check both clocks"
+	case has("x509:", "failed to verify certificate"):
+		return exitAuth, fmt.Sprintf("the agent's certificate is not signed by %s; pass the agent's CA with --cacert", orDefault(t.cacert, "the CA given"))
+	case has("remote error: tls:"):
+		// Alerts sent by the agent: certificate required, bad certificate,
+		// unknown certificate authority, expired certificate, ...
+		return exitAuth, clientCertHint(t)
+	case has("first record does not look like a tls handshake"):
+		return exitAuth, fmt.Sprintf("the agent on %s speaks plaintext (started with --insecure?); pass --insecure, on loopback only", t.host)
+	case t.insecure && has("error reading server preface", "http2: frame too large", "eof", "connection reset"):
+		return exitAuth, fmt.Sprintf("the agent on %s requires mutual TLS; drop --insecure and pass --cacert/--cert/--key", t.host)
+	case has("goaway", "server is closing", "transport is closing"):
+		return exitUnavailable, fmt.Sprintf("the agent on %s closed the connection (stopping or restarting?); run the command again", t.host)
+	case has("connection error", "transport", "connection refused", "no such host", "produced zero addresses",
+		"i/o timeout", "network is unreachable", "no route to host", "connection reset", "name resolver error",
+		"broken pipe", "dial tcp", "read tcp", "write tcp", "error reading server preface"):
+		return exitUnavailable, fmt.Sprintf("is ctld running on %s? start it with `ctld run`", t.host)
+	}
+	// The agent answered, but its backend (systemd, ...) is unavailable.
+	return exitUnavailable, "the agent is up but cannot serve this on its host; `ctl heartbeat` lists its backends"
+}
+
+func clientCertHint(t target) string {
+	if t.insecure {
+		return fmt.Sprintf("the agent on %s requires mutual TLS; drop --insecure and pass --cacert/--cert/--key", t.host)
+	}
+	return fmt.Sprintf("the agent refused your client certificate (%s): is it issued by the agent's CA and still valid?", orDefault(t.cert, "none given"))
+}
+
+// statusMessage is the agent's or grpc-go's own message, without the
+// wrapping added on the way up.
+func statusMessage(err error) string {
+	var gs interface{ GRPCStatus() *status.Status }
+	if errors.As(err, &gs) && gs.GRPCStatus() != nil {
+		return gs.GRPCStatus().Message()
+	}
+	return err.Error()
+}
+
+// reasonOf renders err as one readable line. Transport failures are
+// unwrapped from grpc-go's `connection error: desc = "transport: ..."`
+// so the line shows the actual TLS or network error.
+func reasonOf(err error) string {
+	var oe *opError
+	if errors.As(err, &oe) {
+		err = oe.err
+	}
+	msg := err.Error()
+	if sm := statusMessage(err); strings.Contains(sm, `desc = "`) {
+		rest := sm[strings.Index(sm, `desc = "`)+len(`desc = `):]
+		msg = rest
+		if q, qerr := strconv.QuotedPrefix(rest); qerr == nil {
+			u, _ := strconv.Unquote(q)
+			msg = u + rest[len(q):]
+		}
+		for _, p := range []string{"transport: Error while dialing: ", "transport: authentication handshake failed: ", "transport: "} {
+			msg = strings.TrimPrefix(msg, p)
+		}
+	}
+	return strings.Join(strings.Fields(msg), " ")
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func hostOnly(hostport string) string {
+	if i := strings.LastIndex(hostport, ":"); i > 0 && !strings.HasSuffix(hostport, "]") {
+		return strings.Trim(hostport[:i], "[]")
+	}
+	return hostport
+}

@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Output formats (-o).
+const (
+	formatTable = "table"
+	formatJSON  = "json"
+)
+
+// output writes results to stdout: tables for people, JSON for scripts.
+type output struct {
+	w      io.Writer
+	format string
+	// width is the terminal width; lines are cut to it only when stdout is
+	// a terminal (width > 0), never when piped.
+	width int
+	now   func() time.Time
+	loc   *time.Location
+}
+
+func (o *output) json() bool { return o.format == formatJSON }
+
+// JSON writes one indented document (a list or an object).
+func (o *output) JSON(v any) error {
+	enc := json.NewEncoder(o.w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// JSONLine writes one compact object per line (NDJSON), in one write so
+// concurrent readers of a pipe never see half a line.
+func (o *output) JSONLine(v any) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := o.w.Write(b.Bytes())
+	return err
+}
+
+// Line writes one line of text, cut to the terminal width.
+func (o *output) Line(s string) error {
+	_, err := io.WriteString(o.w, o.cut(s)+"\n")
+	return err
+}
+
+// cut shortens a line to the terminal width; the last column (COMMAND,
+// DESCRIPTION) is the one that loses its tail.
+func (o *output) cut(s string) string {
+	if o.width <= 0 || utf8.RuneCountInString(s) <= o.width {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:o.width-1]) + "…"
+}
+
+// table renders aligned columns under a header row.
+type table struct {
+	o   *output
+	buf bytes.Buffer
+	tw  *tabwriter.Writer
+}
+
+func (o *output) table(headers ...string) *table {
+	t := &table{o: o}
+	t.tw = tabwriter.NewWriter(&t.buf, 0, 8, 2, ' ', 0)
+	t.row(headers...)
+	return t
+}
+
+// row adds one row; cells are sanitized so that a tab, newline or escape
+// sequence in a process name cannot break the layout or the terminal.
+func (t *table) row(cells ...string) {
+	for i, c := range cells {
+		if i > 0 {
+			_, _ = t.tw.Write([]byte{'\t'})
+		}
+		_, _ = t.tw.Write([]byte(clean(c)))
+	}
+	_, _ = t.tw.Write([]byte{'\n'}) // into a bytes.Buffer: cannot fail
+}
+
+func (t *table) flush() error {
+	if err := t.tw.Flush(); err != nil {
+		return err
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(t.buf.String(), "\n"), "\n") {
+		if err := t.o.Line(strings.TrimRight(l, " ")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// kv prints "key:  value" lines with the values aligned.
+func (o *output) kv(pairs [][2]string) error {
+	w := 0
+	for _, p := range pairs {
+		w = max(w, len(p[0])+1)
+	}
+	for _, p := range pairs {
+		if err := o.Line(fmt.Sprintf("%-*s %s", w, p[0]+":", clean(p[1]))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clean escapes control and non-printable characters (Go syntax, e.g.
+// \t, \x1b) so untrusted strings stay on one line and inert.
+func clean(s string) string {
+	ok := true
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsPrint(r) && r != ' ' {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
+}
+
+// humanBytes formats a size with binary units, ps-style: 512B, 4.0K, 12.3M.
+func humanBytes(n uint64) string {
+	if n < 1024 {
+		return strconv.FormatUint(n, 10) + "B"
+	}
+	v, units := float64(n)/1024, "KMGTPE"
+	i := 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	if v >= 999.95 && i < len(units)-1 { // avoid "1024.0K"
+		v /= 1024
+		i++
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64) + string(units[i])
+}
+
+// humanDuration is a compact duration: 45s, 12m3s, 5h2m, 3d4h.
+func humanDuration(d time.Duration) string {
+	if d < 0 {
+		return "-" + humanDuration(-d)
+	}
+	switch {
+	case d < time.Second:
+		return d.Round(time.Microsecond).String()
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	case d < time.Hour:
+		d = d.Round(time.Second)
+		return fmt.Sprintf("%dm%ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 24*time.Hour:
+		d = d.Round(time.Minute)
+		return fmt.Sprintf("%dh%dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	d = d.Round(time.Hour)
+	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+// shortTime is ps's STARTED column: the time today, else the date.
+func (o *output) shortTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	t = t.In(o.loc)
+	now := o.now().In(o.loc)
+	switch {
+	case now.Sub(t) < 24*time.Hour && t.YearDay() == now.YearDay() && t.Year() == now.Year():
+		return t.Format("15:04:05")
+	case t.Year() == now.Year():
+		return t.Format("Jan02")
+	}
+	return t.Format("2006")
+}
+
+// dash shows an absent value in a table cell.
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/remotectl/remotectl/client"
+	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
+)
+
+// procFlags are the filter and field flags shared by `ps` and `ps watch`.
+type procFlags struct {
+	name, user string
+	pids       []int32
+	ppid       int32
+	fields     []string
+}
+
+func (f *procFlags) bind(fs *pflag.FlagSet) {
+	fs.StringVar(&f.name, "name", "", "only processes whose name matches `GLOB` (e.g. 'ssh*'; * ? [a-z])")
+	fs.StringVar(&f.user, "user", "", "only processes of the user `NAME`")
+	fs.Int32SliceVar(&f.pids, "pid", nil, "only these `PID`s (repeatable or comma list)")
+	fs.Int32Var(&f.ppid, "ppid", 0, "only children of `PID`")
+	fs.StringSliceVar(&f.fields, "fields", nil, "optional fields to read, comma list of name,exe,args,user,status,cpu,memory,threads (default all)")
+}
+
+// request validates the flags and builds the filter and field selection.
+func (f *procFlags) request(fs *pflag.FlagSet) (*pb.ProcessFilter, []pb.ProcessField, fieldSet, error) {
+	if f.name != "" {
+		if _, err := path.Match(f.name, ""); err != nil {
+			return nil, nil, nil, usagef("invalid --name glob %q: %v", f.name, err)
+		}
+	}
+	for _, p := range f.pids {
+		if p <= 0 {
+			return nil, nil, nil, usagef("invalid --pid %d: must be positive", p)
+		}
+	}
+	filter := &pb.ProcessFilter{NameGlob: f.name, User: f.user, Pids: f.pids}
+	if flagChanged(fs, "ppid") {
+		if f.ppid < 0 {
+			return nil, nil, nil, usagef("invalid --ppid %d: must not be negative", f.ppid)
+		}
+		filter.Ppid = &f.ppid
+	}
+	if len(f.fields) == 0 {
+		return filter, nil, allFields(), nil
+	}
+	var list []pb.ProcessField
+	set := fieldSet{}
+next:
+	for _, name := range f.fields {
+		name = strings.ToLower(strings.TrimSpace(name))
+		for _, n := range processFieldNames {
+			if n.name == name {
+				if !set[n.field] {
+					list = append(list, n.field)
+				}
+				set[n.field] = true
+				continue next
+			}
+		}
+		return nil, nil, nil, usagef("unknown field %q in --fields: use name,exe,args,user,status,cpu,memory,threads", name)
+	}
+	return filter, list, set, nil
+}
+
+var sortNames = map[string]pb.ProcessSort{
+	"pid":    pb.ProcessSort_PROCESS_SORT_PID,
+	"cpu":    pb.ProcessSort_PROCESS_SORT_CPU,
+	"mem":    pb.ProcessSort_PROCESS_SORT_MEMORY,
+	"memory": pb.ProcessSort_PROCESS_SORT_MEMORY,
+}
+
+func (a *app) newPsCmd() *cobra.Command {
+	var (
+		pf     procFlags
+		top    uint32
+		sortBy string
+	)
+	cmd := &cobra.Command{
+		Use:   "ps",
+		Short: "List the agent's processes",
+		Long: `List the processes of the agent's host, filtered, sorted and limited by the agent.
+
+The table shows PID PPID USER S(tate) CPU% RSS VSZ THR(eads) STARTED COMMAND;
+COMMAND is the command line, or [name] for kernel threads. A dash means the
+field was not requested (--fields) or could not be read. -o json prints one
+array of process objects (docs/cli.md lists the keys).`,
+		Example: `  ctl ps --top 5 --sort cpu
+  ctl ps --name 'nginx*' --user www-data
+  ctl ps --pid 1,2 -o json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			filter, fieldList, fields, err := pf.request(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			s, ok := sortNames[strings.ToLower(sortBy)]
+			if !ok {
+				return usagef("invalid --sort %q: use pid, cpu or mem", sortBy)
+			}
+			req := &pb.ListProcessesRequest{Filter: filter, Sort: s, Limit: top, Fields: fieldList}
+			return a.withClient(func(c *client.Client) error {
+				resp, err := c.ListProcesses(cmd.Context(), req)
+				if err != nil {
+					return wrapOp("list processes", err, nil)
+				}
+				if n := len(resp.GetProcesses()); top > 0 && int(resp.GetTotalMatched()) > n {
+					a.diag("%d of %d processes", n, resp.GetTotalMatched())
+				}
+				return a.printProcesses(resp.GetProcesses(), fields)
+			})
+		},
+	}
+	pf.bind(cmd.Flags())
+	cmd.Flags().Uint32Var(&top, "top", 0, "show at most `N` processes after sorting (0: all)")
+	cmd.Flags().StringVar(&sortBy, "sort", "pid", "order: pid, cpu or mem (cpu and mem descending)")
+	cmd.AddCommand(a.newPsWatchCmd())
+	return cmd
+}
+
+func (a *app) printProcesses(procs []*pb.Process, fields fieldSet) error {
+	views := make([]processView, 0, len(procs))
+	for _, p := range procs {
+		views = append(views, newProcessView(p, fields))
+	}
+	if a.out.json() {
+		return a.out.JSON(views)
+	}
+	t := a.out.table("PID", "PPID", "USER", "S", "CPU%", "RSS", "VSZ", "THR", "STARTED", "COMMAND")
+	for _, v := range views {
+		t.row(strconv.Itoa(int(v.PID)), strconv.Itoa(int(v.PPID)), dash(deref(v.User)), statusLetter(v),
+			fmtPtr(v.CPUPercent, func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }),
+			fmtPtr(v.RSSBytes, humanBytes), fmtPtr(v.VSZBytes, humanBytes),
+			fmtPtr(v.Threads, func(n int32) string { return strconv.Itoa(int(n)) }),
+			a.out.shortTime(parseTime(v.StartTime)), commandOf(v))
+	}
+	return t.flush()
+}
+
+func (a *app) newPsWatchCmd() *cobra.Command {
+	var (
+		pf       procFlags
+		existing bool
+	)
+	cmd := &cobra.Command{
+		Use:   "watch",
+		Short: "Stream process start and exit events until interrupted",
+		Long: `Stream process events from the agent, one line per event, until Ctrl-C
+(exit 0) or a stream error (non-zero exit code).
+
+Table columns: TIME TYPE PID PPID USER NAME COMMAND. Types: STARTED, EXITED,
+and with --existing first EXISTING for each current process, then SYNCED.
+-o json prints NDJSON: one object per event per line, e.g.
+{"seq":12,"time":"...","type":"STARTED","process":{...}}.`,
+		Example: `  ctl ps watch --name 'backup*'
+  ctl ps watch --existing --user alice -o json | jq .`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			filter, fieldList, fields, err := pf.request(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			req := &pb.WatchProcessesRequest{Filter: filter, IncludeExisting: existing, Fields: fieldList}
+			return a.withClient(func(c *client.Client) error { return a.watchProcesses(cmd.Context(), c, req, fields) })
+		},
+	}
+	pf.bind(cmd.Flags())
+	cmd.Flags().BoolVar(&existing, "existing", false, "report the current matching processes first (EXISTING events, then SYNCED)")
+	return cmd
+}
+
+const watchLine = "%-12s  %-8s  %7s  %7s  %-10s  %-15s  %s"
+
+func (a *app) watchProcesses(ctx context.Context, c *client.Client, req *pb.WatchProcessesRequest, fields fieldSet) error {
+	const op = "watch processes"
+	// The stream itself has no deadline, but opening it must not hang
+	// longer than --timeout.
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	timer := time.AfterFunc(a.g.timeout, cancel)
+	w, err := c.WatchProcesses(sctx, req)
+	fired := !timer.Stop()
+	switch {
+	case ctx.Err() != nil:
+		return nil // interrupted before the first event
+	case fired:
+		return wrapOp(op, fmt.Errorf("%w: the agent did not confirm the watch within %s", client.ErrDeadlineExceeded, a.g.timeout), nil)
+	case err != nil:
+		return wrapOp(op, err, nil)
+	}
+	if !a.out.json() {
+		if err := a.out.Line(fmt.Sprintf(watchLine, "TIME", "TYPE", "PID", "PPID", "USER", "NAME", "COMMAND")); err != nil {
+			return err
+		}
+	}
+	for ev := range w.Events() {
+		v := newEventView(ev, fields)
+		if a.out.json() {
+			err = a.out.JSONLine(v)
+		} else {
+			err = a.out.Line(a.eventLine(v))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := w.Err(); err != nil {
+		return wrapOp(op, err, nil)
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return &hintedError{fmt.Errorf("%s: the agent ended the stream", op), exitUnavailable, "the agent may be restarting; run the command again"}
+}
+
+func (a *app) eventLine(v eventView) string {
+	ts := "-"
+	if t := parseTime(v.Time); !t.IsZero() {
+		ts = t.In(a.out.loc).Format("15:04:05.000")
+	}
+	if v.Process == nil {
+		return fmt.Sprintf(watchLine, ts, v.Type, "-", "-", "-", "-", "-")
+	}
+	p := *v.Process
+	return fmt.Sprintf(watchLine, ts, v.Type, strconv.Itoa(int(p.PID)), strconv.Itoa(int(p.PPID)),
+		clean(dash(deref(p.User))), clean(dash(deref(p.Name))), clean(commandOf(p)))
+}
+
+// commandOf is the COMMAND column: the command line; [name] for a kernel
+// thread (args read and empty); the bare name when args were not read.
+func commandOf(v processView) string {
+	if len(v.Args) > 0 {
+		return strings.Join(v.Args, " ")
+	}
+	name := deref(v.Name)
+	if v.Args != nil && name != "" {
+		return "[" + name + "]"
+	}
+	return dash(name)
+}
+
+func statusLetter(v processView) string {
+	if v.Status == nil {
+		return "-"
+	}
+	for st, n := range processStatusNames {
+		if n == *v.Status {
+			return processStatusLetters[st]
+		}
+	}
+	return "?"
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+func fmtPtr[T any](p *T, f func(T) string) string {
+	if p == nil {
+		return "-"
+	}
+	return f(*p)
+}
+
+func parseTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/remotectl/remotectl/client"
+	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
+)
+
+// svcHints refine the generic hints for service commands.
+func svcHints(name string) map[int]string {
+	return map[int]string{
+		exitNotFound:     "list services with `ctl svc ls`",
+		exitTimeout:      fmt.Sprintf("the service did not reach its target state in time; raise --wait, and check it with `ctl svc get %s`", name),
+		exitPrecondition: fmt.Sprintf("the service manager refused in the current state; check it with `ctl svc get %s`", name),
+	}
+}
+
+func (a *app) newSvcCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "svc",
+		Aliases: []string{"service"},
+		Short:   "List and control the agent's services (systemd, Windows SCM)",
+		Args:    unknownSubcommand,
+		RunE:    missingSubcommand,
+	}
+	cmd.AddCommand(a.newSvcLsCmd(), a.newSvcGetCmd())
+	for _, action := range []string{"start", "stop", "restart"} {
+		cmd.AddCommand(a.newSvcControlCmd(action))
+	}
+	return cmd
+}
+
+func (a *app) newSvcLsCmd() *cobra.Command {
+	var (
+		glob   string
+		states []string
+	)
+	cmd := &cobra.Command{
+		Use:     "ls",
+		Aliases: []string{"list"},
+		Short:   "List services",
+		Long: `List the agent's services, sorted by name.
+
+Table columns: NAME STATE STARTUP PID DESCRIPTION. States: running, stopped,
+starting, stopping, failed, paused, reloading, unknown. -o json prints one
+array of service objects (docs/cli.md lists the keys).`,
+		Example: `  ctl svc ls --state failed
+  ctl svc ls --name 'nginx*' -o json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			req := &pb.ListServicesRequest{NameGlob: glob}
+			if glob != "" {
+				if _, err := path.Match(glob, ""); err != nil {
+					return usagef("invalid --name glob %q: %v", glob, err)
+				}
+			}
+			for _, s := range states {
+				st, ok := parseServiceState(s)
+				if !ok {
+					return usagef("invalid --state %q: use running, stopped, starting, stopping, failed, paused or reloading", s)
+				}
+				req.States = append(req.States, st)
+			}
+			return a.withClient(func(c *client.Client) error {
+				resp, err := c.ListServices(cmd.Context(), req)
+				if err != nil {
+					return wrapOp("list services", err, nil)
+				}
+				return a.printServices(resp.GetServices())
+			})
+		},
+	}
+	cmd.Flags().StringVar(&glob, "name", "", "only services whose name matches `GLOB` (e.g. 'ssh*')")
+	cmd.Flags().StringSliceVar(&states, "state", nil, "only services in these `STATE`s (repeatable or comma list)")
+	return cmd
+}
+
+func (a *app) printServices(svcs []*pb.Service) error {
+	views := make([]serviceView, 0, len(svcs))
+	for _, s := range svcs {
+		views = append(views, newServiceView(s))
+	}
+	if a.out.json() {
+		return a.out.JSON(views)
+	}
+	t := a.out.table("NAME", "STATE", "STARTUP", "PID", "DESCRIPTION")
+	for _, v := range views {
+		pid := "-"
+		if v.MainPID > 0 {
+			pid = strconv.Itoa(int(v.MainPID))
+		}
+		t.row(v.Name, v.State, v.StartType, pid, dash(v.Description))
+	}
+	return t.flush()
+}
+
+func (a *app) newSvcGetCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:     "get NAME",
+		Short:   "Show one service in detail",
+		Example: "  ctl svc get nginx\n  ctl svc get ssh.service -o json",
+		Args:    exactArgs(1, "one service NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			return a.withClient(func(c *client.Client) error {
+				s, err := c.GetService(cmd.Context(), name)
+				if err != nil {
+					return wrapOp("get service "+name, err, svcHints(name))
+				}
+				v := newServiceView(s)
+				if a.out.json() {
+					return a.out.JSON(v)
+				}
+				return a.out.kv(serviceKV(v))
+			})
+		},
+	}
+}
+
+func serviceKV(v serviceView) [][2]string {
+	pid := "-"
+	if v.MainPID > 0 {
+		pid = strconv.Itoa(int(v.MainPID))
+	}
+	withNative := func(portable, native string) string {
+		if native == "" || native == portable {
+			return portable
+		}
+		return portable + " (" + native + ")"
+	}
+	return [][2]string{
+		{"name", v.Name},
+		{"display name", dash(v.DisplayName)},
+		{"description", dash(v.Description)},
+		{"state", withNative(v.State, v.NativeState)},
+		{"startup", withNative(v.StartType, v.NativeStartType)},
+		{"main pid", pid},
+		{"command", dash(v.Command)},
+		{"dependencies", dash(strings.Join(v.Dependencies, ", "))},
+		{"dependents", dash(strings.Join(v.Dependents, ", "))},
+	}
+}
+
+type controlFunc func(c *client.Client, ctx context.Context, name string, wait time.Duration) (*client.ControlResult, error)
+
+func (a *app) newSvcControlCmd(action string) *cobra.Command {
+	var wait time.Duration
+	fn := map[string]controlFunc{
+		"start":   (*client.Client).StartService,
+		"stop":    (*client.Client).StopService,
+		"restart": (*client.Client).RestartService,
+	}[action]
+	target := map[string]string{"start": "runs", "stop": "is stopped", "restart": "runs again"}[action]
+	cmd := &cobra.Command{
+		Use:   action + " NAME",
+		Short: strings.ToUpper(action[:1]) + action[1:] + " a service and wait until it " + target,
+		Long: fmt.Sprintf(`%s a service and wait until it %s (the agent waits up to --wait).
+
+Prints "NAME: PREVIOUS -> CURRENT", or "NAME: already STATE (no change)" when
+nothing had to be done. -o json prints
+{"service":{...},"previous_state":"running","changed":true}.`, strings.ToUpper(action[:1])+action[1:], target),
+		Example: fmt.Sprintf("  ctl svc %s nginx\n  ctl svc %s nginx.service --wait 2m -o json", action, action),
+		Args:    exactArgs(1, "one service NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if wait < 0 {
+				return usagef("invalid --wait %s: must not be negative", wait)
+			}
+			return a.withClient(func(c *client.Client) error {
+				r, err := fn(c, cmd.Context(), name, wait)
+				if err != nil {
+					return wrapOp(action+" service "+name, err, svcHints(name))
+				}
+				v := newControlView(r)
+				if a.out.json() {
+					return a.out.JSON(v)
+				}
+				return a.out.Line(controlLine(v))
+			})
+		},
+	}
+	cmd.Flags().DurationVar(&wait, "wait", 0, "how long the agent waits for the target state, at most 10m (default: the agent's, 30s)")
+	return cmd
+}
+
+// controlLine is the one-line outcome of start/stop/restart.
+func controlLine(v controlView) string {
+	if !v.Changed {
+		return fmt.Sprintf("%s: already %s (no change)", clean(v.Service.Name), v.Service.State)
+	}
+	return fmt.Sprintf("%s: %s -> %s", clean(v.Service.Name), v.PreviousState, v.Service.State)
+}
