@@ -130,7 +130,7 @@ func classify(err error, t target) (int, string) {
 	case errors.Is(err, client.ErrFailedPrecondition):
 		return exitPrecondition, ""
 	case errors.Is(err, client.ErrInvalidArgument):
-		return exitUsage, "the agent rejected the arguments; see `ctl <command> --help`"
+		return exitUsage, "" // the caller adds "see `ctl <command> --help`"
 	case errors.Is(err, client.ErrUnavailable):
 		return classifyUnavailable(err, t)
 	case errors.Is(err, client.ErrNotSupported):

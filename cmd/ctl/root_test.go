@@ -182,3 +182,14 @@ func TestCertsIgnoreABadHost(t *testing.T) {
 		t.Errorf("exit %d: %s", r.code, r.stderr)
 	}
 }
+
+func TestAgentRejectedArgumentsIsUsage(t *testing.T) {
+	p := newTestPKI(t)
+	addr := startAgent(t, p)
+	// 1024 PIDs at most: the agent, not ctl, enforces it.
+	pids := strings.TrimSuffix(strings.Repeat("1,", 1100), ",")
+	_, r := runApp(t, nil, append(p.tlsArgs(), "--host", addr, "ps", "--pid", pids)...)
+	if r.code != exitUsage || !strings.HasPrefix(r.stderr, "ctl: list processes: invalid argument: ") || !strings.HasSuffix(r.stderr, "(hint: see `ctl ps --help`)\n") {
+		t.Errorf("exit %d stderr %q", r.code, r.stderr)
+	}
+}
