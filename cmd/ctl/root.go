@@ -260,19 +260,28 @@ func (a *app) credentials() (ca, cert, key string, err error) {
 		}
 		return g.cacert, g.cert, g.key, nil
 	}
-	stateDir := a.env(defaults.StateDirEnv)
-	if stateDir == "" {
-		stateDir = defaults.StateDir()
+	stateDirs := defaults.StateDirs()
+	if d := a.env(defaults.StateDirEnv); d != "" {
+		stateDirs = []string{d}
 	}
-	dir := defaults.CertsDir(stateDir)
-	p := pki.DevPaths(dir)
 	const pass = "pass --cacert/--cert/--key (or CTL_CACERT/CTL_CERT/CTL_KEY)"
-	if _, err := os.Stat(p.CACert); errors.Is(err, fs.ErrNotExist) {
+	var dir string
+	var looked []string
+	for _, sd := range stateDirs {
+		d := defaults.CertsDir(sd)
+		looked = append(looked, d)
+		if _, err := os.Stat(pki.DevPaths(d).CACert); !errors.Is(err, fs.ErrNotExist) {
+			dir = d
+			break
+		}
+	}
+	if dir == "" {
 		return "", "", "", &hintedError{
-			fmt.Errorf("no client certificate: none given, and no %s in %s", pki.CACertFile, dir), exitAuth,
+			fmt.Errorf("no client certificate: none given, and no %s in %s", pki.CACertFile, strings.Join(looked, " or ")), exitAuth,
 			pass + ", or on the agent's host run ctl as the user that runs ctld, or set " + defaults.StateDirEnv + " to its state directory",
 		}
 	}
+	p := pki.DevPaths(dir)
 	for _, f := range []string{p.CACert, p.ClientCert, p.ClientKey} {
 		fh, err := os.Open(f)
 		if err == nil {

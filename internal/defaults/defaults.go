@@ -28,5 +28,20 @@ func StateDir() string {
 	return platformStateDir()
 }
 
+// StateDirs lists where ctl looks for the agent's state, in order:
+// $CTLD_STATE_DIR alone when set; otherwise this user's default and then the
+// system-wide one, so that a non-root ctl on the host of a root-run agent
+// finds its certificates (or can say it may not read them).
+func StateDirs() []string {
+	if d := os.Getenv(StateDirEnv); d != "" {
+		return []string{d}
+	}
+	dirs := []string{platformStateDir()}
+	if sys := systemStateDir(); sys != dirs[0] {
+		dirs = append(dirs, sys)
+	}
+	return dirs
+}
+
 // CertsDir is where ctld writes its first-run dev PKI.
 func CertsDir(stateDir string) string { return filepath.Join(stateDir, "certs") }

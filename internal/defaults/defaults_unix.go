@@ -10,9 +10,11 @@ import (
 // ConfigFile is read when present and no --config is given.
 const ConfigFile = "/etc/ctld/ctld.yaml"
 
+func systemStateDir() string { return "/var/lib/ctld" }
+
 func platformStateDir() string {
 	if os.Geteuid() == 0 {
-		return "/var/lib/ctld"
+		return systemStateDir()
 	}
 	if x := os.Getenv("XDG_STATE_HOME"); x != "" {
 		return filepath.Join(x, "ctld")

@@ -16,4 +16,6 @@ func programData() string {
 }
 
 // The agent runs as LocalSystem; ProgramData is where services keep state.
-func platformStateDir() string { return filepath.Join(programData(), "ctld") }
+func systemStateDir() string { return filepath.Join(programData(), "ctld") }
+
+func platformStateDir() string { return systemStateDir() }
