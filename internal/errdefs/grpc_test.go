@@ -1,0 +1,62 @@
+package errdefs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestRoundTripEverySentinel(t *testing.T) {
+	for _, e := range table {
+		t.Run(e.code.String(), func(t *testing.T) {
+			domain := fmt.Errorf("%w: unit x is odd", e.err)
+			wire := ToGRPC(domain)
+			if status.Code(wire) != e.code {
+				t.Fatalf("ToGRPC code = %v, want %v", status.Code(wire), e.code)
+			}
+			back := FromGRPC(wire)
+			if !errors.Is(back, e.err) {
+				t.Fatalf("FromGRPC(%v) does not match %v", back, e.err)
+			}
+			if status.Code(back) != e.code {
+				t.Fatalf("client error lost its status: %v", status.Code(back))
+			}
+			if back.Error() != domain.Error() {
+				t.Fatalf("message %q, want the domain's %q (no doubled prefix)", back.Error(), domain.Error())
+			}
+		})
+	}
+}
+
+func TestToGRPCSpecialCases(t *testing.T) {
+	if ToGRPC(nil) != nil || FromGRPC(nil) != nil {
+		t.Fatal("nil must stay nil")
+	}
+	already := status.Error(codes.Aborted, "x")
+	if ToGRPC(already) != already {
+		t.Fatal("a status error must pass through unchanged")
+	}
+	if c := Code(fmt.Errorf("wrapped: %w", context.DeadlineExceeded)); c != codes.DeadlineExceeded {
+		t.Fatalf("context deadline -> %v", c)
+	}
+	if c := Code(context.Canceled); c != codes.Canceled {
+		t.Fatalf("context canceled -> %v", c)
+	}
+	if c := Code(errors.New("surprise")); c != codes.Unknown {
+		t.Fatalf("unmapped error -> %v, want Unknown", c)
+	}
+	// A server message without the sentinel prefix gets it on the client.
+	got := FromGRPC(status.Error(codes.NotFound, "unit x"))
+	if got.Error() != "not found: unit x" || !errors.Is(got, ErrNotFound) {
+		t.Fatalf("FromGRPC = %q", got)
+	}
+	// Codes without a sentinel come back as they are.
+	raw := status.Error(codes.Aborted, "x")
+	if FromGRPC(raw) != raw {
+		t.Fatal("unmapped code must pass through")
+	}
+}
