@@ -21,7 +21,7 @@ done
 run() { echo; echo "\$ ctl $*"; "$bin/ctl" "$@"; }
 run heartbeat
 run ps --top 5 --sort mem
-run ps --top 3 --sort mem -o json | head -c 600; echo
+run ps --top 2 --sort mem --fields name,user,memory -o json
 echo; echo "\$ ctl ps watch --name 'demo-sleep*'   (a process starts and exits meanwhile)"
 tmp=$(mktemp -d); cp "$(command -v sleep)" "$tmp/demo-sleep"
 ( sleep 1.5; "$tmp/demo-sleep" 1 ) &

@@ -25,9 +25,10 @@ func newLogger(c LogConfig) (zerolog.Logger, io.Closer, error) {
 		}
 		out, closer = f, f
 	}
-	console := c.Format == "console" || (c.Format == "auto" && c.File == "" && isTerminal(os.Stderr))
-	if console {
-		out = zerolog.ConsoleWriter{Out: out, TimeFormat: time.RFC3339}
+	tty := c.File == "" && isTerminal(os.Stderr)
+	if c.Format == "console" || (c.Format == "auto" && tty) {
+		// Colours only for a terminal: escape codes make files unreadable.
+		out = zerolog.ConsoleWriter{Out: out, TimeFormat: time.RFC3339, NoColor: !tty}
 	}
 	zerolog.TimeFieldFormat = time.RFC3339Nano
 	return zerolog.New(out).Level(lvl).With().Timestamp().Logger(), closer, nil
