@@ -37,7 +37,7 @@ func TestToGRPCSpecialCases(t *testing.T) {
 		t.Fatal("nil must stay nil")
 	}
 	already := status.Error(codes.Aborted, "x")
-	if ToGRPC(already) != already {
+	if ToGRPC(already) != already { //nolint:errorlint // identity: it must be the same value, not a wrapper
 		t.Fatal("a status error must pass through unchanged")
 	}
 	if c := Code(fmt.Errorf("wrapped: %w", context.DeadlineExceeded)); c != codes.DeadlineExceeded {
@@ -56,7 +56,7 @@ func TestToGRPCSpecialCases(t *testing.T) {
 	}
 	// Codes without a sentinel come back as they are.
 	raw := status.Error(codes.Aborted, "x")
-	if FromGRPC(raw) != raw {
+	if FromGRPC(raw) != raw { //nolint:errorlint // identity: it must be the same value, not a wrapper
 		t.Fatal("unmapped code must pass through")
 	}
 }
