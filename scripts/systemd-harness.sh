@@ -62,6 +62,34 @@ is_up() {
 	return 1
 }
 
+# mask_host_units masks every unit the distribution's targets pull in, except
+# D-Bus and journald. The namespace shares the host's file systems (only /run,
+# /sys/fs/cgroup and /etc/systemd/system are its own), so booting units would
+# act on the host: systemd-tmpfiles-setup empties /tmp, sysusers edits
+# /etc/passwd, update-utmp writes /var/log/wtmp, timers run apt and fstrim.
+# They start whenever anything pulls in sysinit.target or basic.target, which
+# every unit with default dependencies does (an installed ctld.service, say).
+# A masked unit in a Wants= is skipped, so those targets are reached at once.
+mask_host_units() {
+	local u=$1 w n
+	for w in /lib/systemd/system/*.wants/* /usr/lib/systemd/system/*.wants/*; do
+		[ -e "$w" ] || [ -L "$w" ] || continue
+		n=${w##*/}
+		case $n in dbus.* | systemd-journald* | *@*) continue ;; esac
+		ln -sfn /dev/null "$u/$n"
+	done
+	# Pulled in by generators or by other units' Wants= rather than .wants dirs.
+	for n in tmp.mount systemd-remount-fs.service systemd-sysusers.service systemd-tmpfiles-setup.service \
+		systemd-tmpfiles-setup-dev.service systemd-tmpfiles-clean.service systemd-tmpfiles-clean.timer \
+		systemd-journal-flush.service systemd-update-utmp.service systemd-update-utmp-runlevel.service \
+		systemd-random-seed.service systemd-machine-id-commit.service systemd-modules-load.service \
+		systemd-sysctl.service systemd-hwdb-update.service systemd-journal-catalog-update.service \
+		systemd-update-done.service ldconfig.service systemd-pstore.service systemd-fsck-root.service \
+		systemd-binfmt.service systemd-firstboot.service systemd-logind.service console-getty.service; do
+		ln -sfn /dev/null "$u/$n"
+	done
+}
+
 # write_units fills the directory bind-mounted over /etc/systemd/system inside.
 # Only these units are visible there: host enablement links stay hidden.
 # StartLimitIntervalSec=0: tests start the same units many times in a row.
@@ -70,6 +98,7 @@ write_units() {
 	rm -rf "$u"
 	mkdir -p "$u/dbus.socket.d" "$u/dbus.service.d" "$u/$TARGET.wants"
 	for d in dbus.socket.d dbus.service.d; do printf '[Unit]\nDefaultDependencies=no\n' >"$u/$d/nodeps.conf"; done
+	mask_host_units "$u"
 	cat >"$u/$TARGET" <<-'EOF'
 		[Unit]
 		Description=remotectl harness target
@@ -146,6 +175,15 @@ write_units() {
 		WantedBy=remotectl-harness.target
 	EOF
 	ln -s ../remotectl-inst@.service "$u/$TARGET.wants/remotectl-inst@one.service"
+	# Default dependencies (sysinit.target, basic.target) like any real service,
+	# e.g. an installed ctld.service: tests start it to prove the host is untouched.
+	cat >"$u/remotectl-default.service" <<-'EOF'
+		[Unit]
+		Description=remotectl service with default dependencies
+		StartLimitIntervalSec=0
+		[Service]
+		ExecStart=/bin/sleep infinity
+	EOF
 	# Installable but disabled and never loaded: only the unit-file listing knows it.
 	cat >"$u/remotectl-disabled.service" <<-'EOF'
 		[Unit]

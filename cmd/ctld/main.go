@@ -69,6 +69,7 @@ func serviceConfig(runArgs []string) *service.Config {
 		DisplayName: "remotectl agent",
 		Description: "remotectl agent (ctld): remote process and service control over gRPC with mutual TLS.",
 		Arguments:   append([]string{"run"}, runArgs...),
+		Option:      service.KeyValue{"SystemdScript": systemdUnit},
 	}
 }
 
