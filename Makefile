@@ -65,8 +65,9 @@ cross: ## build ctl and ctld for every release platform
 	    CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/$$os-$$arch/$$c$$ext ./cmd/$$c; \
 	  done; echo "built $(BIN)/$$os-$$arch"; done
 
-bench: ## ListProcesses over loopback mTLS vs ps, side by side
+bench: ## ListProcesses over loopback mTLS vs ps side by side; Heartbeat throughput
 	$(GO) test -run '^$$' -bench 'BenchmarkListProcessesVsPS' -benchtime 20x -count 3 ./test/e2e/
+	$(GO) test -run '^$$' -bench 'BenchmarkHeartbeat' -benchtime 2s -count 3 ./test/e2e/
 
 systemd-up: ## start the real systemd test harness (root)
 	scripts/systemd-harness.sh up

@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
@@ -20,6 +22,8 @@ type processAPI struct {
 	pb.UnimplementedProcessServiceServer
 	lister  process.Lister
 	watcher watch.ProcessWatcher
+	// draining is closed when the server starts shutting down.
+	draining <-chan struct{}
 }
 
 // maxListLimit bounds ListProcessesRequest.limit.
@@ -78,11 +82,24 @@ func (a *processAPI) WatchProcesses(req *pb.WatchProcessesRequest, stream grpc.S
 	if err := stream.SendHeader(metadata.MD{}); err != nil {
 		return err
 	}
-	for ev := range sub.Events() {
-		if err := stream.Send(&pb.WatchProcessesResponse{Event: eventToProto(&ev, fields)}); err != nil {
-			return err
+	for {
+		select {
+		case ev, ok := <-sub.Events():
+			if !ok {
+				return a.watchEnded(ctx, sub)
+			}
+			if err := stream.Send(&pb.WatchProcessesResponse{Event: eventToProto(&ev, fields)}); err != nil {
+				return err
+			}
+		case <-a.draining:
+			// Streams never end by themselves, so the graceful stop ends them
+			// with a reason the client can act on instead of cutting them.
+			return status.Error(codes.Unavailable, "the agent is shutting down; reconnect")
 		}
 	}
+}
+
+func (a *processAPI) watchEnded(ctx context.Context, sub watch.Subscription) error {
 	if err := sub.Err(); err != nil {
 		return errdefs.ToGRPC(fmt.Errorf("%w: %w", errdefs.ErrUnavailable, err))
 	}

@@ -94,14 +94,15 @@ func New(cfg Config) (*Server, error) {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.TLS)))
 	}
 	gs := grpc.NewServer(opts...)
-	pb.RegisterProcessServiceServer(gs, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher})
+	stop := make(chan struct{})
+	pb.RegisterProcessServiceServer(gs, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher, draining: stop})
 	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: cfg.Services})
 	pb.RegisterAgentServiceServer(gs, &agentAPI{reporter: cfg.Reporter})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
 
-	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: make(chan struct{})}
+	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop}
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.ProcessService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.AgentService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
@@ -143,8 +144,9 @@ func (s *Server) Serve(lis net.Listener) error {
 	return s.grpc.Serve(lis)
 }
 
-// Shutdown stops accepting work, lets in-flight calls and streams finish
-// until ctx ends, then cuts the rest.
+// Shutdown stops accepting work, ends watch streams with UNAVAILABLE ("the
+// agent is shutting down"), lets in-flight calls finish until ctx ends, then
+// cuts the rest.
 func (s *Server) Shutdown(ctx context.Context) {
 	select {
 	case <-s.stop:

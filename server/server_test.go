@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,6 +88,12 @@ func (m *stubManager) Close() error { return nil }
 // startBufconn serves cfg over an in-memory connection and returns a client.
 func startBufconn(t *testing.T, cfg Config) *client.Client {
 	t.Helper()
+	c, _ := startBufconnServer(t, cfg)
+	return c
+}
+
+func startBufconnServer(t *testing.T, cfg Config) (*client.Client, *Server) {
+	t.Helper()
 	cfg.Insecure = true // bufconn has no TLS; authentication is covered by the e2e tests
 	if cfg.Reporter == nil {
 		cfg.Reporter = agent.NewReporter(context.Background(), nil, nil)
@@ -109,7 +116,7 @@ func startBufconn(t *testing.T, cfg Config) *client.Client {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	return client.NewWithConn(conn)
+	return client.NewWithConn(conn), s
 }
 
 func TestServiceErrorsMapToCodesAndBack(t *testing.T) {
@@ -281,5 +288,33 @@ func TestInsecureRefusesNonLoopback(t *testing.T) {
 	if _, err := New(Config{Processes: &stubLister{}, Services: &stubManager{}, Watcher: &watch.Poller{},
 		Reporter: agent.NewReporter(context.Background(), nil, nil)}); err == nil {
 		t.Fatal("New accepted a config with neither TLS nor insecure mode")
+	}
+}
+
+func TestShutdownEndsWatchStreamsWithAReason(t *testing.T) {
+	c, srv := startBufconnServer(t, Config{
+		Processes: &stubLister{procs: []process.Process{{PID: 1, StartTime: time.Unix(1, 0)}}},
+		Services:  &stubManager{},
+	})
+	w, err := c.WatchProcesses(context.Background(), &pb.WatchProcessesRequest{IncludeExisting: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for ev := range w.Events() { // EXISTING, SYNCED: the stream is live
+		if ev.Type == pb.ProcessEventType_PROCESS_EVENT_TYPE_SYNCED {
+			break
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	srv.Shutdown(ctx)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("shutdown with an open watch took %v: it waited for the drain deadline", d)
+	}
+	for range w.Events() {
+	}
+	if !errors.Is(w.Err(), client.ErrUnavailable) || !strings.Contains(w.Err().Error(), "shutting down") {
+		t.Fatalf("watch ended with %v, want UNAVAILABLE saying the agent is shutting down", w.Err())
 	}
 }

@@ -87,3 +87,24 @@ func BenchmarkListProcessesVsPS(b *testing.B) {
 	b.ReportMetric(float64(listed), "processes")
 	b.Logf("host has ~%d processes; ListProcesses returned %d", n, listed)
 }
+
+// BenchmarkHeartbeat measures Heartbeat over loopback mutual TLS from many
+// concurrent callers on one connection (host figures are sampled at most
+// once per second and shared).
+func BenchmarkHeartbeat(b *testing.B) {
+	a := startAgent(b)
+	c := a.client(b)
+	if _, err := c.Heartbeat(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.Heartbeat(context.Background()); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
