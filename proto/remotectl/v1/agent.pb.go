@@ -23,6 +23,172 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// WhoAmIRequest has no parameters.
+type WhoAmIRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WhoAmIRequest) Reset() {
+	*x = WhoAmIRequest{}
+	mi := &file_remotectl_v1_agent_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WhoAmIRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WhoAmIRequest) ProtoMessage() {}
+
+func (x *WhoAmIRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_remotectl_v1_agent_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WhoAmIRequest.ProtoReflect.Descriptor instead.
+func (*WhoAmIRequest) Descriptor() ([]byte, []int) {
+	return file_remotectl_v1_agent_proto_rawDescGZIP(), []int{0}
+}
+
+// WhoAmIResponse is the caller as the agent authorizes it.
+type WhoAmIResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Subject common name of the client certificate.
+	CommonName string `protobuf:"bytes,1,opt,name=common_name,json=commonName,proto3" json:"common_name,omitempty"`
+	// Subject organizational units.
+	OrganizationalUnits []string `protobuf:"bytes,2,rep,name=organizational_units,json=organizationalUnits,proto3" json:"organizational_units,omitempty"`
+	// URI subject alternative names, e.g. SPIFFE IDs.
+	Uris []string `protobuf:"bytes,3,rep,name=uris,proto3" json:"uris,omitempty"`
+	// DNS subject alternative names.
+	DnsNames []string `protobuf:"bytes,4,rep,name=dns_names,json=dnsNames,proto3" json:"dns_names,omitempty"`
+	// Certificate serial number, lower-case hex.
+	Serial string `protobuf:"bytes,5,opt,name=serial,proto3" json:"serial,omitempty"`
+	// Full subject distinguished name (RFC 2253).
+	Subject string `protobuf:"bytes,6,opt,name=subject,proto3" json:"subject,omitempty"`
+	// Roles bound to this identity; empty when no binding matches.
+	Roles []string `protobuf:"bytes,7,rep,name=roles,proto3" json:"roles,omitempty"`
+	// Permissions held, e.g. "processes.read", "services.control".
+	Permissions []string `protobuf:"bytes,8,rep,name=permissions,proto3" json:"permissions,omitempty"`
+	// Glob patterns of services nobody may stop or restart remotely.
+	ProtectedServices []string `protobuf:"bytes,9,rep,name=protected_services,json=protectedServices,proto3" json:"protected_services,omitempty"`
+	// Per-role allow-lists of services the caller's roles may control
+	// ("role: glob, glob"); a role without an entry may control any
+	// unprotected service.
+	ServiceAllowLists []string `protobuf:"bytes,10,rep,name=service_allow_lists,json=serviceAllowLists,proto3" json:"service_allow_lists,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *WhoAmIResponse) Reset() {
+	*x = WhoAmIResponse{}
+	mi := &file_remotectl_v1_agent_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WhoAmIResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WhoAmIResponse) ProtoMessage() {}
+
+func (x *WhoAmIResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_remotectl_v1_agent_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WhoAmIResponse.ProtoReflect.Descriptor instead.
+func (*WhoAmIResponse) Descriptor() ([]byte, []int) {
+	return file_remotectl_v1_agent_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *WhoAmIResponse) GetCommonName() string {
+	if x != nil {
+		return x.CommonName
+	}
+	return ""
+}
+
+func (x *WhoAmIResponse) GetOrganizationalUnits() []string {
+	if x != nil {
+		return x.OrganizationalUnits
+	}
+	return nil
+}
+
+func (x *WhoAmIResponse) GetUris() []string {
+	if x != nil {
+		return x.Uris
+	}
+	return nil
+}
+
+func (x *WhoAmIResponse) GetDnsNames() []string {
+	if x != nil {
+		return x.DnsNames
+	}
+	return nil
+}
+
+func (x *WhoAmIResponse) GetSerial() string {
+	if x != nil {
+		return x.Serial
+	}
+	return ""
+}
+
+func (x *WhoAmIResponse) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *WhoAmIResponse) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *WhoAmIResponse) GetPermissions() []string {
+	if x != nil {
+		return x.Permissions
+	}
+	return nil
+}
+
+func (x *WhoAmIResponse) GetProtectedServices() []string {
+	if x != nil {
+		return x.ProtectedServices
+	}
+	return nil
+}
+
+func (x *WhoAmIResponse) GetServiceAllowLists() []string {
+	if x != nil {
+		return x.ServiceAllowLists
+	}
+	return nil
+}
+
 // HeartbeatRequest has no parameters yet.
 type HeartbeatRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -32,7 +198,7 @@ type HeartbeatRequest struct {
 
 func (x *HeartbeatRequest) Reset() {
 	*x = HeartbeatRequest{}
-	mi := &file_remotectl_v1_agent_proto_msgTypes[0]
+	mi := &file_remotectl_v1_agent_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -44,7 +210,7 @@ func (x *HeartbeatRequest) String() string {
 func (*HeartbeatRequest) ProtoMessage() {}
 
 func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_remotectl_v1_agent_proto_msgTypes[0]
+	mi := &file_remotectl_v1_agent_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -57,7 +223,7 @@ func (x *HeartbeatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatRequest.ProtoReflect.Descriptor instead.
 func (*HeartbeatRequest) Descriptor() ([]byte, []int) {
-	return file_remotectl_v1_agent_proto_rawDescGZIP(), []int{0}
+	return file_remotectl_v1_agent_proto_rawDescGZIP(), []int{2}
 }
 
 // LoadAverage is the run-queue load average (Unix).
@@ -75,7 +241,7 @@ type LoadAverage struct {
 
 func (x *LoadAverage) Reset() {
 	*x = LoadAverage{}
-	mi := &file_remotectl_v1_agent_proto_msgTypes[1]
+	mi := &file_remotectl_v1_agent_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -87,7 +253,7 @@ func (x *LoadAverage) String() string {
 func (*LoadAverage) ProtoMessage() {}
 
 func (x *LoadAverage) ProtoReflect() protoreflect.Message {
-	mi := &file_remotectl_v1_agent_proto_msgTypes[1]
+	mi := &file_remotectl_v1_agent_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -100,7 +266,7 @@ func (x *LoadAverage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LoadAverage.ProtoReflect.Descriptor instead.
 func (*LoadAverage) Descriptor() ([]byte, []int) {
-	return file_remotectl_v1_agent_proto_rawDescGZIP(), []int{1}
+	return file_remotectl_v1_agent_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *LoadAverage) GetLoad1() float64 {
@@ -142,7 +308,7 @@ type Backend struct {
 
 func (x *Backend) Reset() {
 	*x = Backend{}
-	mi := &file_remotectl_v1_agent_proto_msgTypes[2]
+	mi := &file_remotectl_v1_agent_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -154,7 +320,7 @@ func (x *Backend) String() string {
 func (*Backend) ProtoMessage() {}
 
 func (x *Backend) ProtoReflect() protoreflect.Message {
-	mi := &file_remotectl_v1_agent_proto_msgTypes[2]
+	mi := &file_remotectl_v1_agent_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -167,7 +333,7 @@ func (x *Backend) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Backend.ProtoReflect.Descriptor instead.
 func (*Backend) Descriptor() ([]byte, []int) {
-	return file_remotectl_v1_agent_proto_rawDescGZIP(), []int{2}
+	return file_remotectl_v1_agent_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Backend) GetCapability() string {
@@ -241,14 +407,18 @@ type HeartbeatResponse struct {
 	// Number of processes on the host.
 	ProcessCount uint32 `protobuf:"varint,19,opt,name=process_count,json=processCount,proto3" json:"process_count,omitempty"`
 	// The backends serving each capability on this host.
-	Backends      []*Backend `protobuf:"bytes,20,rep,name=backends,proto3" json:"backends,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Backends []*Backend `protobuf:"bytes,20,rep,name=backends,proto3" json:"backends,omitempty"`
+	// When the agent's TLS server certificate expires; unset in insecure mode.
+	ServerCertNotAfter *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=server_cert_not_after,json=serverCertNotAfter,proto3" json:"server_cert_not_after,omitempty"`
+	// Serial number (lower-case hex) of the agent's TLS server certificate.
+	ServerCertSerial string `protobuf:"bytes,22,opt,name=server_cert_serial,json=serverCertSerial,proto3" json:"server_cert_serial,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *HeartbeatResponse) Reset() {
 	*x = HeartbeatResponse{}
-	mi := &file_remotectl_v1_agent_proto_msgTypes[3]
+	mi := &file_remotectl_v1_agent_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -260,7 +430,7 @@ func (x *HeartbeatResponse) String() string {
 func (*HeartbeatResponse) ProtoMessage() {}
 
 func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_remotectl_v1_agent_proto_msgTypes[3]
+	mi := &file_remotectl_v1_agent_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -273,7 +443,7 @@ func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_remotectl_v1_agent_proto_rawDescGZIP(), []int{3}
+	return file_remotectl_v1_agent_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *HeartbeatResponse) GetAgentVersion() string {
@@ -416,11 +586,39 @@ func (x *HeartbeatResponse) GetBackends() []*Backend {
 	return nil
 }
 
+func (x *HeartbeatResponse) GetServerCertNotAfter() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ServerCertNotAfter
+	}
+	return nil
+}
+
+func (x *HeartbeatResponse) GetServerCertSerial() string {
+	if x != nil {
+		return x.ServerCertSerial
+	}
+	return ""
+}
+
 var File_remotectl_v1_agent_proto protoreflect.FileDescriptor
 
 const file_remotectl_v1_agent_proto_rawDesc = "" +
 	"\n" +
-	"\x18remotectl/v1/agent.proto\x12\fremotectl.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x12\n" +
+	"\x18remotectl/v1/agent.proto\x12\fremotectl.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x0f\n" +
+	"\rWhoAmIRequest\"\xde\x02\n" +
+	"\x0eWhoAmIResponse\x12\x1f\n" +
+	"\vcommon_name\x18\x01 \x01(\tR\n" +
+	"commonName\x121\n" +
+	"\x14organizational_units\x18\x02 \x03(\tR\x13organizationalUnits\x12\x12\n" +
+	"\x04uris\x18\x03 \x03(\tR\x04uris\x12\x1b\n" +
+	"\tdns_names\x18\x04 \x03(\tR\bdnsNames\x12\x16\n" +
+	"\x06serial\x18\x05 \x01(\tR\x06serial\x12\x18\n" +
+	"\asubject\x18\x06 \x01(\tR\asubject\x12\x14\n" +
+	"\x05roles\x18\a \x03(\tR\x05roles\x12 \n" +
+	"\vpermissions\x18\b \x03(\tR\vpermissions\x12-\n" +
+	"\x12protected_services\x18\t \x03(\tR\x11protectedServices\x12.\n" +
+	"\x13service_allow_lists\x18\n" +
+	" \x03(\tR\x11serviceAllowLists\"\x12\n" +
 	"\x10HeartbeatRequest\"Q\n" +
 	"\vLoadAverage\x12\x14\n" +
 	"\x05load1\x18\x01 \x01(\x01R\x05load1\x12\x14\n" +
@@ -432,7 +630,7 @@ const file_remotectl_v1_agent_proto_rawDesc = "" +
 	"capability\x12&\n" +
 	"\x0eimplementation\x18\x02 \x01(\tR\x0eimplementation\x12\x1c\n" +
 	"\tavailable\x18\x03 \x01(\bR\tavailable\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x82\a\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xff\a\n" +
 	"\x11HeartbeatResponse\x12#\n" +
 	"\ragent_version\x18\x01 \x01(\tR\fagentVersion\x12!\n" +
 	"\fagent_commit\x18\x02 \x01(\tR\vagentCommit\x12\x1a\n" +
@@ -456,9 +654,12 @@ const file_remotectl_v1_agent_proto_rawDesc = "" +
 	"\x16memory_available_bytes\x18\x11 \x01(\x04R\x14memoryAvailableBytes\x12<\n" +
 	"\fload_average\x18\x12 \x01(\v2\x19.remotectl.v1.LoadAverageR\vloadAverage\x12#\n" +
 	"\rprocess_count\x18\x13 \x01(\rR\fprocessCount\x121\n" +
-	"\bbackends\x18\x14 \x03(\v2\x15.remotectl.v1.BackendR\bbackends2\\\n" +
+	"\bbackends\x18\x14 \x03(\v2\x15.remotectl.v1.BackendR\bbackends\x12M\n" +
+	"\x15server_cert_not_after\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\x12serverCertNotAfter\x12,\n" +
+	"\x12server_cert_serial\x18\x16 \x01(\tR\x10serverCertSerial2\xa1\x01\n" +
 	"\fAgentService\x12L\n" +
-	"\tHeartbeat\x12\x1e.remotectl.v1.HeartbeatRequest\x1a\x1f.remotectl.v1.HeartbeatResponseB?Z=github.com/remotectl/remotectl/proto/remotectl/v1;remotectlv1b\x06proto3"
+	"\tHeartbeat\x12\x1e.remotectl.v1.HeartbeatRequest\x1a\x1f.remotectl.v1.HeartbeatResponse\x12C\n" +
+	"\x06WhoAmI\x12\x1b.remotectl.v1.WhoAmIRequest\x1a\x1c.remotectl.v1.WhoAmIResponseB?Z=github.com/remotectl/remotectl/proto/remotectl/v1;remotectlv1b\x06proto3"
 
 var (
 	file_remotectl_v1_agent_proto_rawDescOnce sync.Once
@@ -472,29 +673,34 @@ func file_remotectl_v1_agent_proto_rawDescGZIP() []byte {
 	return file_remotectl_v1_agent_proto_rawDescData
 }
 
-var file_remotectl_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_remotectl_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_remotectl_v1_agent_proto_goTypes = []any{
-	(*HeartbeatRequest)(nil),      // 0: remotectl.v1.HeartbeatRequest
-	(*LoadAverage)(nil),           // 1: remotectl.v1.LoadAverage
-	(*Backend)(nil),               // 2: remotectl.v1.Backend
-	(*HeartbeatResponse)(nil),     // 3: remotectl.v1.HeartbeatResponse
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 5: google.protobuf.Duration
+	(*WhoAmIRequest)(nil),         // 0: remotectl.v1.WhoAmIRequest
+	(*WhoAmIResponse)(nil),        // 1: remotectl.v1.WhoAmIResponse
+	(*HeartbeatRequest)(nil),      // 2: remotectl.v1.HeartbeatRequest
+	(*LoadAverage)(nil),           // 3: remotectl.v1.LoadAverage
+	(*Backend)(nil),               // 4: remotectl.v1.Backend
+	(*HeartbeatResponse)(nil),     // 5: remotectl.v1.HeartbeatResponse
+	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 7: google.protobuf.Duration
 }
 var file_remotectl_v1_agent_proto_depIdxs = []int32{
-	4, // 0: remotectl.v1.HeartbeatResponse.boot_time:type_name -> google.protobuf.Timestamp
-	4, // 1: remotectl.v1.HeartbeatResponse.agent_start_time:type_name -> google.protobuf.Timestamp
-	4, // 2: remotectl.v1.HeartbeatResponse.server_time:type_name -> google.protobuf.Timestamp
-	5, // 3: remotectl.v1.HeartbeatResponse.cpu_percent_window:type_name -> google.protobuf.Duration
-	1, // 4: remotectl.v1.HeartbeatResponse.load_average:type_name -> remotectl.v1.LoadAverage
-	2, // 5: remotectl.v1.HeartbeatResponse.backends:type_name -> remotectl.v1.Backend
-	0, // 6: remotectl.v1.AgentService.Heartbeat:input_type -> remotectl.v1.HeartbeatRequest
-	3, // 7: remotectl.v1.AgentService.Heartbeat:output_type -> remotectl.v1.HeartbeatResponse
-	7, // [7:8] is the sub-list for method output_type
-	6, // [6:7] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	6, // 0: remotectl.v1.HeartbeatResponse.boot_time:type_name -> google.protobuf.Timestamp
+	6, // 1: remotectl.v1.HeartbeatResponse.agent_start_time:type_name -> google.protobuf.Timestamp
+	6, // 2: remotectl.v1.HeartbeatResponse.server_time:type_name -> google.protobuf.Timestamp
+	7, // 3: remotectl.v1.HeartbeatResponse.cpu_percent_window:type_name -> google.protobuf.Duration
+	3, // 4: remotectl.v1.HeartbeatResponse.load_average:type_name -> remotectl.v1.LoadAverage
+	4, // 5: remotectl.v1.HeartbeatResponse.backends:type_name -> remotectl.v1.Backend
+	6, // 6: remotectl.v1.HeartbeatResponse.server_cert_not_after:type_name -> google.protobuf.Timestamp
+	2, // 7: remotectl.v1.AgentService.Heartbeat:input_type -> remotectl.v1.HeartbeatRequest
+	0, // 8: remotectl.v1.AgentService.WhoAmI:input_type -> remotectl.v1.WhoAmIRequest
+	5, // 9: remotectl.v1.AgentService.Heartbeat:output_type -> remotectl.v1.HeartbeatResponse
+	1, // 10: remotectl.v1.AgentService.WhoAmI:output_type -> remotectl.v1.WhoAmIResponse
+	9, // [9:11] is the sub-list for method output_type
+	7, // [7:9] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_remotectl_v1_agent_proto_init() }
@@ -508,7 +714,7 @@ func file_remotectl_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_remotectl_v1_agent_proto_rawDesc), len(file_remotectl_v1_agent_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
