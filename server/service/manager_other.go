@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !windows
 
 package service
 
@@ -11,7 +11,7 @@ import (
 )
 
 // NewManager returns a Manager that refuses everything: this platform has no
-// service backend yet (Windows SCM support is planned).
+// service backend (Linux has systemd, Windows the SCM).
 func NewManager() Manager { return unsupported{} }
 
 type unsupported struct{}

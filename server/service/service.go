@@ -75,6 +75,13 @@ type ControlOptions struct {
 	// Timeout bounds the wait for the target state. Zero means DefaultTimeout;
 	// values above MaxTimeout are clamped by the caller (see ClampTimeout).
 	Timeout time.Duration
+	// StopDependents lets Stop and Restart stop the running services that
+	// depend on the target first (and Restart start them again afterwards).
+	// Without it the Windows SCM backend refuses to stop a service with
+	// running dependents (ErrFailedPrecondition naming them). The systemd
+	// backend ignores it: a systemd stop job always stops the units that
+	// Requires= or BindsTo= the target, as systemctl stop does.
+	StopDependents bool
 }
 
 const (
