@@ -15,12 +15,18 @@ BUF_VERSION           := v1.75.0
 GOLANGCI_LINT_VERSION := v2.15.0
 BUF                   := $(TOOLS)/buf-$(BUF_VERSION)
 GOLANGCI_LINT         := $(TOOLS)/golangci-lint-$(GOLANGCI_LINT_VERSION)
+GRPCURL_VERSION       := v1.9.3
+HEALTH_PROBE_VERSION  := v0.4.40
+GRPCURL               := $(TOOLS)/grpcurl-$(GRPCURL_VERSION)
+HEALTH_PROBE          := $(TOOLS)/grpc-health-probe-$(HEALTH_PROBE_VERSION)
+# Everything `buf generate` writes; proto-check diffs all of it.
+GEN_DIRS              := proto clients/python/gen clients/ts/src/gen
 # proto-check compares the API against this git ref for breaking changes.
 BREAKING_AGAINST      ?= .git\#branch=main
 
 CROSS := windows/amd64 darwin/arm64 linux/amd64 linux/arm64
 
-.PHONY: help build test test-unit lint proto proto-check demo run cross bench systemd-up systemd-down clean
+.PHONY: help build test test-unit test-clients lint proto proto-deps proto-check demo run cross bench systemd-up systemd-down clean
 
 help: ## list targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -34,20 +40,27 @@ test: ## run every test (brings up the systemd harness when root)
 test-unit: ## run the Go tests without the systemd harness
 	$(GO) test -count=1 ./...
 
+test-clients: $(GRPCURL) $(HEALTH_PROBE) ## Python and Node clients, grpcurl, grpc-health-probe against a real ctld
+	GO=$(GO) GRPCURL=$(CURDIR)/$(GRPCURL) HEALTH_PROBE=$(CURDIR)/$(HEALTH_PROBE) scripts/test-clients.sh
+
 lint: $(GOLANGCI_LINT) $(BUF) ## golangci-lint (linux and windows) and buf lint
 	$(GOLANGCI_LINT) run ./...
 	GOOS=windows $(GOLANGCI_LINT) run ./...
 	GOOS=darwin $(GOLANGCI_LINT) run ./...
 	$(BUF) lint
 
-proto: $(BUF) ## regenerate Go code from proto/ (pinned local plugins)
+proto: $(BUF) proto-deps ## regenerate the Go, Python and TypeScript code from proto/ (pinned local plugins)
 	$(BUF) generate
 
-proto-check: $(BUF) ## lint protos, fail on generated-code drift and on breaking changes
+proto-deps: ## install the Python (apt) and TypeScript (npm ci) code generators
+	scripts/proto-deps.sh
+
+proto-check: $(BUF) proto-deps ## lint protos, fail on generated-code drift and on breaking changes
 	$(BUF) lint
-	@tmp=$$(mktemp -d); cp -r proto "$$tmp/"; $(BUF) generate; \
-	if ! diff -r "$$tmp/proto" proto >/dev/null; then \
-	  diff -r "$$tmp/proto" proto | head -20; rm -rf "$$tmp"; \
+	@tmp=$$(mktemp -d); for d in $(GEN_DIRS); do mkdir -p "$$tmp/$$d"; cp -r $$d/. "$$tmp/$$d/"; done; $(BUF) generate; \
+	drift=$$(for d in $(GEN_DIRS); do diff -r "$$tmp/$$d" $$d; done); \
+	if [ -n "$$drift" ]; then \
+	  echo "$$drift" | head -20; rm -rf "$$tmp"; \
 	  echo "generated code is out of date: run 'make proto' and commit"; exit 1; fi; rm -rf "$$tmp"
 	@if git rev-parse -q --verify main >/dev/null && git cat-file -e main:buf.yaml 2>/dev/null; then \
 	  $(BUF) breaking --against '$(BREAKING_AGAINST)' && echo "buf breaking: no breaking changes against main"; \
@@ -87,3 +100,17 @@ $(GOLANGCI_LINT):
 	@mkdir -p $(TOOLS)
 	GOBIN=$(CURDIR)/$(TOOLS)/tmp $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 	mv $(TOOLS)/tmp/golangci-lint $@
+
+$(GRPCURL):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(CURDIR)/$(TOOLS)/tmp $(GO) install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+	mv $(TOOLS)/tmp/grpcurl $@
+
+# Built in a scratch module: `go install pkg@version` also asks the proxy for
+# the module's version list (deprecation check), which the proxy here refuses.
+$(HEALTH_PROBE):
+	@rm -rf $(TOOLS)/hp-mod && mkdir -p $(TOOLS)/hp-mod
+	cd $(TOOLS)/hp-mod && $(GO) mod init tools >/dev/null 2>&1 && \
+	  $(GO) get github.com/grpc-ecosystem/grpc-health-probe@$(HEALTH_PROBE_VERSION) && \
+	  $(GO) build -trimpath -o $(CURDIR)/$@ github.com/grpc-ecosystem/grpc-health-probe
+	rm -rf $(TOOLS)/hp-mod

@@ -23,6 +23,7 @@ import (
 
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/agent"
+	"github.com/remotectl/remotectl/server/metrics"
 	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/service"
 	"github.com/remotectl/remotectl/server/watch"
@@ -55,6 +56,8 @@ type Config struct {
 	Services  service.Manager
 	Watcher   watch.ProcessWatcher
 	Reporter  *agent.Reporter
+	// Metrics, when set, records RPC and backend metrics; nil disables them.
+	Metrics *metrics.Metrics
 }
 
 // Server is a configured remotectl gRPC server.
@@ -76,6 +79,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("server: a TLS configuration is required (plaintext needs the explicit insecure mode)")
 	}
 	unary, stream := interceptors(cfg.Logger, cfg.Insecure)
+	if m := cfg.Metrics; m != nil {
+		mu, ms := m.Interceptors()
+		unary, stream = append([]grpc.UnaryServerInterceptor{mu}, unary...), append([]grpc.StreamServerInterceptor{ms}, stream...)
+		cfg.Processes, cfg.Services = m.Lister(cfg.Processes), m.Services(cfg.Services)
+	}
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
@@ -101,6 +109,9 @@ func New(cfg Config) (*Server, error) {
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
+	if cfg.Metrics != nil {
+		cfg.Metrics.InitializeMetrics(gs)
+	}
 
 	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop}
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)

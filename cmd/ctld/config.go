@@ -26,6 +26,8 @@ type Config struct {
 	PollInterval time.Duration `yaml:"poll_interval"`
 	// ShutdownTimeout bounds the drain of in-flight calls and streams on stop.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// MetricsListen serves Prometheus /metrics over plain HTTP; empty is off.
+	MetricsListen string `yaml:"metrics_listen"`
 }
 
 // TLSConfig names the PEM files of the agent's mutual TLS. All empty means
@@ -74,6 +76,7 @@ func settings(c *Config) []setting {
 		{flag: "log-file", env: "CTLD_LOG_FILE", usage: "append logs to this file instead of stderr", str: &c.Log.File},
 		{flag: "poll-interval", env: "CTLD_POLL_INTERVAL", usage: "process watch poll interval", dur: &c.PollInterval},
 		{flag: "shutdown-timeout", env: "CTLD_SHUTDOWN_TIMEOUT", usage: "how long stop waits for in-flight calls and streams", dur: &c.ShutdownTimeout},
+		{flag: "metrics-listen", env: "CTLD_METRICS_LISTEN", usage: "serve Prometheus /metrics over plain HTTP on HOST:PORT (default off)", str: &c.MetricsListen},
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/remotectl/remotectl/internal/version"
 	"github.com/remotectl/remotectl/server"
 	"github.com/remotectl/remotectl/server/agent"
+	"github.com/remotectl/remotectl/server/metrics"
 	"github.com/remotectl/remotectl/server/process"
 	svcmgr "github.com/remotectl/remotectl/server/service"
 	"github.com/remotectl/remotectl/server/watch"
@@ -30,6 +31,7 @@ type daemon struct {
 	logCloser io.Closer
 
 	srv      *server.Server
+	metrics  *metrics.Endpoint
 	services svcmgr.Manager
 	cancel   context.CancelFunc
 	served   chan error
@@ -52,9 +54,13 @@ func (d *daemon) Start(service.Service) error {
 	reporter := agent.NewReporter(ctx, lister.Count, func(ctx context.Context) []agent.Backend {
 		return backends(ctx, d.services, watcher)
 	})
+	var m *metrics.Metrics
+	if d.cfg.MetricsListen != "" {
+		m = metrics.New()
+	}
 	srv, err := server.New(server.Config{
 		TLS: tlsCfg, Insecure: d.cfg.Insecure, Logger: d.log,
-		Processes: lister, Services: d.services, Watcher: watcher, Reporter: reporter,
+		Processes: lister, Services: d.services, Watcher: watcher, Reporter: reporter, Metrics: m,
 	})
 	if err != nil {
 		return err
@@ -62,6 +68,13 @@ func (d *daemon) Start(service.Service) error {
 	lis, err := net.Listen("tcp", d.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", d.cfg.Listen, err)
+	}
+	if m != nil {
+		if d.metrics, err = m.Serve(d.cfg.MetricsListen); err != nil {
+			_ = lis.Close()
+			return err
+		}
+		d.log.Info().Str("metrics", "http://"+d.metrics.Addr().String()+"/metrics").Msg("serving Prometheus metrics")
 	}
 	d.srv, d.served = srv, make(chan error, 1)
 	// The first CPU-percent listing needs a baseline sample; take it now so
@@ -87,6 +100,9 @@ func (d *daemon) Stop(service.Service) error {
 	defer cancel()
 	start := time.Now()
 	d.srv.Shutdown(ctx)
+	if d.metrics != nil {
+		_ = d.metrics.Close(ctx)
+	}
 	d.cancel()
 	err := <-d.served
 	_ = d.services.Close()

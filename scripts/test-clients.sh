@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Tests the API from outside Go against a real ctld on 127.0.0.1 with a fresh
+# state dir (so a fresh dev PKI): grpcurl (reflection: list, describe, calls),
+# grpc-health-probe over mTLS (overall and per service), the Prometheus
+# listener, then the Python and the TypeScript client test suites.
+# Run through `make test-clients`, which builds the pinned grpcurl and
+# grpc-health-probe and passes them in GRPCURL and HEALTH_PROBE.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${GRPCURL:?set GRPCURL (make test-clients does)}" "${HEALTH_PROBE:?set HEALTH_PROBE (make test-clients does)}"
+GO=${GO:-go}
+PY=/usr/bin/python3 # Debian's interpreter: python3-grpcio lives in its dist-packages
+
+# Dependencies: Debian's gRPC Python runtime and the npm-pinned Node packages.
+need=()
+for p in python3-grpcio python3-protobuf; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test-clients: apt-get install ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 ||
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; }
+fi
+command -v node >/dev/null || { echo "test-clients: Node.js >= 20 and npm are required" >&2; exit 1; }
+npm ci --prefix clients/ts --prefer-offline --no-audit --no-fund --loglevel=error
+echo "test-clients: node $(node --version), $($PY -c 'import sys, grpc, google.protobuf as p; print("python %s, grpcio %s, protobuf %s" % (sys.version.split()[0], grpc.__version__, p.__version__))')"
+
+work=$(mktemp -d)
+ctld_pid=
+cleanup() {
+  if [ -n "$ctld_pid" ] && kill -0 "$ctld_pid" 2>/dev/null; then
+    kill -TERM "$ctld_pid"
+    wait "$ctld_pid" || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+CGO_ENABLED=0 $GO build -o "$work/" ./cmd/ctl ./cmd/ctld
+free_port() { $PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+mport=$(free_port)
+addr=127.0.0.1:$port
+"$work/ctld" run --listen "$addr" --metrics-listen "127.0.0.1:$mport" --state-dir "$work/state" \
+  --poll-interval 200ms --log-format json 2>"$work/ctld.log" &
+ctld_pid=$!
+
+certs=$work/state/certs
+tls=(-cacert "$certs/ca.crt" -cert "$certs/client.crt" -key "$certs/client.key")
+probe=(-addr "$addr" -tls -tls-ca-cert "$certs/ca.crt" -tls-client-cert "$certs/client.crt" -tls-client-key "$certs/client.key")
+fail() { echo "FAIL: $*" >&2; echo "--- ctld log" >&2; tail -20 "$work/ctld.log" >&2; exit 1; }
+ok() { echo "ok   $*"; }
+
+for _ in $(seq 100); do
+  [ -f "$certs/client.key" ] && "$HEALTH_PROBE" "${probe[@]}" >/dev/null 2>&1 && break
+  kill -0 "$ctld_pid" 2>/dev/null || fail "ctld exited at start"
+  sleep 0.2
+done
+ok "ctld $("$work/ctld" version 2>/dev/null | head -1) serving on $addr (metrics on 127.0.0.1:$mport)"
+
+echo "== $(basename "$GRPCURL")"
+out=$("$GRPCURL" "${tls[@]}" "$addr" list) || fail "grpcurl list"
+for s in remotectl.v1.AgentService remotectl.v1.ProcessService remotectl.v1.ServiceManager grpc.health.v1.Health; do
+  grep -qx "$s" <<<"$out" || fail "grpcurl list lacks $s: $out"
+done
+ok "grpcurl list: $(tr '\n' ' ' <<<"$out")"
+out=$("$GRPCURL" "${tls[@]}" "$addr" describe remotectl.v1.ProcessService) || fail "grpcurl describe"
+grep -q "rpc WatchProcesses ( .remotectl.v1.WatchProcessesRequest ) returns ( stream .remotectl.v1.WatchProcessesResponse )" <<<"$out" ||
+  fail "describe: $out"
+ok "grpcurl describe remotectl.v1.ProcessService (ListProcesses, WatchProcesses)"
+out=$("$GRPCURL" "${tls[@]}" "$addr" describe remotectl.v1.ListProcessesRequest.limit) || fail "grpcurl describe field"
+ok "grpcurl describe remotectl.v1.ListProcessesRequest.limit: $(grep -v '^remotectl' <<<"$out" | tr -s ' \n' ' ')"
+out=$("$GRPCURL" "${tls[@]}" "$addr" remotectl.v1.AgentService/Heartbeat) || fail "grpcurl Heartbeat"
+host=$($PY -c 'import json, sys; print(json.load(sys.stdin)["hostname"])' <<<"$out")
+[ "$host" = "$(hostname)" ] || fail "Heartbeat hostname $host, want $(hostname)"
+ok "grpcurl remotectl.v1.AgentService/Heartbeat: hostname $host"
+out=$("$GRPCURL" "${tls[@]}" -d '{"limit": 3, "sort": "PROCESS_SORT_PID", "fields": ["PROCESS_FIELD_NAME"]}' "$addr" remotectl.v1.ProcessService/ListProcesses) ||
+  fail "grpcurl ListProcesses"
+n=$($PY -c 'import json, sys; r = json.load(sys.stdin); print(len(r["processes"]), r["totalMatched"])' <<<"$out")
+[ "${n% *}" = 3 ] && [ "${n#* }" -ge 3 ] || fail "ListProcesses limit 3: got $n: $out"
+ok "grpcurl remotectl.v1.ProcessService/ListProcesses limit 3: 3 of ${n#* } processes"
+set +e
+out=$("$GRPCURL" "${tls[@]}" -d '{"filter": {"name_glob": "[oops"}}' "$addr" remotectl.v1.ProcessService/ListProcesses 2>&1)
+rc=$?
+set -e
+[ $rc -ne 0 ] && grep -q "Code: InvalidArgument" <<<"$out" || fail "bad glob: rc $rc: $out"
+ok "grpcurl bad glob -> Code: InvalidArgument"
+
+echo "== $(basename "$HEALTH_PROBE")"
+for svc in "" remotectl.v1.AgentService remotectl.v1.ProcessService; do
+  out=$("$HEALTH_PROBE" "${probe[@]}" -service "$svc" 2>&1) || fail "health ${svc:-(overall)}: $out"
+  ok "grpc-health-probe -service '${svc}': $out"
+done
+# ServiceManager is NOT_SERVING (exit 4) where no service manager is reachable.
+avail=$("$GRPCURL" "${tls[@]}" "$addr" remotectl.v1.AgentService/Heartbeat |
+  $PY -c 'import json, sys; print([b for b in json.load(sys.stdin)["backends"] if b["capability"] == "services"][0].get("available", False))')
+want=4
+[ "$avail" = True ] && want=0
+set +e
+out=$("$HEALTH_PROBE" "${probe[@]}" -service remotectl.v1.ServiceManager 2>&1)
+rc=$?
+out2=$("$HEALTH_PROBE" "${probe[@]}" -service no.such.Service 2>&1)
+rc2=$?
+out3=$("$HEALTH_PROBE" -addr "$addr" -tls -tls-ca-cert "$certs/ca.crt" 2>&1) # no client certificate
+rc3=$?
+set -e
+[ $rc = $want ] || fail "health ServiceManager: rc $rc, want $want (services available: $avail): $out"
+ok "grpc-health-probe -service remotectl.v1.ServiceManager: exit $rc (services available: $avail): $out"
+[ $rc2 = 3 ] && grep -q NotFound <<<"$out2" || fail "health unknown service: rc $rc2: $out2"
+ok "grpc-health-probe -service no.such.Service: exit 3: $out2"
+[ $rc3 = 2 ] || fail "health without a client certificate: rc $rc3 (want 2, connection failure): $out3"
+ok "grpc-health-probe without a client certificate: exit 2 (connection failure: handshake refused): $(head -c 120 <<<"$out3")"
+
+echo "== Prometheus metrics"
+metrics=$($PY -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' "http://127.0.0.1:$mport/metrics")
+line=$(grep -E '^grpc_server_handled_total\{grpc_code="OK",grpc_method="Heartbeat",grpc_service="remotectl.v1.AgentService",grpc_type="unary"\} [1-9]' <<<"$metrics") ||
+  fail "no Heartbeat OK count in /metrics"
+ok "/metrics: $line"
+line=$(grep -E '^grpc_server_handled_total\{grpc_code="InvalidArgument",grpc_method="ListProcesses",.*\} 1$' <<<"$metrics") ||
+  fail "no ListProcesses InvalidArgument count in /metrics"
+ok "/metrics: $line"
+grep -qE '^remotectl_backend_call_duration_seconds_count\{backend="processes",op="list"\} [1-9]' <<<"$metrics" ||
+  fail "no backend latency samples in /metrics"
+ok "/metrics: $(grep -E '^remotectl_backend_call_duration_seconds_count\{backend="processes",op="list"\}' <<<"$metrics")"
+
+# A client certificate from a CA the agent does not trust, for the clients' refusal tests.
+"$work/ctl" certs ca --out "$work/rogue" >/dev/null
+"$work/ctl" certs client --ca-dir "$work/rogue" --cn rogue --out "$work/rogue" >/dev/null
+export REMOTECTL_ADDR=$addr REMOTECTL_CA=$certs/ca.crt REMOTECTL_CERT=$certs/client.crt REMOTECTL_KEY=$certs/client.key \
+  REMOTECTL_ROGUE_CERT=$work/rogue/client.crt REMOTECTL_ROGUE_KEY=$work/rogue/client.key
+
+echo "== Python client (python3 -m unittest)"
+(cd clients/python && GRPC_VERBOSITY=NONE $PY -m unittest discover -v -s tests -t .)
+
+echo "== TypeScript client (node --test)"
+npm --prefix clients/ts test --silent
+
+kill -TERM "$ctld_pid"
+wait "$ctld_pid" || fail "ctld did not exit cleanly"
+ctld_pid=
+ok "ctld stopped cleanly"
+echo "test-clients: all passed"
