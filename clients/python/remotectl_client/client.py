@@ -19,6 +19,10 @@ from remotectl.v1 import process_pb2, process_pb2_grpc
 from remotectl.v1 import service_pb2, service_pb2_grpc
 
 
+# How long the agent waits for a state change when the request sets no timeout.
+AGENT_DEFAULT_WAIT = 30.0
+
+
 def _read(path: str) -> bytes:
     with open(path, "rb") as f:
         return f.read()
@@ -109,7 +113,8 @@ class Client:
         if timeout_seconds:
             req.timeout.CopyFrom(duration_pb2.Duration(seconds=int(timeout_seconds),
                                                        nanos=int((timeout_seconds % 1) * 1e9)))
-        return self.services.StopService(req, timeout=self._timeout + timeout_seconds)
+        # The deadline covers the agent's wait for the stop (its default is 30 s) plus the call itself.
+        return self.services.StopService(req, timeout=self._timeout + (timeout_seconds or AGENT_DEFAULT_WAIT))
 
     def get_service(self, name: str) -> service_pb2.Service:
         return self.services.GetService(service_pb2.GetServiceRequest(name=name), timeout=self._timeout).service

@@ -43,6 +43,9 @@ const handshakeUnavailable: Interceptor = (next) => async (req) => {
   }
 };
 
+// How long the agent waits for a state change when the request sets no timeout.
+const agentDefaultWaitMs = 30_000;
+
 export interface ClientOptions {
   /** HOST:PORT of the agent. */
   address: string;
@@ -148,6 +151,7 @@ export class RemotectlClient {
   /** Stops a service and waits (up to timeoutMs; 0 = the agent's default) for it to stop. */
   stopService(name: string, timeoutMs = 0): Promise<StopServiceResponse> {
     const timeout = timeoutMs > 0 ? { seconds: BigInt(Math.floor(timeoutMs / 1000)), nanos: (timeoutMs % 1000) * 1e6 } : undefined;
-    return this.services.stopService({ name, timeout }, { timeoutMs: this.timeoutMs + timeoutMs });
+    // The deadline covers the agent's wait for the stop plus the call itself.
+    return this.services.stopService({ name, timeout }, { timeoutMs: this.timeoutMs + (timeoutMs || agentDefaultWaitMs) });
   }
 }
