@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
 
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -13,7 +14,9 @@ import (
 // agentAPI adapts agent.Reporter to remotectl.v1.AgentService.
 type agentAPI struct {
 	pb.UnimplementedAgentServiceServer
-	reporter *agent.Reporter
+	reporter   *agent.Reporter
+	guard      *guard
+	serverCert func() *x509.Certificate
 }
 
 func (a *agentAPI) Heartbeat(ctx context.Context, _ *pb.HeartbeatRequest) (*pb.HeartbeatResponse, error) {
@@ -44,6 +47,12 @@ func (a *agentAPI) Heartbeat(ctx context.Context, _ *pb.HeartbeatRequest) (*pb.H
 	}
 	if in.Load != nil {
 		out.LoadAverage = &pb.LoadAverage{Load1: in.Load.Load1, Load5: in.Load.Load5, Load15: in.Load.Load15}
+	}
+	if a.serverCert != nil {
+		if c := a.serverCert(); c != nil {
+			out.ServerCertNotAfter = timestamppb.New(c.NotAfter)
+			out.ServerCertSerial = c.SerialNumber.Text(16)
+		}
 	}
 	for _, b := range in.Backends {
 		out.Backends = append(out.Backends, &pb.Backend{

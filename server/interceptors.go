@@ -124,19 +124,23 @@ func recoveryOption(l zerolog.Logger) recovery.Option {
 	})
 }
 
-func interceptors(l zerolog.Logger, insecure bool) ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
+func interceptors(l zerolog.Logger, insecure bool, g *guard) ([]grpc.UnaryServerInterceptor, []grpc.StreamServerInterceptor) {
 	lg := zerologAdapter(l)
 	lopts := loggingOptions(insecure)
 	rec := recoveryOption(l)
 	// Order: logging sees the final code (including recovered panics);
-	// recovery wraps auth and handlers.
+	// recovery wraps everything after it; auth establishes the identity,
+	// then the guard (the one authorization point) decides, audits and
+	// rate-limits before any handler runs.
 	return []grpc.UnaryServerInterceptor{
 			logging.UnaryServerInterceptor(lg, lopts...),
 			recovery.UnaryServerInterceptor(rec),
 			authUnary(insecure),
+			g.unary(),
 		}, []grpc.StreamServerInterceptor{
 			logging.StreamServerInterceptor(lg, lopts...),
 			recovery.StreamServerInterceptor(rec),
 			authStream(insecure),
+			g.stream(),
 		}
 }

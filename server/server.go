@@ -7,6 +7,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"math"
@@ -23,6 +24,8 @@ import (
 
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/agent"
+	"github.com/remotectl/remotectl/server/audit"
+	"github.com/remotectl/remotectl/server/authz"
 	"github.com/remotectl/remotectl/server/metrics"
 	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/service"
@@ -58,6 +61,19 @@ type Config struct {
 	Reporter  *agent.Reporter
 	// Metrics, when set, records RPC and backend metrics; nil disables them.
 	Metrics *metrics.Metrics
+
+	// Policy decides who may call what; nil means authz.MustDefault()
+	// (only the dev PKI's admin client is bound). In Insecure mode every
+	// caller is admin.
+	Policy *authz.Policy
+	// Audit receives a record per mutation and per denial; nil discards
+	// (tests only: ctld always opens a sink).
+	Audit *audit.Sink
+	// Limits are the per-identity rate and stream limits.
+	Limits Limits
+	// ServerCert reports the certificate currently served, for Heartbeat;
+	// nil when unknown.
+	ServerCert func() *x509.Certificate
 }
 
 // Server is a configured remotectl gRPC server.
@@ -68,6 +84,7 @@ type Server struct {
 	log      zerolog.Logger
 	insecure bool
 	stop     chan struct{}
+	guard    *guard
 }
 
 // New builds the server. It does not listen; call Serve.
@@ -78,7 +95,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.TLS == nil && !cfg.Insecure {
 		return nil, errors.New("server: a TLS configuration is required (plaintext needs the explicit insecure mode)")
 	}
-	unary, stream := interceptors(cfg.Logger, cfg.Insecure)
+	policy := cfg.Policy
+	if policy == nil {
+		policy = authz.MustDefault()
+	}
+	if cfg.Insecure {
+		policy = policy.WithBinding(authz.Binding{CN: insecureIdentity.CommonName, Role: authz.RoleAdmin})
+	}
+	g := newGuard(policy, cfg.Audit, cfg.Services, cfg.Limits, cfg.Logger)
+	unary, stream := interceptors(cfg.Logger, cfg.Insecure, g)
 	if m := cfg.Metrics; m != nil {
 		mu, ms := m.Interceptors()
 		unary, stream = append([]grpc.UnaryServerInterceptor{mu}, unary...), append([]grpc.StreamServerInterceptor{ms}, stream...)
@@ -99,13 +124,13 @@ func New(cfg Config) (*Server, error) {
 		}),
 	}
 	if !cfg.Insecure {
-		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.TLS)))
+		opts = append(opts, grpc.Creds(auditedCreds{TransportCredentials: credentials.NewTLS(cfg.TLS), g: g}))
 	}
 	gs := grpc.NewServer(opts...)
 	stop := make(chan struct{})
 	pb.RegisterProcessServiceServer(gs, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher, draining: stop})
 	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: cfg.Services})
-	pb.RegisterAgentServiceServer(gs, &agentAPI{reporter: cfg.Reporter})
+	pb.RegisterAgentServiceServer(gs, &agentAPI{reporter: cfg.Reporter, guard: g, serverCert: cfg.ServerCert})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
@@ -113,13 +138,22 @@ func New(cfg Config) (*Server, error) {
 		cfg.Metrics.InitializeMetrics(gs)
 	}
 
-	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop}
+	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop, guard: g}
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.ProcessService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.AgentService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	s.updateServiceHealth()
 	go s.pollHealth()
 	return s, nil
+}
+
+// SetPolicy replaces the authorization policy for subsequent calls (config
+// reload); calls and streams already admitted are not re-checked.
+func (s *Server) SetPolicy(p *authz.Policy) {
+	if s.insecure {
+		p = p.WithBinding(authz.Binding{CN: insecureIdentity.CommonName, Role: authz.RoleAdmin})
+	}
+	s.guard.policy.Store(p)
 }
 
 // updateServiceHealth reflects the service backend's availability in the

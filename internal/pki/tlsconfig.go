@@ -18,28 +18,18 @@ var alpnH2 = []string{"h2"}
 // bundle in caFile and is valid for client authentication.
 //
 // The server certificate is served through a CertHolder (GetCertificate)
-// so it can be swapped without rebuilding the listener. Session tickets
+// and the CA pool per handshake (GetConfigForClient), so both can be
+// swapped without rebuilding the listener (see ServerTLS, which also
+// enforces revocation). Session tickets
 // are off so every connection goes through full certificate verification
 // against the current ClientCAs; gRPC connections are long-lived, so the
 // lost resumption costs nothing noticeable.
 func ServerTLSConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
-	pool, err := loadCAPool(caFile)
+	s, err := NewServerTLS(ServerFiles{CA: caFile, Cert: certFile, Key: keyFile})
 	if err != nil {
 		return nil, err
 	}
-	cert, err := loadKeyPair("server", certFile, keyFile, x509.ExtKeyUsageServerAuth)
-	if err != nil {
-		return nil, err
-	}
-	holder := NewCertHolder(cert)
-	return &tls.Config{
-		MinVersion:             tls.VersionTLS13,
-		ClientAuth:             tls.RequireAndVerifyClientCert,
-		ClientCAs:              pool,
-		GetCertificate:         holder.GetCertificate,
-		NextProtos:             slices.Clone(alpnH2),
-		SessionTicketsDisabled: true,
-	}, nil
+	return s.Config(), nil
 }
 
 // ClientTLSConfig is the client's side: TLS 1.3 only, the server must

@@ -1,0 +1,222 @@
+package server
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+
+	"github.com/remotectl/remotectl/internal/pki"
+	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
+	"github.com/remotectl/remotectl/server/audit"
+	"github.com/remotectl/remotectl/server/authz"
+	"github.com/remotectl/remotectl/server/service"
+)
+
+// Limits bound what one identity can ask for. Zero fields take the defaults.
+type Limits struct {
+	// MutationsPerSecond and MutationBurst rate-limit start/stop/restart
+	// per identity (token bucket).
+	MutationsPerSecond float64
+	MutationBurst      int
+	// StreamsPerIdentity caps concurrently open streams per identity.
+	StreamsPerIdentity int
+}
+
+// Default limits: generous for people and scripts, tight enough that one
+// compromised client cannot flap every service or exhaust the agent.
+const (
+	DefaultMutationsPerSecond = 2
+	DefaultMutationBurst      = 10
+	DefaultStreamsPerIdentity = 32
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MutationsPerSecond <= 0 {
+		l.MutationsPerSecond = DefaultMutationsPerSecond
+	}
+	if l.MutationBurst <= 0 {
+		l.MutationBurst = DefaultMutationBurst
+	}
+	if l.StreamsPerIdentity <= 0 {
+		l.StreamsPerIdentity = DefaultStreamsPerIdentity
+	}
+	return l
+}
+
+// guard is the authorization interceptor's state: the policy (swappable on
+// reload), the audit sink, and the per-identity limiters.
+type guard struct {
+	policy   atomic.Pointer[authz.Policy]
+	audit    *audit.Sink
+	services service.Manager
+	limits   Limits
+	log      zerolog.Logger
+
+	mu       sync.Mutex
+	limiters map[string]*rate.Limiter
+	streams  map[string]int
+}
+
+func newGuard(p *authz.Policy, sink *audit.Sink, mgr service.Manager, l Limits, log zerolog.Logger) *guard {
+	g := &guard{audit: sink, services: mgr, limits: l.withDefaults(), log: log,
+		limiters: map[string]*rate.Limiter{}, streams: map[string]int{}}
+	g.policy.Store(p)
+	return g
+}
+
+// call is what the audit trail records about one call.
+type call struct {
+	id     pki.Identity
+	method string
+	peer   string
+	target string
+	start  time.Time
+}
+
+func newCall(ctx context.Context, method string) call {
+	c := call{method: method, start: time.Now()}
+	c.id, _ = IdentityFromContext(ctx)
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		c.peer = p.Addr.String()
+	}
+	return c
+}
+
+func (c call) record(event string, code codes.Code, msg string) audit.Record {
+	return audit.Record{Event: event, Identity: c.id.String(), Peer: c.peer, Method: c.method, Target: c.target,
+		Outcome: code.String(), Message: msg, Duration: time.Since(c.start)}
+}
+
+// deny audits a refusal and returns its status. A failed audit write is
+// logged: the call is refused either way.
+func (g *guard) deny(c call, code codes.Code, perm authz.Permission, msg string) error {
+	r := c.record(audit.EventDenied, code, msg)
+	r.Permission = string(perm)
+	if err := g.audit.Write(r); err != nil {
+		g.log.Error().Err(err).Str("method", c.method).Msg("audit record of a denial could not be written")
+	}
+	return status.Error(code, msg)
+}
+
+// namedRequest is any request that names a service.
+type namedRequest interface{ GetName() string }
+
+func (g *guard) unary() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		c := newCall(ctx, info.FullMethod)
+		p := g.policy.Load()
+		d := p.Decide(c.id, c.method)
+		if !d.Allowed {
+			return nil, g.deny(c, codes.PermissionDenied, d.Rule.Permission, d.Reason)
+		}
+		if !d.Rule.Mutates {
+			return h(ctx, req)
+		}
+		// The service rules see both the requested and the backend's
+		// canonical name, so an alias cannot slip past a protected glob.
+		var before string
+		if nr, ok := req.(namedRequest); ok {
+			c.target = nr.GetName()
+			targets := []string{c.target}
+			if service.ValidateName(c.target) == nil {
+				if s, err := g.services.Get(ctx, c.target); err == nil {
+					targets, before = append(targets, s.Name), s.State.String()
+				}
+			}
+			if d = p.Decide(c.id, c.method, targets...); !d.Allowed {
+				return nil, g.deny(c, codes.PermissionDenied, d.Rule.Permission, d.Reason)
+			}
+		}
+		if !g.limiter(c.id).Allow() {
+			return nil, g.deny(c, codes.ResourceExhausted, d.Rule.Permission,
+				"rate limit for service changes exceeded for "+c.id.String()+"; retry shortly")
+		}
+		intent := c.record(audit.EventIntent, codes.OK, "")
+		intent.Outcome, intent.StateBefore = "", before
+		if err := g.audit.Write(intent); err != nil {
+			g.log.Error().Err(err).Str("method", c.method).Str("target", c.target).Msg("audit sink failed; refusing the change")
+			return nil, status.Error(codes.Unavailable, "the agent cannot write its audit log, so it refuses to change anything; see the agent's log")
+		}
+		resp, err := h(ctx, req)
+		r := c.record(audit.EventResult, status.Code(err), "")
+		r.StateBefore = before
+		if err != nil {
+			r.Message = status.Convert(err).Message()
+		}
+		if cr, ok := resp.(controlResponse); ok && cr != nil {
+			r.StateBefore = stateText(cr.GetPreviousState())
+			r.StateAfter = stateText(cr.GetService().GetState())
+		}
+		if werr := g.audit.Write(r); werr != nil {
+			// Too late to refuse: the change happened. Say so loudly.
+			g.log.Error().Err(werr).Str("method", c.method).Str("target", c.target).Str("outcome", r.Outcome).
+				Msg("audit result record could not be written after the change")
+		}
+		return resp, err
+	}
+}
+
+type controlResponse interface {
+	GetPreviousState() pb.ServiceState
+	GetService() *pb.Service
+}
+
+func stateText(s pb.ServiceState) string {
+	return strings.ToLower(strings.TrimPrefix(s.String(), "SERVICE_STATE_"))
+}
+
+func (g *guard) stream() grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+		c := newCall(ss.Context(), info.FullMethod)
+		d := g.policy.Load().Decide(c.id, c.method)
+		if !d.Allowed {
+			return g.deny(c, codes.PermissionDenied, d.Rule.Permission, d.Reason)
+		}
+		key := c.id.String()
+		if !g.acquireStream(key) {
+			return g.deny(c, codes.ResourceExhausted, d.Rule.Permission,
+				"too many concurrent streams for "+key+"; close some and retry")
+		}
+		defer g.releaseStream(key)
+		return h(srv, ss)
+	}
+}
+
+func (g *guard) limiter(id pki.Identity) *rate.Limiter {
+	key := id.String()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	l, ok := g.limiters[key]
+	if !ok {
+		l = rate.NewLimiter(rate.Limit(g.limits.MutationsPerSecond), g.limits.MutationBurst)
+		g.limiters[key] = l
+	}
+	return l
+}
+
+func (g *guard) acquireStream(key string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.streams[key] >= g.limits.StreamsPerIdentity {
+		return false
+	}
+	g.streams[key]++
+	return true
+}
+
+func (g *guard) releaseStream(key string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.streams[key]--; g.streams[key] <= 0 {
+		delete(g.streams, key)
+	}
+}

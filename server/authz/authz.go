@@ -1,0 +1,221 @@
+// Package authz decides who may call what: identities (from verified client
+// certificates) are bound to roles, roles grant permissions, and per-service
+// rules narrow what a role may control. It is pure logic: the gRPC
+// interceptor in package server asks Decide and acts on the answer.
+package authz
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/remotectl/remotectl/internal/pki"
+)
+
+// Permission names one kind of access.
+type Permission string
+
+// The permissions. Health needs none; every authenticated identity holds
+// AgentRead (heartbeat, whoami, reflection).
+const (
+	ProcessesRead   Permission = "processes.read"
+	ProcessesWatch  Permission = "processes.watch"
+	ServicesRead    Permission = "services.read"
+	ServicesControl Permission = "services.control"
+	AgentRead       Permission = "agent.read"
+	// Public marks methods anyone connected may call (grpc health).
+	Public Permission = "public"
+)
+
+// AllPermissions lists every grantable permission.
+var AllPermissions = []Permission{ProcessesRead, ProcessesWatch, ServicesRead, ServicesControl, AgentRead}
+
+// Built-in role names.
+const (
+	RoleViewer   = "viewer"
+	RoleOperator = "operator"
+	RoleAdmin    = "admin"
+)
+
+// Binding maps identities to a role. Every non-empty matcher must match
+// (AND); a binding with no matcher is invalid.
+type Binding struct {
+	CN        string `yaml:"cn"`
+	OU        string `yaml:"ou"`
+	URIPrefix string `yaml:"uri_prefix"`
+	DNS       string `yaml:"dns"`
+	Role      string `yaml:"role"`
+}
+
+// Config is the authorization part of ctld's configuration.
+type Config struct {
+	// Roles maps a role name to its permissions; the built-in roles are
+	// present unless redefined here.
+	Roles map[string][]Permission `yaml:"roles"`
+	// Bindings map identities to roles; an identity gets every matching role.
+	Bindings []Binding `yaml:"bindings"`
+	// ProtectedServices are globs of services nobody may stop or restart
+	// remotely, admins included. Nil means DefaultProtectedServices; an
+	// explicit empty list protects nothing.
+	ProtectedServices []string `yaml:"protected_services"`
+	// RoleServiceAllow optionally restricts the services a role may
+	// control to these globs. A role without an entry may control any
+	// (non-protected) service.
+	RoleServiceAllow map[string][]string `yaml:"role_service_allow"`
+}
+
+// DefaultProtectedServices keep the agent itself and the host's lifelines
+// (remote login, IPC bus, RPC, init) out of reach of a remote stop.
+var DefaultProtectedServices = []string{"ctld*", "remotectl-agent*", "sshd*", "ssh", "ssh.*", "ssh@*", "dbus*", "RpcSs", "RpcEptMapper", "DcomLaunch", "TermService", "systemd-*", "init.scope", "-.slice"}
+
+// DefaultBindings: with zero configuration only the dev PKI's admin client
+// (CN remotectl-admin) is bound, to admin, so a first run works as before.
+// Any configured bindings replace this list.
+var DefaultBindings = []Binding{{CN: pki.DevAdminCommonName, Role: RoleAdmin}}
+
+// DefaultRoles are the built-in roles.
+func DefaultRoles() map[string][]Permission {
+	viewer := []Permission{ProcessesRead, ProcessesWatch, ServicesRead, AgentRead}
+	return map[string][]Permission{
+		RoleViewer:   viewer,
+		RoleOperator: append(slices.Clone(viewer), ServicesControl),
+		RoleAdmin:    slices.Clone(AllPermissions),
+	}
+}
+
+// Policy is a validated Config, ready for Decide. It is immutable.
+type Policy struct {
+	roles     map[string][]Permission
+	bindings  []Binding
+	protected []string
+	allow     map[string][]string
+}
+
+// New validates c and fills in the defaults.
+func New(c Config) (*Policy, error) {
+	p := &Policy{roles: DefaultRoles(), bindings: c.Bindings, protected: c.ProtectedServices, allow: map[string][]string{}}
+	for name, perms := range c.Roles {
+		if strings.TrimSpace(name) == "" {
+			return nil, fmt.Errorf("authz: empty role name")
+		}
+		for _, perm := range perms {
+			if !slices.Contains(AllPermissions, perm) {
+				return nil, fmt.Errorf("authz: role %q: unknown permission %q (known: %v)", name, perm, AllPermissions)
+			}
+		}
+		p.roles[name] = slices.Clone(perms)
+	}
+	if p.bindings == nil {
+		p.bindings = DefaultBindings
+	}
+	for i, b := range p.bindings {
+		if b.CN == "" && b.OU == "" && b.URIPrefix == "" && b.DNS == "" {
+			return nil, fmt.Errorf("authz: binding %d (role %q) matches nothing: set cn, ou, uri_prefix or dns", i+1, b.Role)
+		}
+		if _, ok := p.roles[b.Role]; !ok {
+			return nil, fmt.Errorf("authz: binding %d: unknown role %q", i+1, b.Role)
+		}
+	}
+	if p.protected == nil {
+		p.protected = DefaultProtectedServices
+	}
+	if err := validGlobs("protected_services", p.protected); err != nil {
+		return nil, err
+	}
+	for role, globs := range c.RoleServiceAllow {
+		if _, ok := p.roles[role]; !ok {
+			return nil, fmt.Errorf("authz: role_service_allow: unknown role %q", role)
+		}
+		if err := validGlobs("role_service_allow."+role, globs); err != nil {
+			return nil, err
+		}
+		p.allow[role] = globs
+	}
+	return p, nil
+}
+
+// MustDefault returns the zero-configuration policy.
+func MustDefault() *Policy {
+	p, err := New(Config{})
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+func validGlobs(field string, globs []string) error {
+	for _, g := range globs {
+		if g == "" {
+			return fmt.Errorf("authz: %s: empty pattern", field)
+		}
+		if _, err := path.Match(g, ""); err != nil {
+			return fmt.Errorf("authz: %s: pattern %q: %w", field, g, err)
+		}
+	}
+	return nil
+}
+
+// Roles returns the roles bound to id, sorted.
+func (p *Policy) Roles(id pki.Identity) []string {
+	var roles []string
+	for _, b := range p.bindings {
+		if b.matches(id) && !slices.Contains(roles, b.Role) {
+			roles = append(roles, b.Role)
+		}
+	}
+	slices.Sort(roles)
+	return roles
+}
+
+// Permissions returns what id holds: AgentRead for any identity plus the
+// permissions of its roles, sorted.
+func (p *Policy) Permissions(id pki.Identity) []Permission {
+	perms := []Permission{AgentRead}
+	for _, r := range p.Roles(id) {
+		for _, perm := range p.roles[r] {
+			if !slices.Contains(perms, perm) {
+				perms = append(perms, perm)
+			}
+		}
+	}
+	slices.Sort(perms)
+	return perms
+}
+
+func (b Binding) matches(id pki.Identity) bool {
+	if b.CN != "" && b.CN != id.CommonName {
+		return false
+	}
+	if b.OU != "" && !slices.Contains(id.OrganizationalUnits, b.OU) {
+		return false
+	}
+	if b.URIPrefix != "" && !slices.ContainsFunc(id.URIs, func(u string) bool { return strings.HasPrefix(u, b.URIPrefix) }) {
+		return false
+	}
+	if b.DNS != "" && !slices.Contains(id.DNSNames, b.DNS) {
+		return false
+	}
+	return true
+}
+
+// WithBinding returns a copy of p with one more binding.
+func (p *Policy) WithBinding(b Binding) *Policy {
+	q := *p
+	q.bindings = append(slices.Clone(p.bindings), b)
+	return &q
+}
+
+// ProtectedServices returns the protected-service globs.
+func (p *Policy) ProtectedServices() []string { return slices.Clone(p.protected) }
+
+// ServiceAllowLists returns the allow-lists of the given roles.
+func (p *Policy) ServiceAllowLists(roles []string) map[string][]string {
+	out := map[string][]string{}
+	for _, r := range roles {
+		if g, ok := p.allow[r]; ok {
+			out[r] = slices.Clone(g)
+		}
+	}
+	return out
+}

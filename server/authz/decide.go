@@ -1,0 +1,134 @@
+package authz
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/remotectl/remotectl/internal/pki"
+)
+
+// Rule says what a method needs. Target-bearing control methods also pass
+// the per-service rules.
+type Rule struct {
+	Permission Permission
+	// Mutates marks calls that change the host; they are audited and rate limited.
+	Mutates bool
+	// StopsService marks calls that stop a service (stop, restart), which
+	// the protected-service rule forbids.
+	StopsService bool
+}
+
+// Methods is THE table: every gRPC method the agent serves, by full name,
+// and what it needs. A method missing here is denied (fail closed).
+var Methods = map[string]Rule{
+	"/remotectl.v1.ProcessService/ListProcesses":  {Permission: ProcessesRead},
+	"/remotectl.v1.ProcessService/WatchProcesses": {Permission: ProcessesWatch},
+	"/remotectl.v1.ServiceManager/ListServices":   {Permission: ServicesRead},
+	"/remotectl.v1.ServiceManager/GetService":     {Permission: ServicesRead},
+	"/remotectl.v1.ServiceManager/StartService":   {Permission: ServicesControl, Mutates: true},
+	"/remotectl.v1.ServiceManager/StopService":    {Permission: ServicesControl, Mutates: true, StopsService: true},
+	"/remotectl.v1.ServiceManager/RestartService": {Permission: ServicesControl, Mutates: true, StopsService: true},
+	"/remotectl.v1.AgentService/Heartbeat":        {Permission: AgentRead},
+	"/remotectl.v1.AgentService/WhoAmI":           {Permission: AgentRead},
+	"/grpc.health.v1.Health/Check":                {Permission: Public},
+	"/grpc.health.v1.Health/Watch":                {Permission: Public},
+	"/grpc.health.v1.Health/List":                 {Permission: Public},
+	// Reflection only describes the (public) API schema.
+	"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo":      {Permission: AgentRead},
+	"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": {Permission: AgentRead},
+}
+
+// Decision is the answer to one call.
+type Decision struct {
+	Allowed bool
+	Rule    Rule
+	// Reason explains a denial, naming the missing permission or the
+	// service rule; it is safe to return to the caller.
+	Reason string
+	Roles  []string
+}
+
+// Decide answers whether id may call method on targets (the service names
+// a control call acts on: the requested name and, when known, the
+// backend's canonical name; both must pass the service rules).
+func (p *Policy) Decide(id pki.Identity, method string, targets ...string) Decision {
+	rule, ok := Methods[method]
+	if !ok {
+		return Decision{Reason: fmt.Sprintf("method %s is not in the authorization table (denied by default)", method)}
+	}
+	d := Decision{Rule: rule, Roles: p.Roles(id)}
+	if rule.Permission == Public {
+		d.Allowed = true
+		return d
+	}
+	if !slices.Contains(p.Permissions(id), rule.Permission) {
+		d.Reason = fmt.Sprintf("missing permission %s (identity %s has roles %s)", rule.Permission, id, rolesText(d.Roles))
+		return d
+	}
+	if rule.Permission != ServicesControl {
+		d.Allowed = true
+		return d
+	}
+	for _, t := range targets {
+		if t == "" {
+			continue
+		}
+		if rule.StopsService {
+			if g, hit := matchAny(p.protected, t); hit {
+				d.Reason = fmt.Sprintf("service %q is protected (rule protected_services %q): it may not be stopped or restarted remotely", t, g)
+				return d
+			}
+		}
+		if !p.controlAllowed(d.Roles, t) {
+			d.Reason = fmt.Sprintf("missing permission %s for service %q: not in the role_service_allow list of roles %s", ServicesControl, t, rolesText(d.Roles))
+			return d
+		}
+	}
+	d.Allowed = true
+	return d
+}
+
+// controlAllowed: some role granting ServicesControl has no allow-list or
+// one matching the service.
+func (p *Policy) controlAllowed(roles []string, service string) bool {
+	for _, r := range roles {
+		if !slices.Contains(p.roles[r], ServicesControl) {
+			continue
+		}
+		globs, limited := p.allow[r]
+		if !limited {
+			return true
+		}
+		if _, hit := matchAny(globs, service); hit {
+			return true
+		}
+	}
+	return false
+}
+
+// matchAny matches case-insensitively (Windows service names ignore case)
+// and also without a systemd ".service" suffix, so "sshd*" catches both
+// "sshd" and "sshd.service".
+func matchAny(globs []string, name string) (string, bool) {
+	lname := strings.ToLower(name)
+	base := strings.TrimSuffix(lname, ".service")
+	for _, g := range globs {
+		lg := strings.ToLower(g)
+		if ok, _ := path.Match(lg, lname); ok {
+			return g, true
+		}
+		if ok, _ := path.Match(lg, base); ok {
+			return g, true
+		}
+	}
+	return "", false
+}
+
+func rolesText(roles []string) string {
+	if len(roles) == 0 {
+		return "none (no binding matches)"
+	}
+	return strings.Join(roles, ", ")
+}

@@ -1,0 +1,219 @@
+package server
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/remotectl/remotectl/internal/pki"
+	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
+	"github.com/remotectl/remotectl/server/authz"
+)
+
+func (a *tlsAgent) client(t *testing.T, cn string, opts ...pki.ClientOption) (pb.ServiceManagerClient, pb.ProcessServiceClient, pb.AgentServiceClient) {
+	t.Helper()
+	c, k, err := a.ca.IssueClient(cn, time.Hour, opts...)
+	pair := keyPair(t, c, k, err)
+	cc := a.conn(t, pair)
+	return pb.NewServiceManagerClient(cc), pb.NewProcessServiceClient(cc), pb.NewAgentServiceClient(cc)
+}
+
+func lastAudit(t *testing.T, path string) auditLine {
+	t.Helper()
+	lines := readAudit(t, path)
+	if len(lines) == 0 {
+		t.Fatal("audit log is empty")
+	}
+	return lines[len(lines)-1]
+}
+
+func TestServiceRulesDenyWithReason(t *testing.T) {
+	a := startTLSAgent(t, Limits{}, "")
+	ctx := context.Background()
+	op, _, _ := a.client(t, "olga", pki.WithOU("operators"))
+	admin, _, _ := a.client(t, "adam", pki.WithURI("spiffe://remotectl.test/admin/adam"))
+	cases := []struct {
+		svc  pb.ServiceManagerClient
+		name string
+		want string
+	}{
+		{op, "sshd.service", `protected (rule protected_services "ssh`},
+		{admin, "ssh.service", `protected (rule protected_services "ssh`},
+		{admin, "CTLD", `protected (rule protected_services "ctld*")`},
+		{admin, "dbus.service", "protected"},
+		{op, "postgresql.service", "role_service_allow"},
+	}
+	for _, c := range cases {
+		_, err := c.svc.StopService(ctx, &pb.StopServiceRequest{Name: c.name})
+		if status.Code(err) != codes.PermissionDenied || !strings.Contains(status.Convert(err).Message(), c.want) {
+			t.Errorf("stop %s: %v; want PermissionDenied mentioning %q", c.name, err, c.want)
+		}
+		if l := lastAudit(t, a.auditPath); l.Event != "denied" || l.Target != c.name || l.Outcome != "PermissionDenied" {
+			t.Errorf("stop %s: audit %+v", c.name, l)
+		}
+	}
+	// Restart counts as a stop; start of an allowed service is fine.
+	if _, err := op.RestartService(ctx, &pb.RestartServiceRequest{Name: "sshd"}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("restart sshd: %v", err)
+	}
+	if _, err := op.StartService(ctx, &pb.StartServiceRequest{Name: "nginx.service"}); err != nil {
+		t.Errorf("operator start nginx: %v", err)
+	}
+	if a.mgr.count() != 0 {
+		t.Errorf("backend Stop called %d times for denied calls", a.mgr.count())
+	}
+}
+
+func TestHostileRequestsGetInvalidArgument(t *testing.T) {
+	a := startTLSAgent(t, Limits{MutationsPerSecond: 1000, MutationBurst: 1000}, "")
+	ctx := context.Background()
+	admin, procs, _ := a.client(t, "adam", pki.WithURI("spiffe://remotectl.test/admin/adam"))
+	for _, name := range []string{"", "-rf", "../etc/passwd", "a/b", "bad\x00nul", "bad\nline", strings.Repeat("x", 257)} {
+		_, err := admin.StopService(ctx, &pb.StopServiceRequest{Name: name})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("stop %q: %v, want InvalidArgument", name, err)
+		}
+	}
+	for _, glob := range []string{"[", "a[", `\`, strings.Repeat("*", 300)} {
+		_, err := procs.ListProcesses(ctx, &pb.ListProcessesRequest{Filter: &pb.ProcessFilter{NameGlob: glob}})
+		if status.Code(err) != codes.InvalidArgument {
+			t.Errorf("ListProcesses glob %q: %v, want InvalidArgument", glob, err)
+		}
+		_, err = admin.ListServices(ctx, &pb.ListServicesRequest{NameGlob: glob})
+		if glob != strings.Repeat("*", 300) && status.Code(err) != codes.InvalidArgument {
+			t.Errorf("ListServices glob %q: %v, want InvalidArgument", glob, err)
+		}
+	}
+	// Over the 1 MiB receive limit.
+	_, err := procs.ListProcesses(ctx, &pb.ListProcessesRequest{Filter: &pb.ProcessFilter{User: strings.Repeat("u", MaxRecvMsgSize+1)}})
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("oversized request: %v, want ResourceExhausted", err)
+	}
+}
+
+func TestMutationRateLimitPerIdentity(t *testing.T) {
+	a := startTLSAgent(t, Limits{MutationsPerSecond: 0.001, MutationBurst: 2}, "")
+	ctx := context.Background()
+	op, _, _ := a.client(t, "olga", pki.WithOU("operators"))
+	other, _, _ := a.client(t, "otto", pki.WithOU("operators"))
+	for i := range 2 {
+		if _, err := op.StopService(ctx, &pb.StopServiceRequest{Name: "nginx"}); err != nil {
+			t.Fatalf("stop %d within burst: %v", i, err)
+		}
+	}
+	_, err := op.StopService(ctx, &pb.StopServiceRequest{Name: "nginx"})
+	if status.Code(err) != codes.ResourceExhausted || !strings.Contains(err.Error(), "rate limit") {
+		t.Fatalf("third stop: %v, want ResourceExhausted rate limit", err)
+	}
+	if l := lastAudit(t, a.auditPath); l.Event != "denied" || l.Outcome != "ResourceExhausted" {
+		t.Errorf("rate-limited call audit: %+v", l)
+	}
+	if _, err := other.StopService(ctx, &pb.StopServiceRequest{Name: "nginx"}); err != nil {
+		t.Errorf("another identity is limited too: %v", err)
+	}
+	if a.mgr.count() != 3 {
+		t.Errorf("backend called %d times, want 3", a.mgr.count())
+	}
+}
+
+func TestConcurrentStreamCapPerIdentity(t *testing.T) {
+	a := startTLSAgent(t, Limits{StreamsPerIdentity: 2}, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, procs, _ := a.client(t, "vera", pki.WithOU("viewers"))
+	for i := range 2 {
+		st, err := procs.WatchProcesses(ctx, &pb.WatchProcessesRequest{IncludeExisting: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Recv(); err != nil {
+			t.Fatalf("stream %d: %v", i, err)
+		}
+	}
+	st, err := procs.WatchProcesses(ctx, &pb.WatchProcessesRequest{IncludeExisting: true})
+	if err == nil {
+		_, err = st.Recv()
+	}
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("third stream: %v, want ResourceExhausted", err)
+	}
+	_, other, _ := a.client(t, "vic", pki.WithOU("viewers"))
+	st, err = other.WatchProcesses(ctx, &pb.WatchProcessesRequest{IncludeExisting: true})
+	if err == nil {
+		_, err = st.Recv()
+	}
+	if err != nil {
+		t.Fatalf("another identity's stream: %v", err)
+	}
+}
+
+func TestAuditFailureFailsTheMutation(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("/dev/full not available")
+	}
+	a := startTLSAgent(t, Limits{}, "/dev/full")
+	op, procs, _ := a.client(t, "olga", pki.WithOU("operators"))
+	_, err := op.StopService(context.Background(), &pb.StopServiceRequest{Name: "nginx"})
+	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "audit") {
+		t.Fatalf("stop with a failing audit sink: %v, want Unavailable naming the audit log", err)
+	}
+	if a.mgr.count() != 0 {
+		t.Fatal("the backend acted although the audit record could not be written")
+	}
+	if _, err := procs.ListProcesses(context.Background(), &pb.ListProcessesRequest{}); err != nil {
+		t.Fatalf("reads must not depend on the audit sink: %v", err)
+	}
+}
+
+func TestWhoAmIAndHeartbeatCertificate(t *testing.T) {
+	a := startTLSAgent(t, Limits{}, "")
+	ctx := context.Background()
+	_, _, ag := a.client(t, "olga", pki.WithOU("operators"))
+	w, err := ag.WhoAmI(ctx, &pb.WhoAmIRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.CommonName != "olga" || strings.Join(w.Roles, ",") != "operator" ||
+		strings.Join(w.Permissions, ",") != "agent.read,processes.read,processes.watch,services.control,services.read" ||
+		strings.Join(w.ServiceAllowLists, ";") != "operator: nginx*, remotectl-*" || len(w.ProtectedServices) == 0 || w.Serial == "" {
+		t.Errorf("whoami: %+v", w)
+	}
+	_, _, nobody := a.client(t, "mallory")
+	w, err = nobody.WhoAmI(ctx, &pb.WhoAmIRequest{})
+	if err != nil || len(w.Roles) != 0 || strings.Join(w.Permissions, ",") != "agent.read" {
+		t.Errorf("unbound whoami: %+v, %v", w, err)
+	}
+	hb, err := nobody.Heartbeat(ctx, &pb.HeartbeatRequest{})
+	if err != nil {
+		t.Fatalf("unbound heartbeat: %v", err)
+	}
+	leaf := a.tls.Certificate()
+	if !hb.ServerCertNotAfter.AsTime().Equal(leaf.NotAfter) || hb.ServerCertSerial != leaf.SerialNumber.Text(16) {
+		t.Errorf("heartbeat cert: %v %s, want %v %s", hb.ServerCertNotAfter.AsTime(), hb.ServerCertSerial, leaf.NotAfter, leaf.SerialNumber.Text(16))
+	}
+}
+
+// Every method the server registers must be in the authorization table,
+// or it would be denied to everyone (fail closed) without anyone noticing.
+func TestEveryRegisteredMethodHasAnAuthzRule(t *testing.T) {
+	a := startTLSAgent(t, Limits{}, "")
+	n := 0
+	for svc, info := range a.srv.grpc.GetServiceInfo() {
+		for _, m := range info.Methods {
+			full := "/" + svc + "/" + m.Name
+			n++
+			if _, ok := authz.Methods[full]; !ok {
+				t.Errorf("%s has no entry in authz.Methods", full)
+			}
+		}
+	}
+	if n < 10 {
+		t.Fatalf("only %d methods registered; the check looks at the wrong server", n)
+	}
+}
+
