@@ -216,4 +216,3 @@ func TestEveryRegisteredMethodHasAnAuthzRule(t *testing.T) {
 		t.Fatalf("only %d methods registered; the check looks at the wrong server", n)
 	}
 }
-

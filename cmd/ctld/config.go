@@ -13,6 +13,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/remotectl/remotectl/internal/defaults"
+	"github.com/remotectl/remotectl/internal/pki"
+	"github.com/remotectl/remotectl/server/authz"
 )
 
 // Config is ctld's configuration. Precedence: flags > environment > file > defaults.
@@ -28,6 +30,28 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// MetricsListen serves Prometheus /metrics over plain HTTP; empty is off.
 	MetricsListen string `yaml:"metrics_listen"`
+	// Authz maps client identities to roles and limits what roles may
+	// control. Empty means the documented defaults: only CN remotectl-admin
+	// (the dev PKI's client) is admin; every other identity may only call
+	// health, Heartbeat and WhoAmI. Re-read on SIGHUP.
+	Authz authz.Config `yaml:"authz"`
+	Audit AuditConfig  `yaml:"audit"`
+	// Limits bound each client identity (zero: server defaults).
+	Limits LimitsConfig `yaml:"limits"`
+}
+
+// AuditConfig says where audit records go.
+type AuditConfig struct {
+	// File receives one JSON line per change and per denial; "-" is
+	// stderr; empty means STATE_DIR/audit.log.
+	File string `yaml:"file"`
+}
+
+// LimitsConfig are the per-identity limits.
+type LimitsConfig struct {
+	MutationsPerSecond float64 `yaml:"mutations_per_second"`
+	MutationBurst      int     `yaml:"mutation_burst"`
+	StreamsPerIdentity int     `yaml:"streams_per_identity"`
 }
 
 // TLSConfig names the PEM files of the agent's mutual TLS. All empty means
@@ -36,6 +60,13 @@ type TLSConfig struct {
 	CA   string `yaml:"ca"`
 	Cert string `yaml:"cert"`
 	Key  string `yaml:"key"`
+	// CRL is an optional PEM/DER revocation list signed by the CA.
+	CRL string `yaml:"crl"`
+	// RevokedSerials are client certificate serials (hex) refused at handshake.
+	RevokedSerials []string `yaml:"revoked_serials"`
+	// ReloadInterval is how often the certificate, CA, key and CRL files
+	// are checked for changes (SIGHUP reloads at once).
+	ReloadInterval time.Duration `yaml:"reload_interval"`
 }
 
 // LogConfig controls logging.
@@ -51,6 +82,7 @@ func defaultConfig() Config {
 		StateDir:        defaults.StateDir(),
 		Log:             LogConfig{Level: "info", Format: "auto"},
 		PollInterval:    time.Second,
+		TLS:             TLSConfig{ReloadInterval: 10 * time.Second},
 		ShutdownTimeout: 5 * time.Second,
 	}
 }
@@ -71,6 +103,8 @@ func settings(c *Config) []setting {
 		{flag: "tls-ca", env: "CTLD_TLS_CA", usage: "CA bundle that client certificates must chain to", str: &c.TLS.CA},
 		{flag: "tls-cert", env: "CTLD_TLS_CERT", usage: "server certificate (PEM)", str: &c.TLS.Cert},
 		{flag: "tls-key", env: "CTLD_TLS_KEY", usage: "server private key (PEM)", str: &c.TLS.Key},
+		{flag: "tls-crl", env: "CTLD_TLS_CRL", usage: "certificate revocation list (PEM or DER) enforced at handshake", str: &c.TLS.CRL},
+		{flag: "audit-log", env: "CTLD_AUDIT_LOG", usage: "audit log file, or - for stderr (default STATE_DIR/audit.log)", str: &c.Audit.File},
 		{flag: "log-level", env: "CTLD_LOG_LEVEL", usage: "log level: trace, debug, info, warn, error", str: &c.Log.Level},
 		{flag: "log-format", env: "CTLD_LOG_FORMAT", usage: "log format: auto, json, console", str: &c.Log.Format},
 		{flag: "log-file", env: "CTLD_LOG_FILE", usage: "append logs to this file instead of stderr", str: &c.Log.File},
@@ -187,6 +221,20 @@ func (c *Config) validate() error {
 	}
 	if c.StateDir == "" {
 		return errors.New("state dir must not be empty")
+	}
+	if _, err := authz.New(c.Authz); err != nil {
+		return err
+	}
+	for _, serial := range c.TLS.RevokedSerials {
+		if _, err := pki.ParseSerial(serial); err != nil {
+			return fmt.Errorf("tls.revoked_serials: %w", err)
+		}
+	}
+	if c.TLS.ReloadInterval < time.Second {
+		return fmt.Errorf("tls reload interval %v is below the 1s minimum", c.TLS.ReloadInterval)
+	}
+	if c.Limits.MutationsPerSecond < 0 || c.Limits.MutationBurst < 0 || c.Limits.StreamsPerIdentity < 0 {
+		return errors.New("limits must not be negative")
 	}
 	n := 0
 	for _, f := range []string{c.TLS.CA, c.TLS.Cert, c.TLS.Key} {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"github.com/remotectl/remotectl/internal/version"
 	"github.com/remotectl/remotectl/server"
 	"github.com/remotectl/remotectl/server/agent"
+	"github.com/remotectl/remotectl/server/audit"
 	"github.com/remotectl/remotectl/server/metrics"
 	"github.com/remotectl/remotectl/server/process"
 	svcmgr "github.com/remotectl/remotectl/server/service"
@@ -33,8 +35,14 @@ type daemon struct {
 	srv      *server.Server
 	metrics  *metrics.Endpoint
 	services svcmgr.Manager
-	cancel   context.CancelFunc
-	served   chan error
+
+	// load re-reads the configuration (SIGHUP); nil disables config reload.
+	load      func() (Config, error)
+	serverTLS *pki.ServerTLS
+	tlsFiles  TLSConfig
+	audit     *audit.Sink
+	cancel    context.CancelFunc
+	served    chan error
 }
 
 var _ service.Interface = (*daemon)(nil)
@@ -58,9 +66,20 @@ func (d *daemon) Start(service.Service) error {
 	if d.cfg.MetricsListen != "" {
 		m = metrics.New()
 	}
+	policy, sink, err := d.authzAndAudit()
+	if err != nil {
+		return err
+	}
+	var serverCert func() *x509.Certificate
+	if d.serverTLS != nil {
+		serverCert = d.serverTLS.Certificate
+	}
 	srv, err := server.New(server.Config{
 		TLS: tlsCfg, Insecure: d.cfg.Insecure, Logger: d.log,
 		Processes: lister, Services: d.services, Watcher: watcher, Reporter: reporter, Metrics: m,
+		Policy: policy, Audit: sink, ServerCert: serverCert,
+		Limits: server.Limits{MutationsPerSecond: d.cfg.Limits.MutationsPerSecond,
+			MutationBurst: d.cfg.Limits.MutationBurst, StreamsPerIdentity: d.cfg.Limits.StreamsPerIdentity},
 	})
 	if err != nil {
 		return err
@@ -81,6 +100,7 @@ func (d *daemon) Start(service.Service) error {
 	// no caller waits for it.
 	go func() { _ = lister.Prime(ctx) }()
 	go func() { d.served <- srv.Serve(lis) }()
+	d.startReloading(ctx)
 	if devPKI != nil {
 		d.log.Info().Str("ctl", ctlHint(lis.Addr().String(), *devPKI)).Msg("connect with ctl")
 	}
@@ -107,6 +127,7 @@ func (d *daemon) Stop(service.Service) error {
 	err := <-d.served
 	_ = d.services.Close()
 	d.log.Info().Dur("drain", time.Since(start)).Msg("ctld stopped")
+	_ = d.audit.Close()
 	if d.logCloser != nil {
 		_ = d.logCloser.Close()
 	}
@@ -139,8 +160,12 @@ func (d *daemon) tlsConfig() (*tls.Config, *pki.Paths, error) {
 		}
 		t, dev = TLSConfig{CA: p.CACert, Cert: p.ServerCert, Key: p.ServerKey}, &p
 	}
-	c, err := pki.ServerTLSConfig(t.CA, t.Cert, t.Key)
-	return c, dev, err
+	st, err := pki.NewServerTLS(pki.ServerFiles{CA: t.CA, Cert: t.Cert, Key: t.Key, CRL: d.cfg.TLS.CRL, RevokedSerials: d.cfg.TLS.RevokedSerials})
+	if err != nil {
+		return nil, nil, err
+	}
+	d.tlsFiles, d.serverTLS = t, st
+	return st.Config(), dev, nil
 }
 
 // devHosts are the names the dev server certificate is valid for: the

@@ -51,7 +51,7 @@ func newRunCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		d := &daemon{cfg: cfg, log: log, logCloser: closer}
+		d := &daemon{cfg: cfg, log: log, logCloser: closer, load: fv.load}
 		s, err := service.New(d, serviceConfig(nil))
 		if err != nil {
 			return err
