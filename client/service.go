@@ -60,12 +60,32 @@ func (c *Client) StartService(ctx context.Context, name string, timeout time.Dur
 	return &ControlResult{Service: r.GetService(), PreviousState: r.GetPreviousState(), Changed: r.GetChanged()}, nil
 }
 
+// ControlOption tunes StopService and RestartService.
+type ControlOption func(*controlOptions)
+
+type controlOptions struct{ stopDependents bool }
+
+// WithDependents stops the running services that depend on the target first
+// (RestartService starts them again afterwards). Without it a Windows agent
+// refuses to stop a service with running dependents (ErrFailedPrecondition
+// naming them); systemd always stops the units that require the target.
+func WithDependents() ControlOption { return func(o *controlOptions) { o.stopDependents = true } }
+
+func applyControl(opts []ControlOption) controlOptions {
+	var o controlOptions
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
 // StopService stops a service and waits up to timeout for it to stop.
-func (c *Client) StopService(ctx context.Context, name string, timeout time.Duration) (*ControlResult, error) {
+func (c *Client) StopService(ctx context.Context, name string, timeout time.Duration, opts ...ControlOption) (*ControlResult, error) {
 	d, call := waitFor(timeout)
 	ctx, cancel := c.withTimeout(ctx, call)
 	defer cancel()
-	r, err := c.svcs.StopService(ctx, &pb.StopServiceRequest{Name: name, Timeout: d})
+	o := applyControl(opts)
+	r, err := c.svcs.StopService(ctx, &pb.StopServiceRequest{Name: name, Timeout: d, StopDependents: o.stopDependents})
 	if err != nil {
 		return nil, errdefs.FromGRPC(err)
 	}
@@ -73,11 +93,12 @@ func (c *Client) StopService(ctx context.Context, name string, timeout time.Dura
 }
 
 // RestartService restarts a service and waits up to timeout for it to run.
-func (c *Client) RestartService(ctx context.Context, name string, timeout time.Duration) (*ControlResult, error) {
+func (c *Client) RestartService(ctx context.Context, name string, timeout time.Duration, opts ...ControlOption) (*ControlResult, error) {
 	d, call := waitFor(timeout)
 	ctx, cancel := c.withTimeout(ctx, call)
 	defer cancel()
-	r, err := c.svcs.RestartService(ctx, &pb.RestartServiceRequest{Name: name, Timeout: d})
+	o := applyControl(opts)
+	r, err := c.svcs.RestartService(ctx, &pb.RestartServiceRequest{Name: name, Timeout: d, StopDependents: o.stopDependents})
 	if err != nil {
 		return nil, errdefs.FromGRPC(err)
 	}

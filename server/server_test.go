@@ -66,6 +66,9 @@ func (m *stubManager) Get(_ context.Context, name string) (service.Service, erro
 
 func (m *stubManager) control(name string, o service.ControlOptions) (service.Result, error) {
 	m.last = fmt.Sprintf("%s/%v", name, o.Timeout)
+	if o.StopDependents {
+		m.last += "+dependents"
+	}
 	if m.err != nil {
 		return service.Result{}, m.err
 	}
@@ -177,6 +180,16 @@ func TestServiceRequestValidation(t *testing.T) {
 	if err != nil || !res.Changed || res.PreviousState != pb.ServiceState_SERVICE_STATE_STOPPED ||
 		res.Service.GetState() != pb.ServiceState_SERVICE_STATE_RUNNING || mgr.last != "nginx/5s" {
 		t.Fatalf("restart = %+v, %v (domain saw %q)", res, err, mgr.last)
+	}
+	// stop_dependents reaches the domain for Stop and Restart.
+	if _, err := c.StopService(ctx, "nginx", 5*time.Second, client.WithDependents()); err != nil || mgr.last != "nginx/5s+dependents" {
+		t.Fatalf("stop with dependents: err %v, domain saw %q", err, mgr.last)
+	}
+	if _, err := c.RestartService(ctx, "nginx", 5*time.Second, client.WithDependents()); err != nil || mgr.last != "nginx/5s+dependents" {
+		t.Fatalf("restart with dependents: err %v, domain saw %q", err, mgr.last)
+	}
+	if _, err := c.StopService(ctx, "nginx", 5*time.Second); err != nil || mgr.last != "nginx/5s" {
+		t.Fatalf("plain stop: err %v, domain saw %q", err, mgr.last)
 	}
 	if _, err := c.ListServices(ctx, &pb.ListServicesRequest{NameGlob: "[bad"}); !errors.Is(err, client.ErrInvalidArgument) {
 		t.Errorf("bad glob: %v", err)

@@ -64,7 +64,12 @@ func control(ctx context.Context, req controlRequest, op controlFunc) (*pb.Servi
 	if err != nil {
 		return nil, 0, false, errdefs.ToGRPC(err)
 	}
-	res, err := op(ctx, req.GetName(), service.ControlOptions{Timeout: timeout})
+	opts := service.ControlOptions{Timeout: timeout}
+	// Stop and Restart carry stop_dependents; Start has nothing to stop.
+	if r, ok := req.(interface{ GetStopDependents() bool }); ok {
+		opts.StopDependents = r.GetStopDependents()
+	}
+	res, err := op(ctx, req.GetName(), opts)
 	if err != nil {
 		return nil, 0, false, errdefs.ToGRPC(err)
 	}

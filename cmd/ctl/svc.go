@@ -149,12 +149,17 @@ func serviceKV(v serviceView) [][2]string {
 	}
 }
 
-type controlFunc func(c *client.Client, ctx context.Context, name string, wait time.Duration) (*client.ControlResult, error)
+type controlFunc func(c *client.Client, ctx context.Context, name string, wait time.Duration, opts ...client.ControlOption) (*client.ControlResult, error)
 
 func (a *app) newSvcControlCmd(action string) *cobra.Command {
-	var wait time.Duration
+	var (
+		wait     time.Duration
+		withDeps bool
+	)
 	fn := map[string]controlFunc{
-		"start":   (*client.Client).StartService,
+		"start": func(c *client.Client, ctx context.Context, name string, wait time.Duration, _ ...client.ControlOption) (*client.ControlResult, error) {
+			return c.StartService(ctx, name, wait)
+		},
 		"stop":    (*client.Client).StopService,
 		"restart": (*client.Client).RestartService,
 	}[action]
@@ -175,7 +180,11 @@ nothing had to be done. -o json prints
 				return usagef("invalid --wait %s: must not be negative", wait)
 			}
 			return a.withClient(func(c *client.Client) error {
-				r, err := fn(c, cmd.Context(), name, wait)
+				var opts []client.ControlOption
+				if withDeps {
+					opts = append(opts, client.WithDependents())
+				}
+				r, err := fn(c, cmd.Context(), name, wait, opts...)
 				if err != nil {
 					return wrapOp(action+" service "+name, err, svcHints(name))
 				}
@@ -188,6 +197,11 @@ nothing had to be done. -o json prints
 		},
 	}
 	cmd.Flags().DurationVar(&wait, "wait", 0, "how long the agent waits for the target state, at most 10m (default: the agent's, 30s)")
+	if action != "start" {
+		cmd.Flags().BoolVar(&withDeps, "with-dependents", false,
+			"stop the running services that depend on it first"+map[string]string{"stop": "", "restart": ", and start them again afterwards"}[action]+
+				" (Windows refuses without it when any run; systemd always does it)")
+	}
 	return cmd
 }
 

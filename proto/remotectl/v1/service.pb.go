@@ -622,9 +622,14 @@ type StopServiceRequest struct {
 	// Service name. On systemd a name without a unit suffix means NAME.service.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// How long to wait for the service to stop; default 30 s, at most 10 min.
-	Timeout       *durationpb.Duration `protobuf:"bytes,2,opt,name=timeout,proto3" json:"timeout,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Timeout *durationpb.Duration `protobuf:"bytes,2,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	// Stop the running services that depend on this one first. Without it the
+	// Windows SCM backend refuses (FAILED_PRECONDITION naming the dependents)
+	// when any run. systemd ignores it: its stop job always stops the units
+	// that require the target.
+	StopDependents bool `protobuf:"varint,3,opt,name=stop_dependents,json=stopDependents,proto3" json:"stop_dependents,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *StopServiceRequest) Reset() {
@@ -669,6 +674,13 @@ func (x *StopServiceRequest) GetTimeout() *durationpb.Duration {
 		return x.Timeout
 	}
 	return nil
+}
+
+func (x *StopServiceRequest) GetStopDependents() bool {
+	if x != nil {
+		return x.StopDependents
+	}
+	return false
 }
 
 // StopServiceResponse is the outcome of StopService.
@@ -741,9 +753,14 @@ type RestartServiceRequest struct {
 	// Service name. On systemd a name without a unit suffix means NAME.service.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// How long to wait for the service to run again; default 30 s, at most 10 min.
-	Timeout       *durationpb.Duration `protobuf:"bytes,2,opt,name=timeout,proto3" json:"timeout,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Timeout *durationpb.Duration `protobuf:"bytes,2,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	// Stop the running services that depend on this one first and start them
+	// again after the restart. Without it the Windows SCM backend refuses
+	// (FAILED_PRECONDITION naming the dependents) when any run. systemd ignores
+	// it: its restart job handles the units that require the target itself.
+	StopDependents bool `protobuf:"varint,3,opt,name=stop_dependents,json=stopDependents,proto3" json:"stop_dependents,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RestartServiceRequest) Reset() {
@@ -788,6 +805,13 @@ func (x *RestartServiceRequest) GetTimeout() *durationpb.Duration {
 		return x.Timeout
 	}
 	return nil
+}
+
+func (x *RestartServiceRequest) GetStopDependents() bool {
+	if x != nil {
+		return x.StopDependents
+	}
+	return false
 }
 
 // RestartServiceResponse is the outcome of RestartService.
@@ -891,17 +915,19 @@ const file_remotectl_v1_service_proto_rawDesc = "" +
 	"\x14StartServiceResponse\x12/\n" +
 	"\aservice\x18\x01 \x01(\v2\x15.remotectl.v1.ServiceR\aservice\x12A\n" +
 	"\x0eprevious_state\x18\x02 \x01(\x0e2\x1a.remotectl.v1.ServiceStateR\rpreviousState\x12\x18\n" +
-	"\achanged\x18\x03 \x01(\bR\achanged\"]\n" +
+	"\achanged\x18\x03 \x01(\bR\achanged\"\x86\x01\n" +
 	"\x12StopServiceRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x123\n" +
-	"\atimeout\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\atimeout\"\xa3\x01\n" +
+	"\atimeout\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\atimeout\x12'\n" +
+	"\x0fstop_dependents\x18\x03 \x01(\bR\x0estopDependents\"\xa3\x01\n" +
 	"\x13StopServiceResponse\x12/\n" +
 	"\aservice\x18\x01 \x01(\v2\x15.remotectl.v1.ServiceR\aservice\x12A\n" +
 	"\x0eprevious_state\x18\x02 \x01(\x0e2\x1a.remotectl.v1.ServiceStateR\rpreviousState\x12\x18\n" +
-	"\achanged\x18\x03 \x01(\bR\achanged\"`\n" +
+	"\achanged\x18\x03 \x01(\bR\achanged\"\x89\x01\n" +
 	"\x15RestartServiceRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x123\n" +
-	"\atimeout\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\atimeout\"\xa6\x01\n" +
+	"\atimeout\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\atimeout\x12'\n" +
+	"\x0fstop_dependents\x18\x03 \x01(\bR\x0estopDependents\"\xa6\x01\n" +
 	"\x16RestartServiceResponse\x12/\n" +
 	"\aservice\x18\x01 \x01(\v2\x15.remotectl.v1.ServiceR\aservice\x12A\n" +
 	"\x0eprevious_state\x18\x02 \x01(\x0e2\x1a.remotectl.v1.ServiceStateR\rpreviousState\x12\x18\n" +
