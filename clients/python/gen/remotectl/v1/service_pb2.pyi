@@ -49,12 +49,14 @@ class ListServicesResponse(_message.Message):
     def __init__(self, services: _Optional[_Iterable[_Union[Service, _Mapping]]] = ..., manager: _Optional[str] = ...) -> None: ...
 
 class RestartServiceRequest(_message.Message):
-    __slots__ = ["name", "timeout"]
+    __slots__ = ["name", "stop_dependents", "timeout"]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    STOP_DEPENDENTS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     name: str
+    stop_dependents: bool
     timeout: _duration_pb2.Duration
-    def __init__(self, name: _Optional[str] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., stop_dependents: bool = ...) -> None: ...
 
 class RestartServiceResponse(_message.Message):
     __slots__ = ["changed", "previous_state", "service"]
@@ -111,12 +113,14 @@ class StartServiceResponse(_message.Message):
     def __init__(self, service: _Optional[_Union[Service, _Mapping]] = ..., previous_state: _Optional[_Union[ServiceState, str]] = ..., changed: bool = ...) -> None: ...
 
 class StopServiceRequest(_message.Message):
-    __slots__ = ["name", "timeout"]
+    __slots__ = ["name", "stop_dependents", "timeout"]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    STOP_DEPENDENTS_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_FIELD_NUMBER: _ClassVar[int]
     name: str
+    stop_dependents: bool
     timeout: _duration_pb2.Duration
-    def __init__(self, name: _Optional[str] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., stop_dependents: bool = ...) -> None: ...
 
 class StopServiceResponse(_message.Message):
     __slots__ = ["changed", "previous_state", "service"]
