@@ -62,9 +62,11 @@ type Config struct {
 	// Metrics, when set, records RPC and backend metrics; nil disables them.
 	Metrics *metrics.Metrics
 
-	// Policy decides who may call what; nil means authz.MustDefault()
-	// (only the dev PKI's admin client is bound). In Insecure mode every
-	// caller is admin.
+	// Policy decides who may call what. nil means authz.AllVerifiedAdmin()
+	// (every verified client is admin, the behaviour before authorization
+	// existed); ctld always passes the policy from its config, whose
+	// default binds only the dev PKI's admin client. In Insecure mode
+	// every caller is admin.
 	Policy *authz.Policy
 	// Audit receives a record per mutation and per denial; nil discards
 	// (tests only: ctld always opens a sink).
@@ -97,7 +99,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	policy := cfg.Policy
 	if policy == nil {
-		policy = authz.MustDefault()
+		policy = authz.AllVerifiedAdmin()
 	}
 	if cfg.Insecure {
 		policy = policy.WithBinding(authz.Binding{CN: insecureIdentity.CommonName, Role: authz.RoleAdmin})

@@ -90,6 +90,8 @@ type Policy struct {
 	bindings  []Binding
 	protected []string
 	allow     map[string][]string
+	// everyone is a role every identity holds (AllVerifiedAdmin only).
+	everyone string
 }
 
 // New validates c and fills in the defaults.
@@ -135,6 +137,16 @@ func New(c Config) (*Policy, error) {
 	return p, nil
 }
 
+// AllVerifiedAdmin is the policy of an embedded server given no policy:
+// every identity that passed TLS verification is admin (protected services
+// still apply). It keeps library users and tests that predate
+// authorization working; ctld itself always builds its policy with New.
+func AllVerifiedAdmin() *Policy {
+	p := MustDefault()
+	p.everyone = RoleAdmin
+	return p
+}
+
 // MustDefault returns the zero-configuration policy.
 func MustDefault() *Policy {
 	p, err := New(Config{})
@@ -159,6 +171,9 @@ func validGlobs(field string, globs []string) error {
 // Roles returns the roles bound to id, sorted.
 func (p *Policy) Roles(id pki.Identity) []string {
 	var roles []string
+	if p.everyone != "" {
+		roles = append(roles, p.everyone)
+	}
 	for _, b := range p.bindings {
 		if b.matches(id) && !slices.Contains(roles, b.Role) {
 			roles = append(roles, b.Role)

@@ -122,3 +122,14 @@ func TestCustomRoleAndExplicitEmptyProtected(t *testing.T) {
 		t.Error("custom role without processes.read may list")
 	}
 }
+
+func TestAllVerifiedAdminKeepsProtection(t *testing.T) {
+	p := AllVerifiedAdmin()
+	anyone := pki.Identity{CommonName: "tester"}
+	if !p.Decide(anyone, stop, "nginx.service").Allowed {
+		t.Fatal("AllVerifiedAdmin denies a verified identity")
+	}
+	if p.Decide(anyone, stop, "sshd.service").Allowed {
+		t.Fatal("AllVerifiedAdmin lets anyone stop a protected service")
+	}
+}
