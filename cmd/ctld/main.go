@@ -42,6 +42,9 @@ func newRunCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	fv := addConfigFlags(cmd.Flags())
+	// Set on the installed Windows service's command line (service_windows.go).
+	serviceMode := cmd.Flags().Bool("service", false, "run under the Windows service control manager")
+	_ = cmd.Flags().MarkHidden("service")
 	cmd.RunE = func(*cobra.Command, []string) error {
 		cfg, err := fv.load()
 		if err != nil {
@@ -56,19 +59,22 @@ func newRunCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return s.Run()
+		return runDaemon(s, d, *serviceMode)
 	}
 	return cmd
 }
+
+// serviceName is the installed service's name.
+const serviceName = "ctld"
 
 // serviceConfig describes the installed service; runArgs are passed to
 // "ctld run" when the OS starts it.
 func serviceConfig(runArgs []string) *service.Config {
 	return &service.Config{
-		Name:        "ctld",
+		Name:        serviceName,
 		DisplayName: "remotectl agent",
 		Description: "remotectl agent (ctld): remote process and service control over gRPC with mutual TLS.",
-		Arguments:   append([]string{"run"}, runArgs...),
+		Arguments:   append(append([]string{"run"}, serviceRunArgs...), runArgs...),
 		Option:      service.KeyValue{"SystemdScript": systemdUnit},
 	}
 }
@@ -107,6 +113,9 @@ func newControlCmd(action string) *cobra.Command {
 			return nil
 		}
 		if err := service.Control(s, action); err != nil {
+			return err
+		}
+		if err := afterControl(action); err != nil {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "ctld: %s: done\n", action)
