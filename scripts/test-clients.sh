@@ -73,6 +73,10 @@ out=$("$GRPCURL" "${tls[@]}" "$addr" remotectl.v1.AgentService/Heartbeat) || fai
 host=$($PY -c 'import json, sys; print(json.load(sys.stdin)["hostname"])' <<<"$out")
 [ "$host" = "$(hostname)" ] || fail "Heartbeat hostname $host, want $(hostname)"
 ok "grpcurl remotectl.v1.AgentService/Heartbeat: hostname $host"
+out=$("$GRPCURL" "${tls[@]}" "$addr" remotectl.v1.AgentService/WhoAmI) || fail "grpcurl WhoAmI"
+cn=$($PY -c 'import json, sys; print(json.load(sys.stdin)["commonName"])' <<<"$out")
+[ "$cn" = remotectl-admin ] || fail "WhoAmI commonName $cn, want remotectl-admin: $out"
+ok "grpcurl remotectl.v1.AgentService/WhoAmI: commonName $cn"
 out=$("$GRPCURL" "${tls[@]}" -d '{"limit": 3, "sort": "PROCESS_SORT_PID", "fields": ["PROCESS_FIELD_NAME"]}' "$addr" remotectl.v1.ProcessService/ListProcesses) ||
   fail "grpcurl ListProcesses"
 n=$($PY -c 'import json, sys; r = json.load(sys.stdin); print(len(r["processes"]), r["totalMatched"])' <<<"$out")
@@ -122,10 +126,13 @@ grep -qE '^remotectl_backend_call_duration_seconds_count\{backend="processes",op
   fail "no backend latency samples in /metrics"
 ok "/metrics: $(grep -E '^remotectl_backend_call_duration_seconds_count\{backend="processes",op="list"\}' <<<"$metrics")"
 
-# A client certificate from a CA the agent does not trust, for the clients' refusal tests.
+# For the clients' refusal tests: a certificate from the agent's CA that no
+# authorization binding matches, and one from a CA the agent does not trust.
+"$work/ctl" certs client --ca-dir "$certs" --cn rctl-unbound --out "$work/unbound" >/dev/null
 "$work/ctl" certs ca --out "$work/rogue" >/dev/null
 "$work/ctl" certs client --ca-dir "$work/rogue" --cn rogue --out "$work/rogue" >/dev/null
 export REMOTECTL_ADDR=$addr REMOTECTL_CA=$certs/ca.crt REMOTECTL_CERT=$certs/client.crt REMOTECTL_KEY=$certs/client.key \
+  REMOTECTL_UNBOUND_CERT=$work/unbound/client.crt REMOTECTL_UNBOUND_KEY=$work/unbound/client.key \
   REMOTECTL_ROGUE_CERT=$work/rogue/client.crt REMOTECTL_ROGUE_KEY=$work/rogue/client.key
 
 echo "== Python client (python3 -m unittest)"

@@ -107,9 +107,14 @@ class Client:
             raise call  # the call object is the grpc.RpcError
         return ProcessWatch(call)
 
-    def stop_service(self, name: str, timeout_seconds: float = 0) -> service_pb2.StopServiceResponse:
-        """Stops a service and waits (up to timeout_seconds; 0 = agent default) for it to stop."""
-        req = service_pb2.StopServiceRequest(name=name)
+    def stop_service(self, name: str, timeout_seconds: float = 0,
+                     stop_dependents: bool = False) -> service_pb2.StopServiceResponse:
+        """Stops a service and waits (up to timeout_seconds; 0 = agent default) for it to stop.
+
+        stop_dependents also stops the services that depend on it, where the
+        platform refuses otherwise (Windows SCM).
+        """
+        req = service_pb2.StopServiceRequest(name=name, stop_dependents=stop_dependents)
         if timeout_seconds:
             req.timeout.CopyFrom(duration_pb2.Duration(seconds=int(timeout_seconds),
                                                        nanos=int((timeout_seconds % 1) * 1e9)))

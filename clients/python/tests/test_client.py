@@ -2,8 +2,10 @@
 
 scripts/test-clients.sh starts ctld with a fresh dev PKI and sets:
 REMOTECTL_ADDR, REMOTECTL_CA, REMOTECTL_CERT, REMOTECTL_KEY (the dev admin
-client) and REMOTECTL_ROGUE_CERT, REMOTECTL_ROGUE_KEY (a client certificate
-from a CA the agent does not trust). Run: python3 -m unittest -v tests
+client), REMOTECTL_UNBOUND_CERT, REMOTECTL_UNBOUND_KEY (a client certificate
+from the agent's CA that no authorization binding matches) and
+REMOTECTL_ROGUE_CERT, REMOTECTL_ROGUE_KEY (a client certificate from a CA the
+agent does not trust). Run: python3 -m unittest -v tests
 """
 
 import os
@@ -104,6 +106,26 @@ class ClientTest(unittest.TestCase):
         with self.assertRaises(grpc.RpcError) as cm:
             self.client.stop_service("remotectl-no-such-unit-%s.service" % secrets.token_hex(3), timeout_seconds=5)
         self.assertEqual(cm.exception.code(), want, cm.exception.details())
+
+    def test_protected_service_is_permission_denied(self):
+        # The agent's policy refuses before the service manager is asked, so
+        # this never touches the host's ssh service.
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.client.stop_service("ssh.service", timeout_seconds=5)
+        self.assertEqual(cm.exception.code(), grpc.StatusCode.PERMISSION_DENIED, cm.exception.details())
+        self.assertIn("protected", cm.exception.details())
+
+    def test_unbound_identity_is_permission_denied(self):
+        cert, key = os.environ.get("REMOTECTL_UNBOUND_CERT"), os.environ.get("REMOTECTL_UNBOUND_KEY")
+        if not cert or not key:
+            self.skipTest("REMOTECTL_UNBOUND_CERT/KEY unset")
+        # A certificate from the agent's CA that no policy binding matches:
+        # authenticated, but without permissions beyond agent.read.
+        with remotectl_client.Client(self.addr, self.ca, cert, key, timeout=10) as unbound:
+            self.assertEqual(unbound.heartbeat().hostname, socket.gethostname())
+            with self.assertRaises(grpc.RpcError) as cm:
+                unbound.list_processes(limit=1)
+        self.assertEqual(cm.exception.code(), grpc.StatusCode.PERMISSION_DENIED, cm.exception.details())
 
     def test_untrusted_client_certificate_is_refused(self):
         cert, key = os.environ.get("REMOTECTL_ROGUE_CERT"), os.environ.get("REMOTECTL_ROGUE_KEY")

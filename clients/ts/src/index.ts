@@ -148,10 +148,14 @@ export class RemotectlClient {
     return new ProcessWatch(it, first, abort);
   }
 
-  /** Stops a service and waits (up to timeoutMs; 0 = the agent's default) for it to stop. */
-  stopService(name: string, timeoutMs = 0): Promise<StopServiceResponse> {
+  /**
+   * Stops a service and waits (up to timeoutMs; 0 = the agent's default) for
+   * it to stop. stopDependents also stops the services that depend on it,
+   * where the platform refuses otherwise (Windows SCM).
+   */
+  stopService(name: string, timeoutMs = 0, opts: { stopDependents?: boolean } = {}): Promise<StopServiceResponse> {
     const timeout = timeoutMs > 0 ? { seconds: BigInt(Math.floor(timeoutMs / 1000)), nanos: (timeoutMs % 1000) * 1e6 } : undefined;
     // The deadline covers the agent's wait for the stop plus the call itself.
-    return this.services.stopService({ name, timeout }, { timeoutMs: this.timeoutMs + (timeoutMs || agentDefaultWaitMs) });
+    return this.services.stopService({ name, timeout, stopDependents: opts.stopDependents ?? false }, { timeoutMs: this.timeoutMs + (timeoutMs || agentDefaultWaitMs) });
   }
 }

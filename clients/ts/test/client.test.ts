@@ -2,8 +2,10 @@
 //
 // scripts/test-clients.sh starts ctld with a fresh dev PKI and sets
 // REMOTECTL_ADDR, REMOTECTL_CA, REMOTECTL_CERT, REMOTECTL_KEY (the dev admin
-// client) and REMOTECTL_ROGUE_CERT, REMOTECTL_ROGUE_KEY (a client certificate
-// from a CA the agent does not trust). Run: npm test
+// client), REMOTECTL_UNBOUND_CERT, REMOTECTL_UNBOUND_KEY (a client certificate
+// from the agent's CA that no authorization binding matches) and
+// REMOTECTL_ROGUE_CERT, REMOTECTL_ROGUE_KEY (a client certificate from a CA the
+// agent does not trust). Run: npm test
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -138,6 +140,28 @@ describe("remotectl TypeScript client", { skip }, () => {
     assert.ok(services, "heartbeat lists no services backend");
     const want = services.available ? Code.NotFound : Code.Unavailable;
     await rejectsWith(client.stopService(`remotectl-no-such-unit-${randomBytes(3).toString("hex")}.service`, 5000), want);
+  });
+
+  it("stopping a protected service is PERMISSION_DENIED", async () => {
+    // The agent's policy refuses before the service manager is asked, so this
+    // never touches the host's ssh service.
+    await assert.rejects(client.stopService("ssh.service", 5000), (err: unknown) => {
+      assert.ok(err instanceof ConnectError && err.code === Code.PermissionDenied, `${err}`);
+      assert.match(err.rawMessage, /protected/);
+      return true;
+    });
+  });
+
+  it("an identity no binding matches is PERMISSION_DENIED", { skip: !process.env.REMOTECTL_UNBOUND_CERT }, async () => {
+    // A certificate from the agent's CA: authenticated, but without
+    // permissions beyond agent.read.
+    const unbound = connect(process.env.REMOTECTL_UNBOUND_CERT!, process.env.REMOTECTL_UNBOUND_KEY!);
+    try {
+      assert.equal((await unbound.heartbeat()).hostname, hostname());
+      await rejectsWith(unbound.listProcesses({ limit: 1 }), Code.PermissionDenied);
+    } finally {
+      unbound.close();
+    }
   });
 
   it("a client certificate from an untrusted CA is refused with UNAVAILABLE", { skip: !process.env.REMOTECTL_ROGUE_CERT }, async () => {
