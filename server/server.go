@@ -105,6 +105,9 @@ func New(cfg Config) (*Server, error) {
 		policy = policy.WithBinding(authz.Binding{CN: insecureIdentity.CommonName, Role: authz.RoleAdmin})
 	}
 	g := newGuard(policy, cfg.Audit, cfg.Services, cfg.Limits, cfg.Logger)
+	if cfg.ServerCert == nil && cfg.TLS != nil {
+		cfg.ServerCert = servedLeaf(cfg.TLS)
+	}
 	unary, stream := interceptors(cfg.Logger, cfg.Insecure, g)
 	if m := cfg.Metrics; m != nil {
 		mu, ms := m.Interceptors()
@@ -147,6 +150,22 @@ func New(cfg Config) (*Server, error) {
 	s.updateServiceHealth()
 	go s.pollHealth()
 	return s, nil
+}
+
+// servedLeaf reads the certificate a TLS config currently serves, for a
+// caller that did not say where to find it.
+func servedLeaf(c *tls.Config) func() *x509.Certificate {
+	return func() *x509.Certificate {
+		if c.GetCertificate != nil {
+			if cert, err := c.GetCertificate(&tls.ClientHelloInfo{}); err == nil && cert != nil {
+				return cert.Leaf
+			}
+		}
+		if len(c.Certificates) > 0 {
+			return c.Certificates[0].Leaf
+		}
+		return nil
+	}
 }
 
 // SetPolicy replaces the authorization policy for subsequent calls (config
