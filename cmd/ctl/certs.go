@@ -180,10 +180,15 @@ func (a *app) newCertsClientCmd() *cobra.Command {
 		Use:   "client",
 		Short: "Issue a client certificate: DIR/client.crt and DIR/client.key",
 		Long: `Issue a client certificate. Its subject (CN, OUs) and URI SANs are the
-caller's identity on the agent, e.g. for role mapping. The files are
-client.crt/client.key, or BASENAME.crt/BASENAME.key with --basename, so one
-directory can hold several identities.`,
+caller's identity on the agent: ctld's authz.bindings map them to roles
+(viewer, operator, admin), e.g. {ou: operators, role: operator} or
+{uri_prefix: "spiffe://example.org/ops/", role: admin}. Check the result
+with ` + "`ctl whoami`" + `. The files are client.crt/client.key, or
+BASENAME.crt/BASENAME.key with --basename, so one directory can hold several
+identities. A WARNING goes to stderr when the certificate expires within 30
+days (e.g. capped by the CA's own expiry).`,
 		Example: "  ctl certs client --ca-dir pki --cn alice --ou operators --out alice\n" +
+			"  ctl certs client --ca-dir pki --cn ci --uri spiffe://example.org/ops/ci --out ci\n" +
 			"  ctl certs client --ca-dir pki --cn bob --basename bob --out clients",
 		Args: noArgs,
 		RunE: func(*cobra.Command, []string) error {
@@ -287,6 +292,7 @@ func (a *app) printIssued(certPath, keyPath, caPath string, certPEM []byte) erro
 		return err
 	}
 	v := issuedView{Certificate: certPath, Key: keyPath, CACertificate: caPath, certView: newCertView(certPath, infos[0], a.now())}
+	a.warnExpiry(certPath, infos[0])
 	if a.out.json() {
 		return a.out.JSON(v)
 	}
