@@ -26,7 +26,7 @@ BREAKING_AGAINST      ?= .git\#branch=main
 
 CROSS := windows/amd64 darwin/arm64 linux/amd64 linux/arm64
 
-.PHONY: help build test test-unit test-clients lint proto proto-deps proto-check demo run cross bench systemd-up systemd-down clean
+.PHONY: help build test test-unit test-clients lint proto proto-deps proto-check demo run cross bench fuzz systemd-up systemd-down clean
 
 help: ## list targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -77,6 +77,9 @@ cross: ## build ctl and ctld for every release platform
 	  for c in ctl ctld; do \
 	    CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/$$os-$$arch/$$c$$ext ./cmd/$$c; \
 	  done; echo "built $(BIN)/$$os-$$arch"; done
+
+fuzz: ## run every fuzz target for FUZZTIME each (default 20s)
+	scripts/fuzz.sh
 
 bench: ## ListProcesses over loopback mTLS vs ps side by side; Heartbeat throughput
 	$(GO) test -run '^$$' -bench 'BenchmarkListProcessesVsPS' -benchtime 20x -count 3 ./test/e2e/
