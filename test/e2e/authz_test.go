@@ -172,6 +172,7 @@ func TestAuthzMatrix(t *testing.T) {
 	if systemd {
 		permittedStop = codes.OK
 	}
+	t.Logf("systemd harness usable: %v, so a permitted stop of %s answers %v", systemd, testUnit, permittedStop)
 	revokedPair := kp(a.ca.IssueClient("revoked", time.Hour, pki.WithOU("operators")))
 	if err := a.tls.Reload(pki.ServerFiles{CA: a.paths.CACert, Cert: a.paths.ServerCert, Key: a.paths.ServerKey,
 		RevokedSerials: []string{revokedPair.Leaf.SerialNumber.Text(16)}}); err != nil {
