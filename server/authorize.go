@@ -126,11 +126,14 @@ func (g *guard) unary() grpc.UnaryServerInterceptor {
 		var before string
 		if nr, ok := req.(namedRequest); ok {
 			c.target = nr.GetName()
+			if service.ValidateName(c.target) != nil {
+				// A malformed name changes nothing: let the handler answer
+				// INVALID_ARGUMENT without spending the caller's rate budget.
+				return g.finish(ctx, c, req, h, "")
+			}
 			targets := []string{c.target}
-			if service.ValidateName(c.target) == nil {
-				if s, err := g.services.Get(ctx, c.target); err == nil {
-					targets, before = append(targets, s.Name), s.State.String()
-				}
+			if s, err := g.services.Get(ctx, c.target); err == nil {
+				targets, before = append(targets, s.Name), s.State.String()
 			}
 			if d = p.Decide(c.id, c.method, targets...); !d.Allowed {
 				return nil, g.deny(c, codes.PermissionDenied, d.Rule.Permission, d.Reason)
@@ -146,23 +149,27 @@ func (g *guard) unary() grpc.UnaryServerInterceptor {
 			g.log.Error().Err(err).Str("method", c.method).Str("target", c.target).Msg("audit sink failed; refusing the change")
 			return nil, status.Error(codes.Unavailable, "the agent cannot write its audit log, so it refuses to change anything; see the agent's log")
 		}
-		resp, err := h(ctx, req)
-		r := c.record(audit.EventResult, status.Code(err), "")
-		r.StateBefore = before
-		if err != nil {
-			r.Message = status.Convert(err).Message()
-		}
-		if cr, ok := resp.(controlResponse); ok && cr != nil {
-			r.StateBefore = stateText(cr.GetPreviousState())
-			r.StateAfter = stateText(cr.GetService().GetState())
-		}
-		if werr := g.audit.Write(r); werr != nil {
-			// Too late to refuse: the change happened. Say so loudly.
-			g.log.Error().Err(werr).Str("method", c.method).Str("target", c.target).Str("outcome", r.Outcome).
-				Msg("audit result record could not be written after the change")
-		}
-		return resp, err
+		return g.finish(ctx, c, req, h, before)
 	}
+}
+
+// finish runs the handler and writes the result record.
+func (g *guard) finish(ctx context.Context, c call, req any, h grpc.UnaryHandler, before string) (any, error) {
+	resp, err := h(ctx, req)
+	r := c.record(audit.EventResult, status.Code(err), "")
+	r.StateBefore = before
+	if err != nil {
+		r.Message = status.Convert(err).Message()
+	} else if cr, ok := resp.(controlResponse); ok {
+		r.StateBefore = stateText(cr.GetPreviousState())
+		r.StateAfter = stateText(cr.GetService().GetState())
+	}
+	if werr := g.audit.Write(r); werr != nil {
+		// Too late to refuse: the change (if any) happened. Say so loudly.
+		g.log.Error().Err(werr).Str("method", c.method).Str("target", c.target).Str("outcome", r.Outcome).
+			Msg("audit result record could not be written after the change")
+	}
+	return resp, err
 }
 
 type controlResponse interface {

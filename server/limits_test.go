@@ -106,6 +106,12 @@ func TestMutationRateLimitPerIdentity(t *testing.T) {
 			t.Fatalf("stop %d within burst: %v", i, err)
 		}
 	}
+	// Malformed names change nothing and do not spend the budget.
+	for range 3 {
+		if _, err := op.StopService(ctx, &pb.StopServiceRequest{Name: "../x"}); status.Code(err) != codes.InvalidArgument {
+			t.Fatalf("malformed name: %v, want InvalidArgument", err)
+		}
+	}
 	_, err := op.StopService(ctx, &pb.StopServiceRequest{Name: "nginx"})
 	if status.Code(err) != codes.ResourceExhausted || !strings.Contains(err.Error(), "rate limit") {
 		t.Fatalf("third stop: %v, want ResourceExhausted rate limit", err)
