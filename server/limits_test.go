@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -220,5 +221,33 @@ func TestEveryRegisteredMethodHasAnAuthzRule(t *testing.T) {
 	}
 	if n < 10 {
 		t.Fatalf("only %d methods registered; the check looks at the wrong server", n)
+	}
+}
+
+// A connection that never completes its TLS handshake is closed after
+// HandshakeTimeout, and the refusal is audited.
+func TestSilentConnectionClosedAfterHandshakeTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes HandshakeTimeout (10 s)")
+	}
+	a := startTLSAgent(t, Limits{}, "")
+	conn, err := net.Dial("tcp", a.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = conn.Close() }()
+	start := time.Now()
+	_ = conn.SetReadDeadline(time.Now().Add(HandshakeTimeout + 10*time.Second))
+	var b [1]byte
+	_, err = conn.Read(b[:])
+	waited := time.Since(start)
+	if err == nil || waited > HandshakeTimeout+5*time.Second {
+		t.Fatalf("silent connection: read %v after %v; want it closed after about %v", err, waited, HandshakeTimeout)
+	}
+	if waited < HandshakeTimeout-time.Second {
+		t.Fatalf("closed after %v, before the %v handshake timeout", waited, HandshakeTimeout)
+	}
+	if l := waitAudit(t, a.auditPath, 1); len(l) != 1 || l[0].Method != HandshakeMethod {
+		t.Fatalf("audit after a timed-out handshake: %+v", l)
 	}
 }
