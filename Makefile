@@ -26,7 +26,7 @@ BREAKING_AGAINST      ?= .git\#branch=main
 
 CROSS := windows/amd64 darwin/arm64 linux/amd64 linux/arm64
 
-.PHONY: help build test test-unit test-clients lint proto proto-deps proto-check demo run cross bench fuzz systemd-up systemd-down clean
+.PHONY: help build test test-unit test-windows test-clients lint proto proto-deps proto-check demo run cross bench fuzz systemd-up systemd-down clean
 
 help: ## list targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -39,6 +39,9 @@ test: ## run every test (brings up the systemd harness when root)
 
 test-unit: ## run the Go tests without the systemd harness
 	$(GO) test -count=1 ./...
+
+test-windows: ## Windows tests under Wine (real SCM) and ctld.exe driven by ctl (installs wine64, root)
+	scripts/test-windows.sh
 
 test-clients: $(GRPCURL) $(HEALTH_PROBE) ## Python and Node clients, grpcurl, grpc-health-probe against a real ctld
 	GO=$(GO) GRPCURL=$(CURDIR)/$(GRPCURL) HEALTH_PROBE=$(CURDIR)/$(HEALTH_PROBE) scripts/test-clients.sh

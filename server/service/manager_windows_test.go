@@ -261,3 +261,21 @@ func TestSCMErrorsAndTimeouts(t *testing.T) {
 		t.Errorf("slow service = %+v, %v; want START_PENDING", s, err)
 	}
 }
+
+// BenchmarkSCMList measures List over the host's SCM (one connection, one
+// enumeration and one configuration read per service per call).
+func BenchmarkSCMList(b *testing.B) {
+	m := NewManager()
+	if st := m.Status(context.Background()); !st.Available {
+		b.Skipf("no usable SCM: %s", st.Reason)
+	}
+	n := 0
+	for b.Loop() {
+		all, err := m.List(context.Background(), Filter{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(all)
+	}
+	b.ReportMetric(float64(n), "services")
+}
