@@ -126,9 +126,13 @@ func describe(ctx context.Context, m *mgr.Mgr, name string) (Service, error) {
 	if err != nil {
 		return Service{}, err
 	}
-	_, g, err := readAll(ctx, m)
+	all, g, err := readAll(ctx, m)
 	if err != nil {
 		return Service{}, err
+	}
+	// The SCM matches names case-insensitively; answer with its spelling.
+	if i := slices.IndexFunc(all, func(s Service) bool { return strings.EqualFold(s.Name, name) }); i >= 0 {
+		svc.Name = all[i].Name
 	}
 	svc.Dependents = g.Dependents(svc.Name)
 	return svc, nil

@@ -106,6 +106,14 @@ func register(t *testing.T, name string, cfg mgr.Config) {
 		}
 		defer m.Disconnect() //nolint:errcheck // test cleanup
 		if s, err := m.OpenService(name); err == nil {
+			// A service still starting refuses the stop control: end its
+			// process, or it would linger, marked for deletion.
+			if st, err := s.Query(); err == nil && st.ProcessId != 0 && st.State == svc.StartPending {
+				if h, err := windows.OpenProcess(windows.PROCESS_TERMINATE, false, st.ProcessId); err == nil {
+					_ = windows.TerminateProcess(h, 1)
+					_ = windows.CloseHandle(h)
+				}
+			}
 			_, _ = s.Control(svc.Stop)
 			time.Sleep(200 * time.Millisecond)
 			_ = s.Delete()
@@ -165,8 +173,8 @@ func TestSCMSpoolerStopStart(t *testing.T) {
 	if !res.Changed || res.PreviousState != StateRunning || res.Service.State != StateStopped || res.Service.MainPID != 0 {
 		t.Errorf("stop = %+v", res)
 	}
-	if res, err = m.Stop(ctx, "spooler", opts); err != nil || res.Changed {
-		t.Errorf("second stop = %+v, %v; want no change", res, err)
+	if res, err = m.Stop(ctx, "spooler", opts); err != nil || res.Changed || res.Service.Name != "Spooler" {
+		t.Errorf("second stop (lower-case name) = %+v, %v; want no change, reported as Spooler", res, err)
 	}
 	res, err = m.Start(ctx, "Spooler", opts)
 	if err != nil {
