@@ -1,0 +1,131 @@
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// startCtldWithConfig runs the real daemon with a config file and returns
+// its address and process (for signals).
+func startCtldWithConfig(t *testing.T, ctld, stateDir, config string) (string, *os.Process) {
+	t.Helper()
+	cmd := exec.Command(ctld, "run", "--config", config, "--listen", "127.0.0.1:0", "--state-dir", stateDir, "--log-format", "json")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	exited := make(chan error, 1)
+	go func() {
+		for sc := bufio.NewScanner(stderr); sc.Scan(); {
+			var line struct{ Message, Listen string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "ctld started" {
+				addr <- line.Listen
+			}
+		}
+		exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Error("ctld did not exit within 10s of SIGTERM")
+		}
+	})
+	select {
+	case a := <-addr:
+		return a, cmd.Process
+	case err := <-exited:
+		t.Fatalf("ctld exited at start: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("ctld did not start within 20s")
+	}
+	return "", nil
+}
+
+// TestSIGHUPReloadsPolicyAndRevocation drives the real ctld: a viewer
+// certificate is refused, allowed after a binding is added and SIGHUP
+// sent, then revoked by serial and refused at handshake; every denial is
+// in the audit log.
+func TestSIGHUPReloadsPolicyAndRevocation(t *testing.T) {
+	ctl, ctld := binaries(t)
+	state := t.TempDir()
+	config := filepath.Join(t.TempDir(), "ctld.yaml")
+	auditLog := filepath.Join(t.TempDir(), "audit.log")
+	writeYAML := func(body string) {
+		t.Helper()
+		if err := os.WriteFile(config, []byte("audit: {file: "+auditLog+"}\n"+body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeYAML("authz:\n  bindings: [{cn: remotectl-admin, role: admin}]\n")
+	addr, proc := startCtldWithConfig(t, ctld, state, config)
+	certs := filepath.Join(state, "certs")
+	vera := t.TempDir()
+	if _, stderr, code := runCtl(t, ctl, nil, "certs", "client", "--ca-dir", certs, "--cn", "vera", "--ou", "viewers", "--out", vera); code != 0 {
+		t.Fatalf("issue viewer cert: %s", stderr)
+	}
+	asVera := []string{"--host", addr, "--cacert", filepath.Join(certs, "ca.crt"), "--cert", filepath.Join(vera, "client.crt"), "--key", filepath.Join(vera, "client.key")}
+	asAdmin := []string{"CTLD_STATE_DIR=" + state, "CTL_HOST=" + addr}
+
+	_, stderr, code := runCtl(t, ctl, nil, append(asVera, "ps", "--top", "1")...)
+	if code == 0 || !strings.Contains(stderr, "missing permission processes.read") {
+		t.Fatalf("unbound viewer: exit %d, %q; want a denial naming processes.read", code, stderr)
+	}
+
+	writeYAML("authz:\n  bindings: [{cn: remotectl-admin, role: admin}, {ou: viewers, role: viewer}]\n")
+	if err := proc.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func() bool { _, _, code := runCtl(t, ctl, nil, append(asVera, "ps", "--top", "1")...); return code == 0 },
+		"viewer allowed after the binding was added and SIGHUP sent")
+
+	out, _, _ := runCtl(t, ctl, nil, append(asVera, "whoami", "-o", "json")...)
+	var who struct{ Serial string }
+	if err := json.Unmarshal([]byte(out), &who); err != nil || who.Serial == "" {
+		t.Fatalf("whoami: %q %v", out, err)
+	}
+	writeYAML("authz:\n  bindings: [{cn: remotectl-admin, role: admin}, {ou: viewers, role: viewer}]\ntls:\n  revoked_serials: [\"" + who.Serial + "\"]\n")
+	if err := proc.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, func() bool {
+		_, stderr, code := runCtl(t, ctl, nil, append(asVera, "ps", "--top", "1")...)
+		return code != 0 && strings.Contains(stderr, "refused your client certificate")
+	}, "revoked viewer refused at handshake")
+	if _, stderr, code := runCtl(t, ctl, asAdmin, "ps", "--top", "1"); code != 0 {
+		t.Fatalf("admin after reload: exit %d %s", code, stderr)
+	}
+	data, err := os.ReadFile(auditLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := string(data)
+	if !strings.Contains(log, `"method":"/remotectl.v1.ProcessService/ListProcesses","outcome":"PermissionDenied"`) ||
+		!strings.Contains(log, `"method":"tls-handshake","outcome":"Unauthenticated"`) || !strings.Contains(log, "certificate revoked") {
+		t.Fatalf("audit log lacks the denial or the revoked handshake:\n%s", log)
+	}
+}
+
+func eventually(t *testing.T, ok func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within 10s: %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
