@@ -89,7 +89,10 @@ func TestSIGHUPReloadsPolicyAndRevocation(t *testing.T) {
 	if err := proc.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, func() bool { _, _, code := runCtl(t, ctl, nil, append(asVera, "ps", "--top", "1")...); return code == 0 },
+	eventually(t, func() bool {
+		_, _, code := runCtl(t, ctl, nil, append(asVera, "ps", "--top", "1")...)
+		return code == 0
+	},
 		"viewer allowed after the binding was added and SIGHUP sent")
 
 	out, _, _ := runCtl(t, ctl, nil, append(asVera, "whoami", "-o", "json")...)
