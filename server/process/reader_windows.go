@@ -135,12 +135,18 @@ func (r *winReader) count(ctx context.Context) (int, error) {
 }
 
 func imagePath(h windows.Handle) (string, error) {
-	buf := make([]uint16, windows.MAX_LONG_PATH)
-	n := uint32(len(buf))
-	if err := windows.QueryFullProcessImageName(h, 0, &buf[0], &n); err != nil {
-		return "", err
+	// Most paths fit MAX_PATH; long ones get one retry at the maximum.
+	for size := windows.MAX_PATH; ; size = windows.MAX_LONG_PATH {
+		buf := make([]uint16, size)
+		n := uint32(len(buf))
+		err := windows.QueryFullProcessImageName(h, 0, &buf[0], &n)
+		if err == nil {
+			return windows.UTF16ToString(buf[:n]), nil
+		}
+		if !errors.Is(err, windows.ERROR_INSUFFICIENT_BUFFER) || size == windows.MAX_LONG_PATH {
+			return "", err
+		}
 	}
-	return windows.UTF16ToString(buf[:n]), nil
 }
 
 // commandLine reads the process's command line with

@@ -156,3 +156,22 @@ func TestSplitCommandLine(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkWindowsList measures a full listing with every field (one
+// snapshot, one OpenProcess per process for exe, user and argv).
+func BenchmarkWindowsList(b *testing.B) {
+	l := NewLister()
+	ctx := context.Background()
+	if err := l.Prime(ctx); err != nil {
+		b.Fatal(err)
+	}
+	n := 0
+	for b.Loop() {
+		ps, err := l.List(ctx, ListOptions{Fields: FieldsAll})
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(ps)
+	}
+	b.ReportMetric(float64(n), "procs")
+}
