@@ -84,10 +84,20 @@ up() {
 	if [ ! -d "$WINEPREFIX/drive_c/windows/system32" ]; then
 		log "initialising the prefix $WINEPREFIX"
 		wine64 wineboot --init >"$STATE/wineboot.log" 2>&1 || die "wineboot failed: see $STATE/wineboot.log"
+		# wineboot returns before the prefix update and the first SCM start
+		# finish; until then the SCM times requests out or reports its
+		# database locked. Let that session end.
+		wineserver -w
 	fi
 	cp "$STATE/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
 	keeper
 	wine64 cmd /c exit 0 >/dev/null 2>&1 || die "wine cannot run programs in $WINEPREFIX"
+	local i
+	for i in $(seq 1 100); do
+		wine64 sc query Spooler 2>/dev/null | grep -q STATE && break
+		[ "$i" = 100 ] && die "the SCM does not answer"
+		sleep 0.2
+	done
 	writeenv
 	log "up: . $STATE/env, then wine64 ./x.exe"
 }
