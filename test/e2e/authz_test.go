@@ -154,25 +154,33 @@ func auditEntries(t *testing.T, path string) []auditEntry {
 	return out
 }
 
+// authzUnit is an instance of the systemd harness's remotectl-inst@ template.
+const authzUnit = "remotectl-inst@authz.service"
+
 // TestAuthzMatrix runs every kind of caller against a read RPC and a stop
-// RPC over real TLS on loopback. The stop target is the systemd harness's
-// unit when the harness is up; otherwise the real manager answers
+// RPC over real TLS on loopback. The stop target is a harness unit
+// (authzUnit) when the systemd harness is up; otherwise the real manager answers
 // UNAVAILABLE for permitted stops, which is still audited.
 func TestAuthzMatrix(t *testing.T) {
 	kp := func(c, k []byte, err error) *tls.Certificate { return pair(t, c, k, err) }
 	a := startAuthzAgent(t)
 	systemd := os.Getenv("DBUS_SYSTEM_BUS_ADDRESS") != ""
 	if systemd {
-		admin := kp(a.ca.IssueClient("probe", time.Hour, pki.WithURI("spiffe://remotectl.test/admin/probe")))
-		if _, err := pb.NewServiceManagerClient(a.dial(t, admin)).GetService(context.Background(), &pb.GetServiceRequest{Name: testUnit}); err != nil {
+		// A private instance of the harness's template, so the stops here
+		// never race other packages' tests that expect remotectl-test running.
+		admin := pb.NewServiceManagerClient(a.dial(t, kp(a.ca.IssueClient("probe", time.Hour, pki.WithURI("spiffe://remotectl.test/admin/probe")))))
+		if _, err := admin.StartService(context.Background(), &pb.StartServiceRequest{Name: authzUnit}); err != nil {
+			t.Logf("harness unit %s not startable (%v): testing without systemd", authzUnit, err)
 			systemd = false
+		} else {
+			t.Cleanup(func() { _, _ = admin.StopService(context.Background(), &pb.StopServiceRequest{Name: authzUnit}) })
 		}
 	}
 	permittedStop := codes.Unavailable
 	if systemd {
 		permittedStop = codes.OK
 	}
-	t.Logf("systemd harness usable: %v, so a permitted stop of %s answers %v", systemd, testUnit, permittedStop)
+	t.Logf("systemd harness usable: %v, so a permitted stop of %s answers %v", systemd, authzUnit, permittedStop)
 	revokedPair := kp(a.ca.IssueClient("revoked", time.Hour, pki.WithOU("operators")))
 	if err := a.tls.Reload(pki.ServerFiles{CA: a.paths.CACert, Cert: a.paths.ServerCert, Key: a.paths.ServerKey,
 		RevokedSerials: []string{revokedPair.Leaf.SerialNumber.Text(16)}}); err != nil {
@@ -213,7 +221,7 @@ func TestAuthzMatrix(t *testing.T) {
 				t.Errorf("ListProcesses: %v, want %v", err, c.read)
 			}
 			svc := pb.NewServiceManagerClient(cc)
-			_, err = svc.StopService(ctx, &pb.StopServiceRequest{Name: testUnit})
+			_, err = svc.StopService(ctx, &pb.StopServiceRequest{Name: authzUnit})
 			if status.Code(err) != c.stop {
 				t.Errorf("StopService: %v, want %v", err, c.stop)
 			}
@@ -221,7 +229,7 @@ func TestAuthzMatrix(t *testing.T) {
 				t.Errorf("denial does not name the permission: %v", err)
 			}
 			if c.stop == codes.OK {
-				if _, err := svc.StartService(ctx, &pb.StartServiceRequest{Name: testUnit}); err != nil {
+				if _, err := svc.StartService(ctx, &pb.StartServiceRequest{Name: authzUnit}); err != nil {
 					t.Errorf("restarting the harness unit: %v", err)
 				}
 			}
