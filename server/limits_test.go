@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/remotectl/remotectl/internal/pki"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
@@ -88,6 +89,35 @@ func TestHostileRequestsGetInvalidArgument(t *testing.T) {
 		_, err = admin.ListServices(ctx, &pb.ListServicesRequest{NameGlob: glob})
 		if glob != strings.Repeat("*", 300) && status.Code(err) != codes.InvalidArgument {
 			t.Errorf("ListServices glob %q: %v, want InvalidArgument", glob, err)
+		}
+	}
+	ppidNeg := int32(-1)
+	manyPIDs := make([]int32, 1025)
+	for i := range manyPIDs {
+		manyPIDs[i] = int32(i + 1)
+	}
+	for name, req := range map[string]*pb.ListProcessesRequest{
+		"limit over 100000": {Limit: 100001},
+		"PID 0":             {Filter: &pb.ProcessFilter{Pids: []int32{0}}},
+		"negative PID":      {Filter: &pb.ProcessFilter{Pids: []int32{-5}}},
+		"1025 PIDs":         {Filter: &pb.ProcessFilter{Pids: manyPIDs}},
+		"negative PPID":     {Filter: &pb.ProcessFilter{Ppid: &ppidNeg}},
+		"user with newline": {Filter: &pb.ProcessFilter{User: "root\nadmin"}},
+		"user over 256":     {Filter: &pb.ProcessFilter{User: strings.Repeat("u", 257)}},
+		"unknown sort":      {Sort: pb.ProcessSort(99)},
+		"unknown field":     {Fields: []pb.ProcessField{pb.ProcessField(99)}},
+	} {
+		if _, err := procs.ListProcesses(ctx, req); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("ListProcesses %s: %v, want InvalidArgument", name, err)
+		}
+	}
+	for name, d := range map[string]*durationpb.Duration{
+		"negative timeout": durationpb.New(-time.Second),
+		"timeout over max": durationpb.New(24 * time.Hour),
+		"invalid duration": {Seconds: 1, Nanos: -1},
+	} {
+		if _, err := admin.StopService(ctx, &pb.StopServiceRequest{Name: "nginx", Timeout: d}); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("StopService %s: %v, want InvalidArgument", name, err)
 		}
 	}
 	// Over the 1 MiB receive limit.
