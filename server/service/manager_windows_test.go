@@ -287,3 +287,29 @@ func BenchmarkSCMList(b *testing.B) {
 	}
 	b.ReportMetric(float64(n), "services")
 }
+
+func TestSCMErrorMapping(t *testing.T) {
+	for errno, want := range map[windows.Errno]error{
+		windows.ERROR_SERVICE_DOES_NOT_EXIST:     errdefs.ErrNotFound,
+		windows.ERROR_ACCESS_DENIED:              errdefs.ErrPermissionDenied,
+		windows.ERROR_SERVICE_ALREADY_RUNNING:    errdefs.ErrFailedPrecondition,
+		windows.ERROR_SERVICE_NOT_ACTIVE:         errdefs.ErrFailedPrecondition,
+		windows.ERROR_DEPENDENT_SERVICES_RUNNING: errdefs.ErrFailedPrecondition,
+		windows.ERROR_SERVICE_DISABLED:           errdefs.ErrFailedPrecondition,
+		windows.ERROR_SERVICE_REQUEST_TIMEOUT:    errdefs.ErrDeadlineExceeded,
+		windows.ERROR_SERVICE_DATABASE_LOCKED:    errdefs.ErrUnavailable,
+		windows.ERROR_INVALID_NAME:               errdefs.ErrInvalidArgument,
+		windows.Errno(12345):                     errdefs.ErrInternal,
+	} {
+		err := scmErr("stop", "Spooler", errno)
+		if !errors.Is(err, want) || !errors.Is(err, errno) {
+			t.Errorf("%d: %v, want %v wrapping the errno", uint32(errno), err, want)
+		}
+		if !strings.Contains(err.Error(), "stop Spooler: "+errno.Error()) {
+			t.Errorf("%d: %q lacks the operation and the OS message %q", uint32(errno), err, errno.Error())
+		}
+	}
+	if scmErr("x", "", nil) != nil {
+		t.Error("scmErr(nil) != nil")
+	}
+}
