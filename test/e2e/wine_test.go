@@ -119,9 +119,10 @@ type winService struct {
 	Command     string
 }
 
-func TestWineCtldRunDrivenByLinuxCtl(t *testing.T) {
-	ctld := wineCtld(t)
-	ctl, _ := binaries(t)
+// startWineAgent runs "ctld.exe run" under Wine on a free loopback port and
+// returns the environment that points ctl at it.
+func startWineAgent(t *testing.T, ctld string) []string {
+	t.Helper()
 	state := t.TempDir()
 	certs := filepath.Join(state, "certs")
 	addr := freePort(t)
@@ -136,7 +137,13 @@ func TestWineCtldRunDrivenByLinuxCtl(t *testing.T) {
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	waitListening(t, addr, certs, 60*time.Second, func() string { mu.Lock(); defer mu.Unlock(); return logs.String() })
 	t.Logf("ctld.exe under Wine serving on %s after %v", addr, time.Since(start).Round(time.Millisecond))
-	env := ctlEnv(addr, certs)
+	return ctlEnv(addr, certs)
+}
+
+func TestWineCtldRunDrivenByLinuxCtl(t *testing.T) {
+	ctld := wineCtld(t)
+	ctl, _ := binaries(t)
+	env := startWineAgent(t, ctld)
 
 	var hb struct {
 		OS          string          `json:"os"`
@@ -264,4 +271,64 @@ func TestWineInstalledService(t *testing.T) {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
+}
+
+// TestWineStopWithDependents registers a service that depends on Spooler (a
+// second ctld in service mode, so a real program) and drives
+// stop/restart --with-dependents through ctl.
+func TestWineStopWithDependents(t *testing.T) {
+	ctld := wineCtld(t)
+	ctl, _ := binaries(t)
+	env := startWineAgent(t, ctld)
+	const dep = "RemotectlDep"
+	bin := winPath(ctld) + " run --service --listen " + freePort(t) + " --state-dir " + winPath(t.TempDir())
+	_, _ = wine(t, "sc", "delete", dep)
+	// depend= goes last: Wine's sc.exe takes every following word as a dependency.
+	if out, err := wine(t, "sc", "create", dep, "binPath=", bin, "depend=", "Spooler"); err != nil {
+		t.Fatalf("sc create: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		_, _ = wine(t, "sc", "stop", dep)
+		time.Sleep(time.Second)
+		_, _ = wine(t, "sc", "delete", dep)
+		runCtl(t, ctl, env, "svc", "start", "Spooler")
+	})
+	for _, n := range []string{"Spooler", dep} {
+		if _, errOut, code := runCtl(t, ctl, env, "svc", "start", n); code != 0 {
+			t.Fatalf("svc start %s: exit %d: %s", n, code, errOut)
+		}
+	}
+	var before winService
+	ctlJSON(t, ctl, env, &before, "svc", "get", dep)
+	if before.State != "running" || before.MainPID <= 0 {
+		t.Fatalf("%s = %+v, want running", dep, before)
+	}
+
+	_, errOut, code := runCtl(t, ctl, env, "svc", "stop", "Spooler")
+	if code != 7 || !strings.Contains(errOut, dep) || !strings.Contains(errOut, "--with-dependents") {
+		t.Fatalf("svc stop Spooler with a running dependent: exit %d, stderr %q; want 7 naming %s", code, errOut, dep)
+	}
+
+	var res struct {
+		Service winService
+		Changed bool
+	}
+	ctlJSON(t, ctl, env, &res, "svc", "restart", "Spooler", "--with-dependents")
+	if !res.Changed || res.Service.State != "running" {
+		t.Fatalf("svc restart Spooler --with-dependents = %+v", res)
+	}
+	var after winService
+	ctlJSON(t, ctl, env, &after, "svc", "get", dep)
+	if after.State != "running" || after.MainPID == before.MainPID {
+		t.Errorf("%s after the restart = %+v, want running again with a new pid (was %d)", dep, after, before.MainPID)
+	}
+
+	ctlJSON(t, ctl, env, &res, "svc", "stop", "Spooler", "--with-dependents")
+	if res.Service.State != "stopped" {
+		t.Fatalf("svc stop Spooler --with-dependents = %+v", res)
+	}
+	ctlJSON(t, ctl, env, &after, "svc", "get", dep)
+	if after.State != "stopped" {
+		t.Errorf("%s after stop --with-dependents = %+v, want stopped", dep, after)
+	}
 }
