@@ -2,13 +2,17 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -260,6 +264,7 @@ func TestSilentConnectionClosedAfterHandshakeTimeout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes HandshakeTimeout (10 s)")
 	}
+	t.Parallel()
 	a := startTLSAgent(t, Limits{}, "")
 	conn, err := net.Dial("tcp", a.addr)
 	if err != nil {
@@ -280,4 +285,36 @@ func TestSilentConnectionClosedAfterHandshakeTimeout(t *testing.T) {
 	if l := waitAudit(t, a.auditPath, 1); len(l) != 1 || l[0].Method != HandshakeMethod {
 		t.Fatalf("audit after a timed-out handshake: %+v", l)
 	}
+}
+
+// A client pinging more often than KeepaliveMinTime is cut off
+// (GOAWAY too_many_pings), so idle floods cannot keep the agent busy.
+func TestKeepalivePingFloodCutOff(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes about 40 s (pings 10 s apart until the strikes run out)")
+	}
+	t.Parallel()
+	a := startTLSAgent(t, Limits{}, "")
+	c, k, err := a.ca.IssueClient("vera", time.Hour, pki.WithOU("viewers"))
+	pair := keyPair(t, c, k, err)
+	cfg := &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: a.caPool, ServerName: "127.0.0.1", Certificates: []tls.Certificate{*pair}}
+	// 10 s is the shortest interval the Go client allows; the server wants >= 15 s.
+	cc, err := grpc.NewClient(a.addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cc.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 70*time.Second)
+	defer cancel()
+	st, err := pb.NewProcessServiceClient(cc).WatchProcesses(ctx, &pb.WatchProcessesRequest{Filter: &pb.ProcessFilter{NameGlob: "no-such-process-*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = st.Recv()
+	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "too_many_pings") || ctx.Err() != nil {
+		t.Fatalf("stream of a ping-flooding client: %v after %v; want UNAVAILABLE (GOAWAY too_many_pings) well before 70 s", err, time.Since(start))
+	}
+	t.Logf("cut off after %v: %v", time.Since(start).Round(time.Second), err)
 }
