@@ -138,6 +138,21 @@ write_units() {
 		ExecStartPre=/bin/sleep 3
 		ExecStart=/bin/sleep infinity
 	EOF
+	# Private units for test/e2e: go test runs packages in parallel, and a
+	# unit stopped by one package's test must not be one another expects
+	# running (plain units, since a stopped template instance is unloaded).
+	local n
+	for n in remotectl-e2e remotectl-ctl; do
+		cat >"$u/$n.service" <<-EOF
+			[Unit]
+			Description=remotectl test service ($n)
+			DefaultDependencies=no
+			StartLimitIntervalSec=0
+			[Service]
+			ExecStart=/bin/sleep infinity
+		EOF
+	done
+	sed 's/^Description=.*/Description=remotectl slow service (e2e)/' "$u/remotectl-slow.service" >"$u/remotectl-e2e-slow.service"
 	ln -s /dev/null "$u/remotectl-masked.service"
 	# Dependency pair: remotectl-dep Requires remotectl-base. remotectl-dep is
 	# wanted by the target so it is loaded (systemd only knows reverse

@@ -191,9 +191,9 @@ func ctlHint(listen string, p pki.Paths) string {
 }
 
 func backends(ctx context.Context, mgr svcmgr.Manager, w watch.ProcessWatcher) []agent.Backend {
-	procImpl := "gopsutil"
-	if runtime.GOOS == "linux" {
-		procImpl = "procfs"
+	procImpl := map[string]string{"linux": "procfs", "windows": "ntquerysysteminformation"}[runtime.GOOS]
+	if procImpl == "" {
+		procImpl = "gopsutil"
 	}
 	st := mgr.Status(ctx)
 	return []agent.Backend{

@@ -237,7 +237,7 @@ func watchThroughCtl(t *testing.T, ctl string, env []string) {
 
 func serviceThroughCtl(t *testing.T, ctl string, env []string) {
 	unitState := func() string {
-		out, stderr, code := runCtl(t, ctl, env, "svc", "ls", "--name", testUnit, "-o", "json")
+		out, stderr, code := runCtl(t, ctl, env, "svc", "ls", "--name", ctlUnit, "-o", "json")
 		var svcs []struct {
 			Name, State string
 		}
@@ -246,23 +246,23 @@ func serviceThroughCtl(t *testing.T, ctl string, env []string) {
 		}
 		return svcs[0].State
 	}
-	t.Cleanup(func() { runCtl(t, ctl, env, "svc", "start", testUnit) })
-	if _, stderr, code := runCtl(t, ctl, env, "svc", "start", testUnit); code != 0 {
+	t.Cleanup(func() { runCtl(t, ctl, env, "svc", "start", ctlUnit) })
+	if _, stderr, code := runCtl(t, ctl, env, "svc", "start", ctlUnit); code != 0 {
 		t.Fatalf("svc start: exit %d: %s", code, stderr)
 	}
-	out, stderr, code := runCtl(t, ctl, env, "svc", "stop", testUnit)
+	out, stderr, code := runCtl(t, ctl, env, "svc", "stop", ctlUnit)
 	if code != 0 {
 		t.Fatalf("svc stop: exit %d: %s", code, stderr)
 	}
-	t.Logf("ctl svc stop %s: %s", testUnit, strings.TrimSpace(out))
+	t.Logf("ctl svc stop %s: %s", ctlUnit, strings.TrimSpace(out))
 	if st := unitState(); st != "stopped" {
 		t.Fatalf("after svc stop, svc ls says %q", st)
 	}
 	out, _, _ = runCtl(t, ctl, env, "svc", "ls")
-	if !strings.Contains(out, testUnit) {
-		t.Fatalf("svc ls table lacks %s:\n%s", testUnit, out)
+	if !strings.Contains(out, ctlUnit) {
+		t.Fatalf("svc ls table lacks %s:\n%s", ctlUnit, out)
 	}
-	if _, stderr, code = runCtl(t, ctl, env, "svc", "start", testUnit); code != 0 || unitState() != "running" {
+	if _, stderr, code = runCtl(t, ctl, env, "svc", "start", ctlUnit); code != 0 || unitState() != "running" {
 		t.Fatalf("svc start: exit %d: %s", code, stderr)
 	}
 	if _, stderr, code = runCtl(t, ctl, env, "svc", "get", "no-such-unit-xyz"); code != 3 {

@@ -11,8 +11,13 @@ import (
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
 
-// testUnit is installed by scripts/systemd-harness.sh.
-const testUnit = "remotectl-test.service"
+// Units installed by scripts/systemd-harness.sh for this package only, so
+// that server/service's tests, running in parallel, never see them change.
+const (
+	testUnit = "remotectl-e2e.service"
+	ctlUnit  = "remotectl-ctl.service"
+	slowUnit = "remotectl-e2e-slow"
+)
 
 // requireSystemd skips unless the project's systemd harness is up, and
 // returns a client of an agent using it.
@@ -60,7 +65,7 @@ func TestServiceControlThroughTheAgent(t *testing.T) {
 		t.Fatalf("second stop must be a no-op: %+v, %v", res, err)
 	}
 
-	res, err = c.StartService(ctx, "remotectl-test", 10*time.Second) // suffix implied
+	res, err = c.StartService(ctx, "remotectl-e2e", 10*time.Second) // suffix implied
 	if err != nil || !res.Changed || res.Service.State != pb.ServiceState_SERVICE_STATE_RUNNING || res.Service.MainPid <= 0 {
 		t.Fatalf("start: %+v, %v", res, err)
 	}
@@ -83,9 +88,9 @@ func TestServiceErrorsThroughTheAgent(t *testing.T) {
 		{"bad name", func() error { _, err := c.StartService(ctx, "../etc/passwd", 0); return err }, client.ErrInvalidArgument},
 		{"masked unit", func() error { _, err := c.StartService(ctx, "remotectl-masked", 5*time.Second); return err }, client.ErrFailedPrecondition},
 		{"failing unit", func() error { _, err := c.StartService(ctx, "remotectl-fail", 5*time.Second); return err }, client.ErrFailedPrecondition},
-		{"slow unit", func() error { _, err := c.StartService(ctx, "remotectl-slow", 300*time.Millisecond); return err }, client.ErrDeadlineExceeded},
+		{"slow unit", func() error { _, err := c.StartService(ctx, slowUnit, 300*time.Millisecond); return err }, client.ErrDeadlineExceeded},
 	}
-	t.Cleanup(func() { _, _ = c.StopService(context.Background(), "remotectl-slow", 10*time.Second) })
+	t.Cleanup(func() { _, _ = c.StopService(context.Background(), slowUnit, 10*time.Second) })
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.call()
