@@ -138,11 +138,12 @@ write_units() {
 		ExecStartPre=/bin/sleep 3
 		ExecStart=/bin/sleep infinity
 	EOF
-	# Private units for test/e2e: go test runs packages in parallel, and a
-	# unit stopped by one package's test must not be one another expects
-	# running (plain units, since a stopped template instance is unloaded).
+	# Private units for test/e2e, cmd/ctl and the service watcher tests
+	# (remotectl-watch*): go test runs packages in parallel, and a unit stopped
+	# by one package's test must not be one another expects running (plain
+	# units, since a stopped template instance is unloaded).
 	local n
-	for n in remotectl-e2e remotectl-ctl; do
+	for n in remotectl-e2e remotectl-ctl remotectl-watch remotectl-watch-other; do
 		cat >"$u/$n.service" <<-EOF
 			[Unit]
 			Description=remotectl test service ($n)

@@ -59,6 +59,9 @@ type Config struct {
 	Services  service.Manager
 	Watcher   watch.ProcessWatcher
 	Reporter  *agent.Reporter
+	// ServiceWatcher streams service state changes; nil means
+	// service.NewWatcher(Services), which connects only while anyone watches.
+	ServiceWatcher service.Watcher
 	// Metrics, when set, records RPC and backend metrics; nil disables them.
 	Metrics *metrics.Metrics
 
@@ -134,7 +137,11 @@ func New(cfg Config) (*Server, error) {
 	gs := grpc.NewServer(opts...)
 	stop := make(chan struct{})
 	pb.RegisterProcessServiceServer(gs, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher, draining: stop})
-	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: cfg.Services})
+	svcWatcher := cfg.ServiceWatcher
+	if svcWatcher == nil {
+		svcWatcher = service.NewWatcher(cfg.Services)
+	}
+	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: cfg.Services, watcher: svcWatcher, draining: stop})
 	pb.RegisterAgentServiceServer(gs, &agentAPI{reporter: cfg.Reporter, guard: g, serverCert: cfg.ServerCert})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)

@@ -13,7 +13,9 @@ import (
 // serviceAPI adapts the service domain to remotectl.v1.ServiceManager.
 type serviceAPI struct {
 	pb.UnimplementedServiceManagerServer
-	mgr service.Manager
+	mgr      service.Manager
+	watcher  service.Watcher
+	draining <-chan struct{} // closed when the server stops gracefully
 }
 
 func (a *serviceAPI) ListServices(ctx context.Context, req *pb.ListServicesRequest) (*pb.ListServicesResponse, error) {

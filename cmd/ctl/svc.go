@@ -31,7 +31,7 @@ func (a *app) newSvcCmd() *cobra.Command {
 		Args:    unknownSubcommand,
 		RunE:    missingSubcommand,
 	}
-	cmd.AddCommand(a.newSvcLsCmd(), a.newSvcGetCmd())
+	cmd.AddCommand(a.newSvcLsCmd(), a.newSvcGetCmd(), a.newSvcWatchCmd())
 	for _, action := range []string{"start", "stop", "restart"} {
 		cmd.AddCommand(a.newSvcControlCmd(action))
 	}

@@ -30,6 +30,7 @@ var Methods = map[string]Rule{
 	"/remotectl.v1.ServiceManager/StartService":   {Permission: ServicesControl, Mutates: true},
 	"/remotectl.v1.ServiceManager/StopService":    {Permission: ServicesControl, Mutates: true, StopsService: true},
 	"/remotectl.v1.ServiceManager/RestartService": {Permission: ServicesControl, Mutates: true, StopsService: true},
+	"/remotectl.v1.ServiceManager/WatchServices":  {Permission: ServicesRead},
 	"/remotectl.v1.AgentService/Heartbeat":        {Permission: AgentRead},
 	"/remotectl.v1.AgentService/WhoAmI":           {Permission: AgentRead},
 	"/grpc.health.v1.Health/Check":                {Permission: Public},

@@ -10,6 +10,7 @@ import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -154,6 +155,64 @@ func (x ServiceStartType) Number() protoreflect.EnumNumber {
 // Deprecated: Use ServiceStartType.Descriptor instead.
 func (ServiceStartType) EnumDescriptor() ([]byte, []int) {
 	return file_remotectl_v1_service_proto_rawDescGZIP(), []int{1}
+}
+
+// ServiceEventType says what a ServiceEvent reports.
+type ServiceEventType int32
+
+const (
+	// Never sent.
+	ServiceEventType_SERVICE_EVENT_TYPE_UNSPECIFIED ServiceEventType = 0
+	// A service that matched when the watch began (include_existing);
+	// old_state equals new_state.
+	ServiceEventType_SERVICE_EVENT_TYPE_EXISTING ServiceEventType = 1
+	// The EXISTING events are complete; only the sequence and time are set.
+	ServiceEventType_SERVICE_EVENT_TYPE_SYNCED ServiceEventType = 2
+	// A service changed its state.
+	ServiceEventType_SERVICE_EVENT_TYPE_CHANGED ServiceEventType = 3
+)
+
+// Enum value maps for ServiceEventType.
+var (
+	ServiceEventType_name = map[int32]string{
+		0: "SERVICE_EVENT_TYPE_UNSPECIFIED",
+		1: "SERVICE_EVENT_TYPE_EXISTING",
+		2: "SERVICE_EVENT_TYPE_SYNCED",
+		3: "SERVICE_EVENT_TYPE_CHANGED",
+	}
+	ServiceEventType_value = map[string]int32{
+		"SERVICE_EVENT_TYPE_UNSPECIFIED": 0,
+		"SERVICE_EVENT_TYPE_EXISTING":    1,
+		"SERVICE_EVENT_TYPE_SYNCED":      2,
+		"SERVICE_EVENT_TYPE_CHANGED":     3,
+	}
+)
+
+func (x ServiceEventType) Enum() *ServiceEventType {
+	p := new(ServiceEventType)
+	*p = x
+	return p
+}
+
+func (x ServiceEventType) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ServiceEventType) Descriptor() protoreflect.EnumDescriptor {
+	return file_remotectl_v1_service_proto_enumTypes[2].Descriptor()
+}
+
+func (ServiceEventType) Type() protoreflect.EnumType {
+	return &file_remotectl_v1_service_proto_enumTypes[2]
+}
+
+func (x ServiceEventType) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ServiceEventType.Descriptor instead.
+func (ServiceEventType) EnumDescriptor() ([]byte, []int) {
+	return file_remotectl_v1_service_proto_rawDescGZIP(), []int{2}
 }
 
 // Service describes one service. Fields the platform does not know are empty.
@@ -878,11 +937,233 @@ func (x *RestartServiceResponse) GetChanged() bool {
 	return false
 }
 
+// WatchServicesRequest selects the services a watch reports.
+type WatchServicesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Glob over Service.name with path.Match syntax, e.g. "ssh*". Empty matches all.
+	NameGlob string `protobuf:"bytes,1,opt,name=name_glob,json=nameGlob,proto3" json:"name_glob,omitempty"`
+	// Only changes into or out of any of these states. Empty matches all.
+	States []ServiceState `protobuf:"varint,2,rep,packed,name=states,proto3,enum=remotectl.v1.ServiceState" json:"states,omitempty"`
+	// First report every matching service as it is now (EXISTING events), then
+	// one SYNCED event, before any change.
+	IncludeExisting bool `protobuf:"varint,3,opt,name=include_existing,json=includeExisting,proto3" json:"include_existing,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *WatchServicesRequest) Reset() {
+	*x = WatchServicesRequest{}
+	mi := &file_remotectl_v1_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchServicesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchServicesRequest) ProtoMessage() {}
+
+func (x *WatchServicesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_remotectl_v1_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchServicesRequest.ProtoReflect.Descriptor instead.
+func (*WatchServicesRequest) Descriptor() ([]byte, []int) {
+	return file_remotectl_v1_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *WatchServicesRequest) GetNameGlob() string {
+	if x != nil {
+		return x.NameGlob
+	}
+	return ""
+}
+
+func (x *WatchServicesRequest) GetStates() []ServiceState {
+	if x != nil {
+		return x.States
+	}
+	return nil
+}
+
+func (x *WatchServicesRequest) GetIncludeExisting() bool {
+	if x != nil {
+		return x.IncludeExisting
+	}
+	return false
+}
+
+// ServiceEvent is one service state change or initial state.
+type ServiceEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Increases strictly along a stream. CHANGED events are numbered per host:
+	// gaps are changes other subscribers' filters matched. EXISTING and
+	// SYNCED carry the number of the last change their snapshot includes.
+	Sequence uint64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// When the agent observed the change (or took the snapshot).
+	Time *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
+	// What the event reports.
+	Type ServiceEventType `protobuf:"varint,3,opt,name=type,proto3,enum=remotectl.v1.ServiceEventType" json:"type,omitempty"`
+	// Service name, as in Service.name. Empty for SYNCED.
+	Name string `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	// Portable state before the change.
+	OldState ServiceState `protobuf:"varint,5,opt,name=old_state,json=oldState,proto3,enum=remotectl.v1.ServiceState" json:"old_state,omitempty"`
+	// Portable state after the change.
+	NewState ServiceState `protobuf:"varint,6,opt,name=new_state,json=newState,proto3,enum=remotectl.v1.ServiceState" json:"new_state,omitempty"`
+	// The platform's own wording of the new state, e.g. "active/running".
+	NativeState string `protobuf:"bytes,7,opt,name=native_state,json=nativeState,proto3" json:"native_state,omitempty"`
+	// Main process ID after the change; 0 when not running or unknown.
+	MainPid       int32 `protobuf:"varint,8,opt,name=main_pid,json=mainPid,proto3" json:"main_pid,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServiceEvent) Reset() {
+	*x = ServiceEvent{}
+	mi := &file_remotectl_v1_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServiceEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServiceEvent) ProtoMessage() {}
+
+func (x *ServiceEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_remotectl_v1_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServiceEvent.ProtoReflect.Descriptor instead.
+func (*ServiceEvent) Descriptor() ([]byte, []int) {
+	return file_remotectl_v1_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ServiceEvent) GetSequence() uint64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *ServiceEvent) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *ServiceEvent) GetType() ServiceEventType {
+	if x != nil {
+		return x.Type
+	}
+	return ServiceEventType_SERVICE_EVENT_TYPE_UNSPECIFIED
+}
+
+func (x *ServiceEvent) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ServiceEvent) GetOldState() ServiceState {
+	if x != nil {
+		return x.OldState
+	}
+	return ServiceState_SERVICE_STATE_UNSPECIFIED
+}
+
+func (x *ServiceEvent) GetNewState() ServiceState {
+	if x != nil {
+		return x.NewState
+	}
+	return ServiceState_SERVICE_STATE_UNSPECIFIED
+}
+
+func (x *ServiceEvent) GetNativeState() string {
+	if x != nil {
+		return x.NativeState
+	}
+	return ""
+}
+
+func (x *ServiceEvent) GetMainPid() int32 {
+	if x != nil {
+		return x.MainPid
+	}
+	return 0
+}
+
+// WatchServicesResponse carries one event.
+type WatchServicesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The event.
+	Event         *ServiceEvent `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchServicesResponse) Reset() {
+	*x = WatchServicesResponse{}
+	mi := &file_remotectl_v1_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchServicesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchServicesResponse) ProtoMessage() {}
+
+func (x *WatchServicesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_remotectl_v1_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchServicesResponse.ProtoReflect.Descriptor instead.
+func (*WatchServicesResponse) Descriptor() ([]byte, []int) {
+	return file_remotectl_v1_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *WatchServicesResponse) GetEvent() *ServiceEvent {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
 var File_remotectl_v1_service_proto protoreflect.FileDescriptor
 
 const file_remotectl_v1_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1aremotectl/v1/service.proto\x12\fremotectl.v1\x1a\x1egoogle/protobuf/duration.proto\"\x9b\x03\n" +
+	"\x1aremotectl/v1/service.proto\x12\fremotectl.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9b\x03\n" +
 	"\aService\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12 \n" +
@@ -931,7 +1212,22 @@ const file_remotectl_v1_service_proto_rawDesc = "" +
 	"\x16RestartServiceResponse\x12/\n" +
 	"\aservice\x18\x01 \x01(\v2\x15.remotectl.v1.ServiceR\aservice\x12A\n" +
 	"\x0eprevious_state\x18\x02 \x01(\x0e2\x1a.remotectl.v1.ServiceStateR\rpreviousState\x12\x18\n" +
-	"\achanged\x18\x03 \x01(\bR\achanged*\xec\x01\n" +
+	"\achanged\x18\x03 \x01(\bR\achanged\"\x92\x01\n" +
+	"\x14WatchServicesRequest\x12\x1b\n" +
+	"\tname_glob\x18\x01 \x01(\tR\bnameGlob\x122\n" +
+	"\x06states\x18\x02 \x03(\x0e2\x1a.remotectl.v1.ServiceStateR\x06states\x12)\n" +
+	"\x10include_existing\x18\x03 \x01(\bR\x0fincludeExisting\"\xd2\x02\n" +
+	"\fServiceEvent\x12\x1a\n" +
+	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12.\n" +
+	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x122\n" +
+	"\x04type\x18\x03 \x01(\x0e2\x1e.remotectl.v1.ServiceEventTypeR\x04type\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x127\n" +
+	"\told_state\x18\x05 \x01(\x0e2\x1a.remotectl.v1.ServiceStateR\boldState\x127\n" +
+	"\tnew_state\x18\x06 \x01(\x0e2\x1a.remotectl.v1.ServiceStateR\bnewState\x12!\n" +
+	"\fnative_state\x18\a \x01(\tR\vnativeState\x12\x19\n" +
+	"\bmain_pid\x18\b \x01(\x05R\amainPid\"I\n" +
+	"\x15WatchServicesResponse\x120\n" +
+	"\x05event\x18\x01 \x01(\v2\x1a.remotectl.v1.ServiceEventR\x05event*\xec\x01\n" +
 	"\fServiceState\x12\x1d\n" +
 	"\x19SERVICE_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15SERVICE_STATE_RUNNING\x10\x01\x12\x19\n" +
@@ -946,14 +1242,20 @@ const file_remotectl_v1_service_proto_rawDesc = "" +
 	"\x1cSERVICE_START_TYPE_AUTOMATIC\x10\x01\x12(\n" +
 	"$SERVICE_START_TYPE_AUTOMATIC_DELAYED\x10\x02\x12\x1d\n" +
 	"\x19SERVICE_START_TYPE_MANUAL\x10\x03\x12\x1f\n" +
-	"\x1bSERVICE_START_TYPE_DISABLED\x10\x042\xc0\x03\n" +
+	"\x1bSERVICE_START_TYPE_DISABLED\x10\x04*\x96\x01\n" +
+	"\x10ServiceEventType\x12\"\n" +
+	"\x1eSERVICE_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bSERVICE_EVENT_TYPE_EXISTING\x10\x01\x12\x1d\n" +
+	"\x19SERVICE_EVENT_TYPE_SYNCED\x10\x02\x12\x1e\n" +
+	"\x1aSERVICE_EVENT_TYPE_CHANGED\x10\x032\x9c\x04\n" +
 	"\x0eServiceManager\x12U\n" +
 	"\fListServices\x12!.remotectl.v1.ListServicesRequest\x1a\".remotectl.v1.ListServicesResponse\x12O\n" +
 	"\n" +
 	"GetService\x12\x1f.remotectl.v1.GetServiceRequest\x1a .remotectl.v1.GetServiceResponse\x12U\n" +
 	"\fStartService\x12!.remotectl.v1.StartServiceRequest\x1a\".remotectl.v1.StartServiceResponse\x12R\n" +
 	"\vStopService\x12 .remotectl.v1.StopServiceRequest\x1a!.remotectl.v1.StopServiceResponse\x12[\n" +
-	"\x0eRestartService\x12#.remotectl.v1.RestartServiceRequest\x1a$.remotectl.v1.RestartServiceResponseB?Z=github.com/remotectl/remotectl/proto/remotectl/v1;remotectlv1b\x06proto3"
+	"\x0eRestartService\x12#.remotectl.v1.RestartServiceRequest\x1a$.remotectl.v1.RestartServiceResponse\x12Z\n" +
+	"\rWatchServices\x12\".remotectl.v1.WatchServicesRequest\x1a#.remotectl.v1.WatchServicesResponse0\x01B?Z=github.com/remotectl/remotectl/proto/remotectl/v1;remotectlv1b\x06proto3"
 
 var (
 	file_remotectl_v1_service_proto_rawDescOnce sync.Once
@@ -967,54 +1269,67 @@ func file_remotectl_v1_service_proto_rawDescGZIP() []byte {
 	return file_remotectl_v1_service_proto_rawDescData
 }
 
-var file_remotectl_v1_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_remotectl_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_remotectl_v1_service_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_remotectl_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_remotectl_v1_service_proto_goTypes = []any{
 	(ServiceState)(0),              // 0: remotectl.v1.ServiceState
 	(ServiceStartType)(0),          // 1: remotectl.v1.ServiceStartType
-	(*Service)(nil),                // 2: remotectl.v1.Service
-	(*ListServicesRequest)(nil),    // 3: remotectl.v1.ListServicesRequest
-	(*ListServicesResponse)(nil),   // 4: remotectl.v1.ListServicesResponse
-	(*GetServiceRequest)(nil),      // 5: remotectl.v1.GetServiceRequest
-	(*GetServiceResponse)(nil),     // 6: remotectl.v1.GetServiceResponse
-	(*StartServiceRequest)(nil),    // 7: remotectl.v1.StartServiceRequest
-	(*StartServiceResponse)(nil),   // 8: remotectl.v1.StartServiceResponse
-	(*StopServiceRequest)(nil),     // 9: remotectl.v1.StopServiceRequest
-	(*StopServiceResponse)(nil),    // 10: remotectl.v1.StopServiceResponse
-	(*RestartServiceRequest)(nil),  // 11: remotectl.v1.RestartServiceRequest
-	(*RestartServiceResponse)(nil), // 12: remotectl.v1.RestartServiceResponse
-	(*durationpb.Duration)(nil),    // 13: google.protobuf.Duration
+	(ServiceEventType)(0),          // 2: remotectl.v1.ServiceEventType
+	(*Service)(nil),                // 3: remotectl.v1.Service
+	(*ListServicesRequest)(nil),    // 4: remotectl.v1.ListServicesRequest
+	(*ListServicesResponse)(nil),   // 5: remotectl.v1.ListServicesResponse
+	(*GetServiceRequest)(nil),      // 6: remotectl.v1.GetServiceRequest
+	(*GetServiceResponse)(nil),     // 7: remotectl.v1.GetServiceResponse
+	(*StartServiceRequest)(nil),    // 8: remotectl.v1.StartServiceRequest
+	(*StartServiceResponse)(nil),   // 9: remotectl.v1.StartServiceResponse
+	(*StopServiceRequest)(nil),     // 10: remotectl.v1.StopServiceRequest
+	(*StopServiceResponse)(nil),    // 11: remotectl.v1.StopServiceResponse
+	(*RestartServiceRequest)(nil),  // 12: remotectl.v1.RestartServiceRequest
+	(*RestartServiceResponse)(nil), // 13: remotectl.v1.RestartServiceResponse
+	(*WatchServicesRequest)(nil),   // 14: remotectl.v1.WatchServicesRequest
+	(*ServiceEvent)(nil),           // 15: remotectl.v1.ServiceEvent
+	(*WatchServicesResponse)(nil),  // 16: remotectl.v1.WatchServicesResponse
+	(*durationpb.Duration)(nil),    // 17: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),  // 18: google.protobuf.Timestamp
 }
 var file_remotectl_v1_service_proto_depIdxs = []int32{
 	0,  // 0: remotectl.v1.Service.state:type_name -> remotectl.v1.ServiceState
 	1,  // 1: remotectl.v1.Service.start_type:type_name -> remotectl.v1.ServiceStartType
 	0,  // 2: remotectl.v1.ListServicesRequest.states:type_name -> remotectl.v1.ServiceState
-	2,  // 3: remotectl.v1.ListServicesResponse.services:type_name -> remotectl.v1.Service
-	2,  // 4: remotectl.v1.GetServiceResponse.service:type_name -> remotectl.v1.Service
-	13, // 5: remotectl.v1.StartServiceRequest.timeout:type_name -> google.protobuf.Duration
-	2,  // 6: remotectl.v1.StartServiceResponse.service:type_name -> remotectl.v1.Service
+	3,  // 3: remotectl.v1.ListServicesResponse.services:type_name -> remotectl.v1.Service
+	3,  // 4: remotectl.v1.GetServiceResponse.service:type_name -> remotectl.v1.Service
+	17, // 5: remotectl.v1.StartServiceRequest.timeout:type_name -> google.protobuf.Duration
+	3,  // 6: remotectl.v1.StartServiceResponse.service:type_name -> remotectl.v1.Service
 	0,  // 7: remotectl.v1.StartServiceResponse.previous_state:type_name -> remotectl.v1.ServiceState
-	13, // 8: remotectl.v1.StopServiceRequest.timeout:type_name -> google.protobuf.Duration
-	2,  // 9: remotectl.v1.StopServiceResponse.service:type_name -> remotectl.v1.Service
+	17, // 8: remotectl.v1.StopServiceRequest.timeout:type_name -> google.protobuf.Duration
+	3,  // 9: remotectl.v1.StopServiceResponse.service:type_name -> remotectl.v1.Service
 	0,  // 10: remotectl.v1.StopServiceResponse.previous_state:type_name -> remotectl.v1.ServiceState
-	13, // 11: remotectl.v1.RestartServiceRequest.timeout:type_name -> google.protobuf.Duration
-	2,  // 12: remotectl.v1.RestartServiceResponse.service:type_name -> remotectl.v1.Service
+	17, // 11: remotectl.v1.RestartServiceRequest.timeout:type_name -> google.protobuf.Duration
+	3,  // 12: remotectl.v1.RestartServiceResponse.service:type_name -> remotectl.v1.Service
 	0,  // 13: remotectl.v1.RestartServiceResponse.previous_state:type_name -> remotectl.v1.ServiceState
-	3,  // 14: remotectl.v1.ServiceManager.ListServices:input_type -> remotectl.v1.ListServicesRequest
-	5,  // 15: remotectl.v1.ServiceManager.GetService:input_type -> remotectl.v1.GetServiceRequest
-	7,  // 16: remotectl.v1.ServiceManager.StartService:input_type -> remotectl.v1.StartServiceRequest
-	9,  // 17: remotectl.v1.ServiceManager.StopService:input_type -> remotectl.v1.StopServiceRequest
-	11, // 18: remotectl.v1.ServiceManager.RestartService:input_type -> remotectl.v1.RestartServiceRequest
-	4,  // 19: remotectl.v1.ServiceManager.ListServices:output_type -> remotectl.v1.ListServicesResponse
-	6,  // 20: remotectl.v1.ServiceManager.GetService:output_type -> remotectl.v1.GetServiceResponse
-	8,  // 21: remotectl.v1.ServiceManager.StartService:output_type -> remotectl.v1.StartServiceResponse
-	10, // 22: remotectl.v1.ServiceManager.StopService:output_type -> remotectl.v1.StopServiceResponse
-	12, // 23: remotectl.v1.ServiceManager.RestartService:output_type -> remotectl.v1.RestartServiceResponse
-	19, // [19:24] is the sub-list for method output_type
-	14, // [14:19] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	0,  // 14: remotectl.v1.WatchServicesRequest.states:type_name -> remotectl.v1.ServiceState
+	18, // 15: remotectl.v1.ServiceEvent.time:type_name -> google.protobuf.Timestamp
+	2,  // 16: remotectl.v1.ServiceEvent.type:type_name -> remotectl.v1.ServiceEventType
+	0,  // 17: remotectl.v1.ServiceEvent.old_state:type_name -> remotectl.v1.ServiceState
+	0,  // 18: remotectl.v1.ServiceEvent.new_state:type_name -> remotectl.v1.ServiceState
+	15, // 19: remotectl.v1.WatchServicesResponse.event:type_name -> remotectl.v1.ServiceEvent
+	4,  // 20: remotectl.v1.ServiceManager.ListServices:input_type -> remotectl.v1.ListServicesRequest
+	6,  // 21: remotectl.v1.ServiceManager.GetService:input_type -> remotectl.v1.GetServiceRequest
+	8,  // 22: remotectl.v1.ServiceManager.StartService:input_type -> remotectl.v1.StartServiceRequest
+	10, // 23: remotectl.v1.ServiceManager.StopService:input_type -> remotectl.v1.StopServiceRequest
+	12, // 24: remotectl.v1.ServiceManager.RestartService:input_type -> remotectl.v1.RestartServiceRequest
+	14, // 25: remotectl.v1.ServiceManager.WatchServices:input_type -> remotectl.v1.WatchServicesRequest
+	5,  // 26: remotectl.v1.ServiceManager.ListServices:output_type -> remotectl.v1.ListServicesResponse
+	7,  // 27: remotectl.v1.ServiceManager.GetService:output_type -> remotectl.v1.GetServiceResponse
+	9,  // 28: remotectl.v1.ServiceManager.StartService:output_type -> remotectl.v1.StartServiceResponse
+	11, // 29: remotectl.v1.ServiceManager.StopService:output_type -> remotectl.v1.StopServiceResponse
+	13, // 30: remotectl.v1.ServiceManager.RestartService:output_type -> remotectl.v1.RestartServiceResponse
+	16, // 31: remotectl.v1.ServiceManager.WatchServices:output_type -> remotectl.v1.WatchServicesResponse
+	26, // [26:32] is the sub-list for method output_type
+	20, // [20:26] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_remotectl_v1_service_proto_init() }
@@ -1027,8 +1342,8 @@ func file_remotectl_v1_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_remotectl_v1_service_proto_rawDesc), len(file_remotectl_v1_service_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   11,
+			NumEnums:      3,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

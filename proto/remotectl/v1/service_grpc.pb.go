@@ -24,6 +24,7 @@ const (
 	ServiceManager_StartService_FullMethodName   = "/remotectl.v1.ServiceManager/StartService"
 	ServiceManager_StopService_FullMethodName    = "/remotectl.v1.ServiceManager/StopService"
 	ServiceManager_RestartService_FullMethodName = "/remotectl.v1.ServiceManager/RestartService"
+	ServiceManager_WatchServices_FullMethodName  = "/remotectl.v1.ServiceManager/WatchServices"
 )
 
 // ServiceManagerClient is the client API for ServiceManager service.
@@ -56,6 +57,15 @@ type ServiceManagerClient interface {
 	// RestartService stops (if running) and starts a service and waits until it
 	// runs again.
 	RestartService(ctx context.Context, in *RestartServiceRequest, opts ...grpc.CallOption) (*RestartServiceResponse, error)
+	// WatchServices streams service state changes until the client cancels.
+	// The agent confirms the subscription with response headers before the
+	// first event, so request errors arrive synchronously. A subscriber whose
+	// queue (256 events) overflows because it reads too slowly is cut off
+	// with RESOURCE_EXHAUSTED; it should reconnect with include_existing to
+	// learn the current states. UNAVAILABLE when the service manager cannot
+	// be reached or the agent shuts down; UNIMPLEMENTED on platforms without a
+	// backend.
+	WatchServices(ctx context.Context, in *WatchServicesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchServicesResponse], error)
 }
 
 type serviceManagerClient struct {
@@ -116,6 +126,25 @@ func (c *serviceManagerClient) RestartService(ctx context.Context, in *RestartSe
 	return out, nil
 }
 
+func (c *serviceManagerClient) WatchServices(ctx context.Context, in *WatchServicesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchServicesResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ServiceManager_ServiceDesc.Streams[0], ServiceManager_WatchServices_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchServicesRequest, WatchServicesResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ServiceManager_WatchServicesClient = grpc.ServerStreamingClient[WatchServicesResponse]
+
 // ServiceManagerServer is the server API for ServiceManager service.
 // All implementations must embed UnimplementedServiceManagerServer
 // for forward compatibility.
@@ -146,6 +175,15 @@ type ServiceManagerServer interface {
 	// RestartService stops (if running) and starts a service and waits until it
 	// runs again.
 	RestartService(context.Context, *RestartServiceRequest) (*RestartServiceResponse, error)
+	// WatchServices streams service state changes until the client cancels.
+	// The agent confirms the subscription with response headers before the
+	// first event, so request errors arrive synchronously. A subscriber whose
+	// queue (256 events) overflows because it reads too slowly is cut off
+	// with RESOURCE_EXHAUSTED; it should reconnect with include_existing to
+	// learn the current states. UNAVAILABLE when the service manager cannot
+	// be reached or the agent shuts down; UNIMPLEMENTED on platforms without a
+	// backend.
+	WatchServices(*WatchServicesRequest, grpc.ServerStreamingServer[WatchServicesResponse]) error
 	mustEmbedUnimplementedServiceManagerServer()
 }
 
@@ -170,6 +208,9 @@ func (UnimplementedServiceManagerServer) StopService(context.Context, *StopServi
 }
 func (UnimplementedServiceManagerServer) RestartService(context.Context, *RestartServiceRequest) (*RestartServiceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RestartService not implemented")
+}
+func (UnimplementedServiceManagerServer) WatchServices(*WatchServicesRequest, grpc.ServerStreamingServer[WatchServicesResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchServices not implemented")
 }
 func (UnimplementedServiceManagerServer) mustEmbedUnimplementedServiceManagerServer() {}
 func (UnimplementedServiceManagerServer) testEmbeddedByValue()                        {}
@@ -282,6 +323,17 @@ func _ServiceManager_RestartService_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ServiceManager_WatchServices_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchServicesRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ServiceManagerServer).WatchServices(m, &grpc.GenericServerStream[WatchServicesRequest, WatchServicesResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ServiceManager_WatchServicesServer = grpc.ServerStreamingServer[WatchServicesResponse]
+
 // ServiceManager_ServiceDesc is the grpc.ServiceDesc for ServiceManager service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -310,6 +362,12 @@ var ServiceManager_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _ServiceManager_RestartService_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchServices",
+			Handler:       _ServiceManager_WatchServices_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "remotectl/v1/service.proto",
 }

@@ -12,9 +12,10 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aremotectl/v1/service.proto\x12\x0cremotectl.v1\x1a\x1egoogle/protobuf/duration.proto\"\x9b\x03\n\x07Service\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12!\n\x0c\x64isplay_name\x18\x02 \x01(\tR\x0b\x64isplayName\x12 \n\x0b\x64\x65scription\x18\x03 \x01(\tR\x0b\x64\x65scription\x12\x30\n\x05state\x18\x04 \x01(\x0e\x32\x1a.remotectl.v1.ServiceStateR\x05state\x12!\n\x0cnative_state\x18\x05 \x01(\tR\x0bnativeState\x12=\n\nstart_type\x18\x06 \x01(\x0e\x32\x1e.remotectl.v1.ServiceStartTypeR\tstartType\x12*\n\x11native_start_type\x18\x07 \x01(\tR\x0fnativeStartType\x12\x19\n\x08main_pid\x18\x08 \x01(\x05R\x07mainPid\x12\x18\n\x07\x63ommand\x18\t \x01(\tR\x07\x63ommand\x12\"\n\x0c\x64\x65pendencies\x18\n \x03(\tR\x0c\x64\x65pendencies\x12\x1e\n\ndependents\x18\x0b \x03(\tR\ndependents\"f\n\x13ListServicesRequest\x12\x1b\n\tname_glob\x18\x01 \x01(\tR\x08nameGlob\x12\x32\n\x06states\x18\x02 \x03(\x0e\x32\x1a.remotectl.v1.ServiceStateR\x06states\"c\n\x14ListServicesResponse\x12\x31\n\x08services\x18\x01 \x03(\x0b\x32\x15.remotectl.v1.ServiceR\x08services\x12\x18\n\x07manager\x18\x02 \x01(\tR\x07manager\"\'\n\x11GetServiceRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"E\n\x12GetServiceResponse\x12/\n\x07service\x18\x01 \x01(\x0b\x32\x15.remotectl.v1.ServiceR\x07service\"^\n\x13StartServiceRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x33\n\x07timeout\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeout\"\xa4\x01\n\x14StartServiceResponse\x12/\n\x07service\x18\x01 \x01(\x0b\x32\x15.remotectl.v1.ServiceR\x07service\x12\x41\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x1a.remotectl.v1.ServiceStateR\rpreviousState\x12\x18\n\x07\x63hanged\x18\x03 \x01(\x08R\x07\x63hanged\"\x86\x01\n\x12StopServiceRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x33\n\x07timeout\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeout\x12\'\n\x0fstop_dependents\x18\x03 \x01(\x08R\x0estopDependents\"\xa3\x01\n\x13StopServiceResponse\x12/\n\x07service\x18\x01 \x01(\x0b\x32\x15.remotectl.v1.ServiceR\x07service\x12\x41\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x1a.remotectl.v1.ServiceStateR\rpreviousState\x12\x18\n\x07\x63hanged\x18\x03 \x01(\x08R\x07\x63hanged\"\x89\x01\n\x15RestartServiceRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x33\n\x07timeout\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeout\x12\'\n\x0fstop_dependents\x18\x03 \x01(\x08R\x0estopDependents\"\xa6\x01\n\x16RestartServiceResponse\x12/\n\x07service\x18\x01 \x01(\x0b\x32\x15.remotectl.v1.ServiceR\x07service\x12\x41\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x1a.remotectl.v1.ServiceStateR\rpreviousState\x12\x18\n\x07\x63hanged\x18\x03 \x01(\x08R\x07\x63hanged*\xec\x01\n\x0cServiceState\x12\x1d\n\x19SERVICE_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15SERVICE_STATE_RUNNING\x10\x01\x12\x19\n\x15SERVICE_STATE_STOPPED\x10\x02\x12\x1a\n\x16SERVICE_STATE_STARTING\x10\x03\x12\x1a\n\x16SERVICE_STATE_STOPPING\x10\x04\x12\x18\n\x14SERVICE_STATE_FAILED\x10\x05\x12\x18\n\x14SERVICE_STATE_PAUSED\x10\x06\x12\x1b\n\x17SERVICE_STATE_RELOADING\x10\x07*\xc2\x01\n\x10ServiceStartType\x12\"\n\x1eSERVICE_START_TYPE_UNSPECIFIED\x10\x00\x12 \n\x1cSERVICE_START_TYPE_AUTOMATIC\x10\x01\x12(\n$SERVICE_START_TYPE_AUTOMATIC_DELAYED\x10\x02\x12\x1d\n\x19SERVICE_START_TYPE_MANUAL\x10\x03\x12\x1f\n\x1bSERVICE_START_TYPE_DISABLED\x10\x04\x32\xc0\x03\n\x0eServiceManager\x12U\n\x0cListServices\x12!.remotectl.v1.ListServicesRequest\x1a\".remotectl.v1.ListServicesResponse\x12O\n\nGetService\x12\x1f.remotectl.v1.GetServiceRequest\x1a .remotectl.v1.GetServiceResponse\x12U\n\x0cStartService\x12!.remotectl.v1.StartServiceRequest\x1a\".remotectl.v1.StartServiceResponse\x12R\n\x0bStopService\x12 .remotectl.v1.StopServiceRequest\x1a!.remotectl.v1.StopServiceResponse\x12[\n\x0eRestartService\x12#.remotectl.v1.RestartServiceRequest\x1a$.remotectl.v1.RestartServiceResponseB?Z=github.com/remotectl/remotectl/proto/remotectl/v1;remotectlv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aremotectl/v1/service.proto\x12\x0cremotectl.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9b\x03\n\x07Service\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12!\n\x0c\x64isplay_name\x18\x02 \x01(\tR\x0b\x64isplayName\x12 \n\x0b\x64\x65scription\x18\x03 \x01(\tR\x0b\x64\x65scription\x12\x30\n\x05state\x18\x04 \x01(\x0e\x32\x1a.remotectl.v1.ServiceStateR\x05state\x12!\n\x0cnative_state\x18\x05 \x01(\tR\x0bnativeState\x12=\n\nstart_type\x18\x06 \x01(\x0e\x32\x1e.remotectl.v1.ServiceStartTypeR\tstartType\x12*\n\x11native_start_type\x18\x07 \x01(\tR\x0fnativeStartType\x12\x19\n\x08main_pid\x18\x08 \x01(\x05R\x07mainPid\x12\x18\n\x07\x63ommand\x18\t \x01(\tR\x07\x63ommand\x12\"\n\x0c\x64\x65pendencies\x18\n \x03(\tR\x0c\x64\x65pendencies\x12\x1e\n\ndependents\x18\x0b \x03(\tR\ndependents\"f\n\x13ListServicesRequest\x12\x1b\n\tname_glob\x18\x01 \x01(\tR\x08nameGlob\x12\x32\n\x06states\x18\x02 \x03(\x0e\x32\x1a.remotectl.v1.ServiceStateR\x06states\"c\n\x14ListServicesResponse\x12\x31\n\x08services\x18\x01 \x03(\x0b\x32\x15.remotectl.v1.ServiceR\x08services\x12\x18\n\x07manager\x18\x02 \x01(\tR\x07manager\"\'\n\x11GetServiceRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"E\n\x12GetServiceResponse\x12/\n\x07service\x18\x01 \x01(\x0b\x32\x15.remotectl.v1.ServiceR\x07service\"^\n\x13StartServiceRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x33\n\x07timeout\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeout\"\xa4\x01\n\x14StartServiceResponse\x12/\n\x07service\x18\x01 \x01(\x0b\x32\x15.remotectl.v1.ServiceR\x07service\x12\x41\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x1a.remotectl.v1.ServiceStateR\rpreviousState\x12\x18\n\x07\x63hanged\x18\x03 \x01(\x08R\x07\x63hanged\"\x86\x01\n\x12StopServiceRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x33\n\x07timeout\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeout\x12\'\n\x0fstop_dependents\x18\x03 \x01(\x08R\x0estopDependents\"\xa3\x01\n\x13StopServiceResponse\x12/\n\x07service\x18\x01 \x01(\x0b\x32\x15.remotectl.v1.ServiceR\x07service\x12\x41\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x1a.remotectl.v1.ServiceStateR\rpreviousState\x12\x18\n\x07\x63hanged\x18\x03 \x01(\x08R\x07\x63hanged\"\x89\x01\n\x15RestartServiceRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x33\n\x07timeout\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x07timeout\x12\'\n\x0fstop_dependents\x18\x03 \x01(\x08R\x0estopDependents\"\xa6\x01\n\x16RestartServiceResponse\x12/\n\x07service\x18\x01 \x01(\x0b\x32\x15.remotectl.v1.ServiceR\x07service\x12\x41\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x1a.remotectl.v1.ServiceStateR\rpreviousState\x12\x18\n\x07\x63hanged\x18\x03 \x01(\x08R\x07\x63hanged\"\x92\x01\n\x14WatchServicesRequest\x12\x1b\n\tname_glob\x18\x01 \x01(\tR\x08nameGlob\x12\x32\n\x06states\x18\x02 \x03(\x0e\x32\x1a.remotectl.v1.ServiceStateR\x06states\x12)\n\x10include_existing\x18\x03 \x01(\x08R\x0fincludeExisting\"\xd2\x02\n\x0cServiceEvent\x12\x1a\n\x08sequence\x18\x01 \x01(\x04R\x08sequence\x12.\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x32\n\x04type\x18\x03 \x01(\x0e\x32\x1e.remotectl.v1.ServiceEventTypeR\x04type\x12\x12\n\x04name\x18\x04 \x01(\tR\x04name\x12\x37\n\told_state\x18\x05 \x01(\x0e\x32\x1a.remotectl.v1.ServiceStateR\x08oldState\x12\x37\n\tnew_state\x18\x06 \x01(\x0e\x32\x1a.remotectl.v1.ServiceStateR\x08newState\x12!\n\x0cnative_state\x18\x07 \x01(\tR\x0bnativeState\x12\x19\n\x08main_pid\x18\x08 \x01(\x05R\x07mainPid\"I\n\x15WatchServicesResponse\x12\x30\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x1a.remotectl.v1.ServiceEventR\x05\x65vent*\xec\x01\n\x0cServiceState\x12\x1d\n\x19SERVICE_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15SERVICE_STATE_RUNNING\x10\x01\x12\x19\n\x15SERVICE_STATE_STOPPED\x10\x02\x12\x1a\n\x16SERVICE_STATE_STARTING\x10\x03\x12\x1a\n\x16SERVICE_STATE_STOPPING\x10\x04\x12\x18\n\x14SERVICE_STATE_FAILED\x10\x05\x12\x18\n\x14SERVICE_STATE_PAUSED\x10\x06\x12\x1b\n\x17SERVICE_STATE_RELOADING\x10\x07*\xc2\x01\n\x10ServiceStartType\x12\"\n\x1eSERVICE_START_TYPE_UNSPECIFIED\x10\x00\x12 \n\x1cSERVICE_START_TYPE_AUTOMATIC\x10\x01\x12(\n$SERVICE_START_TYPE_AUTOMATIC_DELAYED\x10\x02\x12\x1d\n\x19SERVICE_START_TYPE_MANUAL\x10\x03\x12\x1f\n\x1bSERVICE_START_TYPE_DISABLED\x10\x04*\x96\x01\n\x10ServiceEventType\x12\"\n\x1eSERVICE_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bSERVICE_EVENT_TYPE_EXISTING\x10\x01\x12\x1d\n\x19SERVICE_EVENT_TYPE_SYNCED\x10\x02\x12\x1e\n\x1aSERVICE_EVENT_TYPE_CHANGED\x10\x03\x32\x9c\x04\n\x0eServiceManager\x12U\n\x0cListServices\x12!.remotectl.v1.ListServicesRequest\x1a\".remotectl.v1.ListServicesResponse\x12O\n\nGetService\x12\x1f.remotectl.v1.GetServiceRequest\x1a .remotectl.v1.GetServiceResponse\x12U\n\x0cStartService\x12!.remotectl.v1.StartServiceRequest\x1a\".remotectl.v1.StartServiceResponse\x12R\n\x0bStopService\x12 .remotectl.v1.StopServiceRequest\x1a!.remotectl.v1.StopServiceResponse\x12[\n\x0eRestartService\x12#.remotectl.v1.RestartServiceRequest\x1a$.remotectl.v1.RestartServiceResponse\x12Z\n\rWatchServices\x12\".remotectl.v1.WatchServicesRequest\x1a#.remotectl.v1.WatchServicesResponse0\x01\x42?Z=github.com/remotectl/remotectl/proto/remotectl/v1;remotectlv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'remotectl.v1.service_pb2', globals())
@@ -22,32 +23,40 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'Z=github.com/remotectl/remotectl/proto/remotectl/v1;remotectlv1'
-  _SERVICESTATE._serialized_start=1683
-  _SERVICESTATE._serialized_end=1919
-  _SERVICESTARTTYPE._serialized_start=1922
-  _SERVICESTARTTYPE._serialized_end=2116
-  _SERVICE._serialized_start=77
-  _SERVICE._serialized_end=488
-  _LISTSERVICESREQUEST._serialized_start=490
-  _LISTSERVICESREQUEST._serialized_end=592
-  _LISTSERVICESRESPONSE._serialized_start=594
-  _LISTSERVICESRESPONSE._serialized_end=693
-  _GETSERVICEREQUEST._serialized_start=695
-  _GETSERVICEREQUEST._serialized_end=734
-  _GETSERVICERESPONSE._serialized_start=736
-  _GETSERVICERESPONSE._serialized_end=805
-  _STARTSERVICEREQUEST._serialized_start=807
-  _STARTSERVICEREQUEST._serialized_end=901
-  _STARTSERVICERESPONSE._serialized_start=904
-  _STARTSERVICERESPONSE._serialized_end=1068
-  _STOPSERVICEREQUEST._serialized_start=1071
-  _STOPSERVICEREQUEST._serialized_end=1205
-  _STOPSERVICERESPONSE._serialized_start=1208
-  _STOPSERVICERESPONSE._serialized_end=1371
-  _RESTARTSERVICEREQUEST._serialized_start=1374
-  _RESTARTSERVICEREQUEST._serialized_end=1511
-  _RESTARTSERVICERESPONSE._serialized_start=1514
-  _RESTARTSERVICERESPONSE._serialized_end=1680
-  _SERVICEMANAGER._serialized_start=2119
-  _SERVICEMANAGER._serialized_end=2567
+  _SERVICESTATE._serialized_start=2281
+  _SERVICESTATE._serialized_end=2517
+  _SERVICESTARTTYPE._serialized_start=2520
+  _SERVICESTARTTYPE._serialized_end=2714
+  _SERVICEEVENTTYPE._serialized_start=2717
+  _SERVICEEVENTTYPE._serialized_end=2867
+  _SERVICE._serialized_start=110
+  _SERVICE._serialized_end=521
+  _LISTSERVICESREQUEST._serialized_start=523
+  _LISTSERVICESREQUEST._serialized_end=625
+  _LISTSERVICESRESPONSE._serialized_start=627
+  _LISTSERVICESRESPONSE._serialized_end=726
+  _GETSERVICEREQUEST._serialized_start=728
+  _GETSERVICEREQUEST._serialized_end=767
+  _GETSERVICERESPONSE._serialized_start=769
+  _GETSERVICERESPONSE._serialized_end=838
+  _STARTSERVICEREQUEST._serialized_start=840
+  _STARTSERVICEREQUEST._serialized_end=934
+  _STARTSERVICERESPONSE._serialized_start=937
+  _STARTSERVICERESPONSE._serialized_end=1101
+  _STOPSERVICEREQUEST._serialized_start=1104
+  _STOPSERVICEREQUEST._serialized_end=1238
+  _STOPSERVICERESPONSE._serialized_start=1241
+  _STOPSERVICERESPONSE._serialized_end=1404
+  _RESTARTSERVICEREQUEST._serialized_start=1407
+  _RESTARTSERVICEREQUEST._serialized_end=1544
+  _RESTARTSERVICERESPONSE._serialized_start=1547
+  _RESTARTSERVICERESPONSE._serialized_end=1713
+  _WATCHSERVICESREQUEST._serialized_start=1716
+  _WATCHSERVICESREQUEST._serialized_end=1862
+  _SERVICEEVENT._serialized_start=1865
+  _SERVICEEVENT._serialized_end=2203
+  _WATCHSERVICESRESPONSE._serialized_start=2205
+  _WATCHSERVICESRESPONSE._serialized_end=2278
+  _SERVICEMANAGER._serialized_start=2870
+  _SERVICEMANAGER._serialized_end=3410
 # @@protoc_insertion_point(module_scope)

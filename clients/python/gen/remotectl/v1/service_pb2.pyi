@@ -1,4 +1,5 @@
 from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -6,6 +7,10 @@ from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+SERVICE_EVENT_TYPE_CHANGED: ServiceEventType
+SERVICE_EVENT_TYPE_EXISTING: ServiceEventType
+SERVICE_EVENT_TYPE_SYNCED: ServiceEventType
+SERVICE_EVENT_TYPE_UNSPECIFIED: ServiceEventType
 SERVICE_START_TYPE_AUTOMATIC: ServiceStartType
 SERVICE_START_TYPE_AUTOMATIC_DELAYED: ServiceStartType
 SERVICE_START_TYPE_DISABLED: ServiceStartType
@@ -94,6 +99,26 @@ class Service(_message.Message):
     state: ServiceState
     def __init__(self, name: _Optional[str] = ..., display_name: _Optional[str] = ..., description: _Optional[str] = ..., state: _Optional[_Union[ServiceState, str]] = ..., native_state: _Optional[str] = ..., start_type: _Optional[_Union[ServiceStartType, str]] = ..., native_start_type: _Optional[str] = ..., main_pid: _Optional[int] = ..., command: _Optional[str] = ..., dependencies: _Optional[_Iterable[str]] = ..., dependents: _Optional[_Iterable[str]] = ...) -> None: ...
 
+class ServiceEvent(_message.Message):
+    __slots__ = ["main_pid", "name", "native_state", "new_state", "old_state", "sequence", "time", "type"]
+    MAIN_PID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NATIVE_STATE_FIELD_NUMBER: _ClassVar[int]
+    NEW_STATE_FIELD_NUMBER: _ClassVar[int]
+    OLD_STATE_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    main_pid: int
+    name: str
+    native_state: str
+    new_state: ServiceState
+    old_state: ServiceState
+    sequence: int
+    time: _timestamp_pb2.Timestamp
+    type: ServiceEventType
+    def __init__(self, sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[_Union[ServiceEventType, str]] = ..., name: _Optional[str] = ..., old_state: _Optional[_Union[ServiceState, str]] = ..., new_state: _Optional[_Union[ServiceState, str]] = ..., native_state: _Optional[str] = ..., main_pid: _Optional[int] = ...) -> None: ...
+
 class StartServiceRequest(_message.Message):
     __slots__ = ["name", "timeout"]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -132,8 +157,27 @@ class StopServiceResponse(_message.Message):
     service: Service
     def __init__(self, service: _Optional[_Union[Service, _Mapping]] = ..., previous_state: _Optional[_Union[ServiceState, str]] = ..., changed: bool = ...) -> None: ...
 
+class WatchServicesRequest(_message.Message):
+    __slots__ = ["include_existing", "name_glob", "states"]
+    INCLUDE_EXISTING_FIELD_NUMBER: _ClassVar[int]
+    NAME_GLOB_FIELD_NUMBER: _ClassVar[int]
+    STATES_FIELD_NUMBER: _ClassVar[int]
+    include_existing: bool
+    name_glob: str
+    states: _containers.RepeatedScalarFieldContainer[ServiceState]
+    def __init__(self, name_glob: _Optional[str] = ..., states: _Optional[_Iterable[_Union[ServiceState, str]]] = ..., include_existing: bool = ...) -> None: ...
+
+class WatchServicesResponse(_message.Message):
+    __slots__ = ["event"]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    event: ServiceEvent
+    def __init__(self, event: _Optional[_Union[ServiceEvent, _Mapping]] = ...) -> None: ...
+
 class ServiceState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class ServiceStartType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class ServiceEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

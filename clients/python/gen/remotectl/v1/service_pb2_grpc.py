@@ -50,6 +50,11 @@ class ServiceManagerStub(object):
                 request_serializer=remotectl_dot_v1_dot_service__pb2.RestartServiceRequest.SerializeToString,
                 response_deserializer=remotectl_dot_v1_dot_service__pb2.RestartServiceResponse.FromString,
                 )
+        self.WatchServices = channel.unary_stream(
+                '/remotectl.v1.ServiceManager/WatchServices',
+                request_serializer=remotectl_dot_v1_dot_service__pb2.WatchServicesRequest.SerializeToString,
+                response_deserializer=remotectl_dot_v1_dot_service__pb2.WatchServicesResponse.FromString,
+                )
 
 
 class ServiceManagerServicer(object):
@@ -105,6 +110,20 @@ class ServiceManagerServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchServices(self, request, context):
+        """WatchServices streams service state changes until the client cancels.
+        The agent confirms the subscription with response headers before the
+        first event, so request errors arrive synchronously. A subscriber whose
+        queue (256 events) overflows because it reads too slowly is cut off
+        with RESOURCE_EXHAUSTED; it should reconnect with include_existing to
+        learn the current states. UNAVAILABLE when the service manager cannot
+        be reached or the agent shuts down; UNIMPLEMENTED on platforms without a
+        backend.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ServiceManagerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -132,6 +151,11 @@ def add_ServiceManagerServicer_to_server(servicer, server):
                     servicer.RestartService,
                     request_deserializer=remotectl_dot_v1_dot_service__pb2.RestartServiceRequest.FromString,
                     response_serializer=remotectl_dot_v1_dot_service__pb2.RestartServiceResponse.SerializeToString,
+            ),
+            'WatchServices': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchServices,
+                    request_deserializer=remotectl_dot_v1_dot_service__pb2.WatchServicesRequest.FromString,
+                    response_serializer=remotectl_dot_v1_dot_service__pb2.WatchServicesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -236,5 +260,22 @@ class ServiceManager(object):
         return grpc.experimental.unary_unary(request, target, '/remotectl.v1.ServiceManager/RestartService',
             remotectl_dot_v1_dot_service__pb2.RestartServiceRequest.SerializeToString,
             remotectl_dot_v1_dot_service__pb2.RestartServiceResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def WatchServices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/remotectl.v1.ServiceManager/WatchServices',
+            remotectl_dot_v1_dot_service__pb2.WatchServicesRequest.SerializeToString,
+            remotectl_dot_v1_dot_service__pb2.WatchServicesResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -4,15 +4,15 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Duration } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file remotectl/v1/service.proto.
  */
 export const file_remotectl_v1_service: GenFile = /*@__PURE__*/
-  fileDesc("ChpyZW1vdGVjdGwvdjEvc2VydmljZS5wcm90bxIMcmVtb3RlY3RsLnYxIp8CCgdTZXJ2aWNlEgwKBG5hbWUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEikKBXN0YXRlGAQgASgOMhoucmVtb3RlY3RsLnYxLlNlcnZpY2VTdGF0ZRIUCgxuYXRpdmVfc3RhdGUYBSABKAkSMgoKc3RhcnRfdHlwZRgGIAEoDjIeLnJlbW90ZWN0bC52MS5TZXJ2aWNlU3RhcnRUeXBlEhkKEW5hdGl2ZV9zdGFydF90eXBlGAcgASgJEhAKCG1haW5fcGlkGAggASgFEg8KB2NvbW1hbmQYCSABKAkSFAoMZGVwZW5kZW5jaWVzGAogAygJEhIKCmRlcGVuZGVudHMYCyADKAkiVAoTTGlzdFNlcnZpY2VzUmVxdWVzdBIRCgluYW1lX2dsb2IYASABKAkSKgoGc3RhdGVzGAIgAygOMhoucmVtb3RlY3RsLnYxLlNlcnZpY2VTdGF0ZSJQChRMaXN0U2VydmljZXNSZXNwb25zZRInCghzZXJ2aWNlcxgBIAMoCzIVLnJlbW90ZWN0bC52MS5TZXJ2aWNlEg8KB21hbmFnZXIYAiABKAkiIQoRR2V0U2VydmljZVJlcXVlc3QSDAoEbmFtZRgBIAEoCSI8ChJHZXRTZXJ2aWNlUmVzcG9uc2USJgoHc2VydmljZRgBIAEoCzIVLnJlbW90ZWN0bC52MS5TZXJ2aWNlIk8KE1N0YXJ0U2VydmljZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIqCgd0aW1lb3V0GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIoMBChRTdGFydFNlcnZpY2VSZXNwb25zZRImCgdzZXJ2aWNlGAEgASgLMhUucmVtb3RlY3RsLnYxLlNlcnZpY2USMgoOcHJldmlvdXNfc3RhdGUYAiABKA4yGi5yZW1vdGVjdGwudjEuU2VydmljZVN0YXRlEg8KB2NoYW5nZWQYAyABKAgiZwoSU3RvcFNlcnZpY2VSZXF1ZXN0EgwKBG5hbWUYASABKAkSKgoHdGltZW91dBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCg9zdG9wX2RlcGVuZGVudHMYAyABKAgiggEKE1N0b3BTZXJ2aWNlUmVzcG9uc2USJgoHc2VydmljZRgBIAEoCzIVLnJlbW90ZWN0bC52MS5TZXJ2aWNlEjIKDnByZXZpb3VzX3N0YXRlGAIgASgOMhoucmVtb3RlY3RsLnYxLlNlcnZpY2VTdGF0ZRIPCgdjaGFuZ2VkGAMgASgIImoKFVJlc3RhcnRTZXJ2aWNlUmVxdWVzdBIMCgRuYW1lGAEgASgJEioKB3RpbWVvdXQYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFwoPc3RvcF9kZXBlbmRlbnRzGAMgASgIIoUBChZSZXN0YXJ0U2VydmljZVJlc3BvbnNlEiYKB3NlcnZpY2UYASABKAsyFS5yZW1vdGVjdGwudjEuU2VydmljZRIyCg5wcmV2aW91c19zdGF0ZRgCIAEoDjIaLnJlbW90ZWN0bC52MS5TZXJ2aWNlU3RhdGUSDwoHY2hhbmdlZBgDIAEoCCrsAQoMU2VydmljZVN0YXRlEh0KGVNFUlZJQ0VfU1RBVEVfVU5TUEVDSUZJRUQQABIZChVTRVJWSUNFX1NUQVRFX1JVTk5JTkcQARIZChVTRVJWSUNFX1NUQVRFX1NUT1BQRUQQAhIaChZTRVJWSUNFX1NUQVRFX1NUQVJUSU5HEAMSGgoWU0VSVklDRV9TVEFURV9TVE9QUElORxAEEhgKFFNFUlZJQ0VfU1RBVEVfRkFJTEVEEAUSGAoUU0VSVklDRV9TVEFURV9QQVVTRUQQBhIbChdTRVJWSUNFX1NUQVRFX1JFTE9BRElORxAHKsIBChBTZXJ2aWNlU3RhcnRUeXBlEiIKHlNFUlZJQ0VfU1RBUlRfVFlQRV9VTlNQRUNJRklFRBAAEiAKHFNFUlZJQ0VfU1RBUlRfVFlQRV9BVVRPTUFUSUMQARIoCiRTRVJWSUNFX1NUQVJUX1RZUEVfQVVUT01BVElDX0RFTEFZRUQQAhIdChlTRVJWSUNFX1NUQVJUX1RZUEVfTUFOVUFMEAMSHwobU0VSVklDRV9TVEFSVF9UWVBFX0RJU0FCTEVEEAQywAMKDlNlcnZpY2VNYW5hZ2VyElUKDExpc3RTZXJ2aWNlcxIhLnJlbW90ZWN0bC52MS5MaXN0U2VydmljZXNSZXF1ZXN0GiIucmVtb3RlY3RsLnYxLkxpc3RTZXJ2aWNlc1Jlc3BvbnNlEk8KCkdldFNlcnZpY2USHy5yZW1vdGVjdGwudjEuR2V0U2VydmljZVJlcXVlc3QaIC5yZW1vdGVjdGwudjEuR2V0U2VydmljZVJlc3BvbnNlElUKDFN0YXJ0U2VydmljZRIhLnJlbW90ZWN0bC52MS5TdGFydFNlcnZpY2VSZXF1ZXN0GiIucmVtb3RlY3RsLnYxLlN0YXJ0U2VydmljZVJlc3BvbnNlElIKC1N0b3BTZXJ2aWNlEiAucmVtb3RlY3RsLnYxLlN0b3BTZXJ2aWNlUmVxdWVzdBohLnJlbW90ZWN0bC52MS5TdG9wU2VydmljZVJlc3BvbnNlElsKDlJlc3RhcnRTZXJ2aWNlEiMucmVtb3RlY3RsLnYxLlJlc3RhcnRTZXJ2aWNlUmVxdWVzdBokLnJlbW90ZWN0bC52MS5SZXN0YXJ0U2VydmljZVJlc3BvbnNlQj9aPWdpdGh1Yi5jb20vcmVtb3RlY3RsL3JlbW90ZWN0bC9wcm90by9yZW1vdGVjdGwvdjE7cmVtb3RlY3RsdjFiBnByb3RvMw", [file_google_protobuf_duration]);
+  fileDesc("ChpyZW1vdGVjdGwvdjEvc2VydmljZS5wcm90bxIMcmVtb3RlY3RsLnYxIp8CCgdTZXJ2aWNlEgwKBG5hbWUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEikKBXN0YXRlGAQgASgOMhoucmVtb3RlY3RsLnYxLlNlcnZpY2VTdGF0ZRIUCgxuYXRpdmVfc3RhdGUYBSABKAkSMgoKc3RhcnRfdHlwZRgGIAEoDjIeLnJlbW90ZWN0bC52MS5TZXJ2aWNlU3RhcnRUeXBlEhkKEW5hdGl2ZV9zdGFydF90eXBlGAcgASgJEhAKCG1haW5fcGlkGAggASgFEg8KB2NvbW1hbmQYCSABKAkSFAoMZGVwZW5kZW5jaWVzGAogAygJEhIKCmRlcGVuZGVudHMYCyADKAkiVAoTTGlzdFNlcnZpY2VzUmVxdWVzdBIRCgluYW1lX2dsb2IYASABKAkSKgoGc3RhdGVzGAIgAygOMhoucmVtb3RlY3RsLnYxLlNlcnZpY2VTdGF0ZSJQChRMaXN0U2VydmljZXNSZXNwb25zZRInCghzZXJ2aWNlcxgBIAMoCzIVLnJlbW90ZWN0bC52MS5TZXJ2aWNlEg8KB21hbmFnZXIYAiABKAkiIQoRR2V0U2VydmljZVJlcXVlc3QSDAoEbmFtZRgBIAEoCSI8ChJHZXRTZXJ2aWNlUmVzcG9uc2USJgoHc2VydmljZRgBIAEoCzIVLnJlbW90ZWN0bC52MS5TZXJ2aWNlIk8KE1N0YXJ0U2VydmljZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIqCgd0aW1lb3V0GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIoMBChRTdGFydFNlcnZpY2VSZXNwb25zZRImCgdzZXJ2aWNlGAEgASgLMhUucmVtb3RlY3RsLnYxLlNlcnZpY2USMgoOcHJldmlvdXNfc3RhdGUYAiABKA4yGi5yZW1vdGVjdGwudjEuU2VydmljZVN0YXRlEg8KB2NoYW5nZWQYAyABKAgiZwoSU3RvcFNlcnZpY2VSZXF1ZXN0EgwKBG5hbWUYASABKAkSKgoHdGltZW91dBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCg9zdG9wX2RlcGVuZGVudHMYAyABKAgiggEKE1N0b3BTZXJ2aWNlUmVzcG9uc2USJgoHc2VydmljZRgBIAEoCzIVLnJlbW90ZWN0bC52MS5TZXJ2aWNlEjIKDnByZXZpb3VzX3N0YXRlGAIgASgOMhoucmVtb3RlY3RsLnYxLlNlcnZpY2VTdGF0ZRIPCgdjaGFuZ2VkGAMgASgIImoKFVJlc3RhcnRTZXJ2aWNlUmVxdWVzdBIMCgRuYW1lGAEgASgJEioKB3RpbWVvdXQYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFwoPc3RvcF9kZXBlbmRlbnRzGAMgASgIIoUBChZSZXN0YXJ0U2VydmljZVJlc3BvbnNlEiYKB3NlcnZpY2UYASABKAsyFS5yZW1vdGVjdGwudjEuU2VydmljZRIyCg5wcmV2aW91c19zdGF0ZRgCIAEoDjIaLnJlbW90ZWN0bC52MS5TZXJ2aWNlU3RhdGUSDwoHY2hhbmdlZBgDIAEoCCJvChRXYXRjaFNlcnZpY2VzUmVxdWVzdBIRCgluYW1lX2dsb2IYASABKAkSKgoGc3RhdGVzGAIgAygOMhoucmVtb3RlY3RsLnYxLlNlcnZpY2VTdGF0ZRIYChBpbmNsdWRlX2V4aXN0aW5nGAMgASgIIowCCgxTZXJ2aWNlRXZlbnQSEAoIc2VxdWVuY2UYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoEdHlwZRgDIAEoDjIeLnJlbW90ZWN0bC52MS5TZXJ2aWNlRXZlbnRUeXBlEgwKBG5hbWUYBCABKAkSLQoJb2xkX3N0YXRlGAUgASgOMhoucmVtb3RlY3RsLnYxLlNlcnZpY2VTdGF0ZRItCgluZXdfc3RhdGUYBiABKA4yGi5yZW1vdGVjdGwudjEuU2VydmljZVN0YXRlEhQKDG5hdGl2ZV9zdGF0ZRgHIAEoCRIQCghtYWluX3BpZBgIIAEoBSJCChVXYXRjaFNlcnZpY2VzUmVzcG9uc2USKQoFZXZlbnQYASABKAsyGi5yZW1vdGVjdGwudjEuU2VydmljZUV2ZW50KuwBCgxTZXJ2aWNlU3RhdGUSHQoZU0VSVklDRV9TVEFURV9VTlNQRUNJRklFRBAAEhkKFVNFUlZJQ0VfU1RBVEVfUlVOTklORxABEhkKFVNFUlZJQ0VfU1RBVEVfU1RPUFBFRBACEhoKFlNFUlZJQ0VfU1RBVEVfU1RBUlRJTkcQAxIaChZTRVJWSUNFX1NUQVRFX1NUT1BQSU5HEAQSGAoUU0VSVklDRV9TVEFURV9GQUlMRUQQBRIYChRTRVJWSUNFX1NUQVRFX1BBVVNFRBAGEhsKF1NFUlZJQ0VfU1RBVEVfUkVMT0FESU5HEAcqwgEKEFNlcnZpY2VTdGFydFR5cGUSIgoeU0VSVklDRV9TVEFSVF9UWVBFX1VOU1BFQ0lGSUVEEAASIAocU0VSVklDRV9TVEFSVF9UWVBFX0FVVE9NQVRJQxABEigKJFNFUlZJQ0VfU1RBUlRfVFlQRV9BVVRPTUFUSUNfREVMQVlFRBACEh0KGVNFUlZJQ0VfU1RBUlRfVFlQRV9NQU5VQUwQAxIfChtTRVJWSUNFX1NUQVJUX1RZUEVfRElTQUJMRUQQBCqWAQoQU2VydmljZUV2ZW50VHlwZRIiCh5TRVJWSUNFX0VWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIfChtTRVJWSUNFX0VWRU5UX1RZUEVfRVhJU1RJTkcQARIdChlTRVJWSUNFX0VWRU5UX1RZUEVfU1lOQ0VEEAISHgoaU0VSVklDRV9FVkVOVF9UWVBFX0NIQU5HRUQQAzKcBAoOU2VydmljZU1hbmFnZXISVQoMTGlzdFNlcnZpY2VzEiEucmVtb3RlY3RsLnYxLkxpc3RTZXJ2aWNlc1JlcXVlc3QaIi5yZW1vdGVjdGwudjEuTGlzdFNlcnZpY2VzUmVzcG9uc2USTwoKR2V0U2VydmljZRIfLnJlbW90ZWN0bC52MS5HZXRTZXJ2aWNlUmVxdWVzdBogLnJlbW90ZWN0bC52MS5HZXRTZXJ2aWNlUmVzcG9uc2USVQoMU3RhcnRTZXJ2aWNlEiEucmVtb3RlY3RsLnYxLlN0YXJ0U2VydmljZVJlcXVlc3QaIi5yZW1vdGVjdGwudjEuU3RhcnRTZXJ2aWNlUmVzcG9uc2USUgoLU3RvcFNlcnZpY2USIC5yZW1vdGVjdGwudjEuU3RvcFNlcnZpY2VSZXF1ZXN0GiEucmVtb3RlY3RsLnYxLlN0b3BTZXJ2aWNlUmVzcG9uc2USWwoOUmVzdGFydFNlcnZpY2USIy5yZW1vdGVjdGwudjEuUmVzdGFydFNlcnZpY2VSZXF1ZXN0GiQucmVtb3RlY3RsLnYxLlJlc3RhcnRTZXJ2aWNlUmVzcG9uc2USWgoNV2F0Y2hTZXJ2aWNlcxIiLnJlbW90ZWN0bC52MS5XYXRjaFNlcnZpY2VzUmVxdWVzdBojLnJlbW90ZWN0bC52MS5XYXRjaFNlcnZpY2VzUmVzcG9uc2UwAUI/Wj1naXRodWIuY29tL3JlbW90ZWN0bC9yZW1vdGVjdGwvcHJvdG8vcmVtb3RlY3RsL3YxO3JlbW90ZWN0bHYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Service describes one service. Fields the platform does not know are empty.
@@ -416,6 +416,135 @@ export const RestartServiceResponseSchema: GenMessage<RestartServiceResponse> = 
   messageDesc(file_remotectl_v1_service, 10);
 
 /**
+ * WatchServicesRequest selects the services a watch reports.
+ *
+ * @generated from message remotectl.v1.WatchServicesRequest
+ */
+export type WatchServicesRequest = Message<"remotectl.v1.WatchServicesRequest"> & {
+  /**
+   * Glob over Service.name with path.Match syntax, e.g. "ssh*". Empty matches all.
+   *
+   * @generated from field: string name_glob = 1;
+   */
+  nameGlob: string;
+
+  /**
+   * Only changes into or out of any of these states. Empty matches all.
+   *
+   * @generated from field: repeated remotectl.v1.ServiceState states = 2;
+   */
+  states: ServiceState[];
+
+  /**
+   * First report every matching service as it is now (EXISTING events), then
+   * one SYNCED event, before any change.
+   *
+   * @generated from field: bool include_existing = 3;
+   */
+  includeExisting: boolean;
+};
+
+/**
+ * Describes the message remotectl.v1.WatchServicesRequest.
+ * Use `create(WatchServicesRequestSchema)` to create a new message.
+ */
+export const WatchServicesRequestSchema: GenMessage<WatchServicesRequest> = /*@__PURE__*/
+  messageDesc(file_remotectl_v1_service, 11);
+
+/**
+ * ServiceEvent is one service state change or initial state.
+ *
+ * @generated from message remotectl.v1.ServiceEvent
+ */
+export type ServiceEvent = Message<"remotectl.v1.ServiceEvent"> & {
+  /**
+   * Increases strictly along a stream. CHANGED events are numbered per host:
+   * gaps are changes other subscribers' filters matched. EXISTING and
+   * SYNCED carry the number of the last change their snapshot includes.
+   *
+   * @generated from field: uint64 sequence = 1;
+   */
+  sequence: bigint;
+
+  /**
+   * When the agent observed the change (or took the snapshot).
+   *
+   * @generated from field: google.protobuf.Timestamp time = 2;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * What the event reports.
+   *
+   * @generated from field: remotectl.v1.ServiceEventType type = 3;
+   */
+  type: ServiceEventType;
+
+  /**
+   * Service name, as in Service.name. Empty for SYNCED.
+   *
+   * @generated from field: string name = 4;
+   */
+  name: string;
+
+  /**
+   * Portable state before the change.
+   *
+   * @generated from field: remotectl.v1.ServiceState old_state = 5;
+   */
+  oldState: ServiceState;
+
+  /**
+   * Portable state after the change.
+   *
+   * @generated from field: remotectl.v1.ServiceState new_state = 6;
+   */
+  newState: ServiceState;
+
+  /**
+   * The platform's own wording of the new state, e.g. "active/running".
+   *
+   * @generated from field: string native_state = 7;
+   */
+  nativeState: string;
+
+  /**
+   * Main process ID after the change; 0 when not running or unknown.
+   *
+   * @generated from field: int32 main_pid = 8;
+   */
+  mainPid: number;
+};
+
+/**
+ * Describes the message remotectl.v1.ServiceEvent.
+ * Use `create(ServiceEventSchema)` to create a new message.
+ */
+export const ServiceEventSchema: GenMessage<ServiceEvent> = /*@__PURE__*/
+  messageDesc(file_remotectl_v1_service, 12);
+
+/**
+ * WatchServicesResponse carries one event.
+ *
+ * @generated from message remotectl.v1.WatchServicesResponse
+ */
+export type WatchServicesResponse = Message<"remotectl.v1.WatchServicesResponse"> & {
+  /**
+   * The event.
+   *
+   * @generated from field: remotectl.v1.ServiceEvent event = 1;
+   */
+  event?: ServiceEvent | undefined;
+};
+
+/**
+ * Describes the message remotectl.v1.WatchServicesResponse.
+ * Use `create(WatchServicesResponseSchema)` to create a new message.
+ */
+export const WatchServicesResponseSchema: GenMessage<WatchServicesResponse> = /*@__PURE__*/
+  messageDesc(file_remotectl_v1_service, 13);
+
+/**
  * ServiceState is a portable service state.
  *
  * @generated from enum remotectl.v1.ServiceState
@@ -533,6 +662,48 @@ export const ServiceStartTypeSchema: GenEnum<ServiceStartType> = /*@__PURE__*/
   enumDesc(file_remotectl_v1_service, 1);
 
 /**
+ * ServiceEventType says what a ServiceEvent reports.
+ *
+ * @generated from enum remotectl.v1.ServiceEventType
+ */
+export enum ServiceEventType {
+  /**
+   * Never sent.
+   *
+   * @generated from enum value: SERVICE_EVENT_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A service that matched when the watch began (include_existing);
+   * old_state equals new_state.
+   *
+   * @generated from enum value: SERVICE_EVENT_TYPE_EXISTING = 1;
+   */
+  EXISTING = 1,
+
+  /**
+   * The EXISTING events are complete; only the sequence and time are set.
+   *
+   * @generated from enum value: SERVICE_EVENT_TYPE_SYNCED = 2;
+   */
+  SYNCED = 2,
+
+  /**
+   * A service changed its state.
+   *
+   * @generated from enum value: SERVICE_EVENT_TYPE_CHANGED = 3;
+   */
+  CHANGED = 3,
+}
+
+/**
+ * Describes the enum remotectl.v1.ServiceEventType.
+ */
+export const ServiceEventTypeSchema: GenEnum<ServiceEventType> = /*@__PURE__*/
+  enumDesc(file_remotectl_v1_service, 2);
+
+/**
  * ServiceManager lists and controls the host's services through the native
  * service manager (systemd over D-Bus on Linux, the SCM on Windows).
  *
@@ -601,6 +772,23 @@ export const ServiceManager: GenService<{
     methodKind: "unary";
     input: typeof RestartServiceRequestSchema;
     output: typeof RestartServiceResponseSchema;
+  },
+  /**
+   * WatchServices streams service state changes until the client cancels.
+   * The agent confirms the subscription with response headers before the
+   * first event, so request errors arrive synchronously. A subscriber whose
+   * queue (256 events) overflows because it reads too slowly is cut off
+   * with RESOURCE_EXHAUSTED; it should reconnect with include_existing to
+   * learn the current states. UNAVAILABLE when the service manager cannot
+   * be reached or the agent shuts down; UNIMPLEMENTED on platforms without a
+   * backend.
+   *
+   * @generated from rpc remotectl.v1.ServiceManager.WatchServices
+   */
+  watchServices: {
+    methodKind: "server_streaming";
+    input: typeof WatchServicesRequestSchema;
+    output: typeof WatchServicesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_remotectl_v1_service, 0);

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/remotectl/remotectl/client"
+	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
+)
+
+// serviceEventView is one line of `ctl svc watch -o json` (NDJSON).
+type serviceEventView struct {
+	Seq         uint64 `json:"seq"`
+	Time        string `json:"time"`
+	Type        string `json:"type"`
+	Name        string `json:"name,omitempty"`
+	OldState    string `json:"old_state,omitempty"`
+	NewState    string `json:"new_state,omitempty"`
+	NativeState string `json:"native_state,omitempty"`
+	MainPID     int32  `json:"main_pid"`
+}
+
+var serviceEventTypeNames = map[pb.ServiceEventType]string{
+	pb.ServiceEventType_SERVICE_EVENT_TYPE_EXISTING: "EXISTING",
+	pb.ServiceEventType_SERVICE_EVENT_TYPE_SYNCED:   "SYNCED",
+	pb.ServiceEventType_SERVICE_EVENT_TYPE_CHANGED:  "CHANGED",
+}
+
+func newServiceEventView(e *pb.ServiceEvent) serviceEventView {
+	v := serviceEventView{Seq: e.GetSequence(), Time: timeString(e.GetTime()), Type: nameOr(serviceEventTypeNames, e.GetType())}
+	if e.GetType() != pb.ServiceEventType_SERVICE_EVENT_TYPE_SYNCED {
+		v.Name, v.NativeState, v.MainPID = e.GetName(), e.GetNativeState(), e.GetMainPid()
+		v.OldState, v.NewState = serviceStateName(e.GetOldState()), serviceStateName(e.GetNewState())
+	}
+	return v
+}
+
+func (a *app) newSvcWatchCmd() *cobra.Command {
+	var (
+		glob     string
+		states   []string
+		existing bool
+	)
+	cmd := &cobra.Command{
+		Use:   "watch",
+		Short: "Stream service state changes until interrupted",
+		Long: `Stream service state changes from the agent, one line per event, until
+Ctrl-C (exit 0) or a stream error (non-zero exit code).
+
+Table columns: TIME TYPE NAME OLD NEW PID. Types: CHANGED, and with
+--existing first EXISTING for each current service, then SYNCED. --state
+keeps changes into or out of the given states. -o json prints NDJSON, e.g.
+{"seq":3,"time":"...","type":"CHANGED","name":"nginx.service",
+"old_state":"running","new_state":"stopping","native_state":"deactivating/stop-sigterm","main_pid":0}.
+An agent that cuts a too-slow reader off ends the command with exit code 1
+(resource exhausted): run it again with --existing.`,
+		Example: `  ctl svc watch --name 'nginx*'
+  ctl svc watch --existing --state failed -o json | jq .`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			req := &pb.WatchServicesRequest{NameGlob: glob, IncludeExisting: existing}
+			if glob != "" {
+				if _, err := path.Match(glob, ""); err != nil {
+					return usagef("invalid --name glob %q: %v", glob, err)
+				}
+			}
+			for _, s := range states {
+				st, ok := parseServiceState(s)
+				if !ok {
+					return usagef("invalid --state %q: use running, stopped, starting, stopping, failed, paused or reloading", s)
+				}
+				req.States = append(req.States, st)
+			}
+			return a.withClient(func(c *client.Client) error { return a.watchServices(cmd.Context(), c, req) })
+		},
+	}
+	cmd.Flags().StringVar(&glob, "name", "", "only services whose name matches `GLOB` (e.g. 'ssh*')")
+	cmd.Flags().StringSliceVar(&states, "state", nil, "only changes into or out of these `STATE`s (repeatable or comma list)")
+	cmd.Flags().BoolVar(&existing, "existing", false, "report the current matching services first (EXISTING events, then SYNCED)")
+	return cmd
+}
+
+const svcWatchLine = "%-12s  %-8s  %-32s  %-9s  %-9s  %s"
+
+func (a *app) watchServices(ctx context.Context, c *client.Client, req *pb.WatchServicesRequest) error {
+	const op = "watch services"
+	// The stream has no deadline, but opening it must not hang past --timeout.
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	timer := time.AfterFunc(a.g.timeout, cancel)
+	w, err := c.WatchServices(sctx, req)
+	fired := !timer.Stop()
+	switch {
+	case ctx.Err() != nil:
+		return nil // interrupted before the first event
+	case fired:
+		return wrapOp(op, fmt.Errorf("%w: the agent did not confirm the watch within %s", client.ErrDeadlineExceeded, a.g.timeout), nil)
+	case err != nil:
+		return wrapOp(op, err, nil)
+	}
+	if !a.out.json() {
+		if err := a.out.Line(fmt.Sprintf(svcWatchLine, "TIME", "TYPE", "NAME", "OLD", "NEW", "PID")); err != nil {
+			return err
+		}
+	}
+	for ev := range w.Events() {
+		v := newServiceEventView(ev)
+		if a.out.json() {
+			err = a.out.JSONLine(v)
+		} else {
+			err = a.out.Line(a.serviceEventLine(v))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := w.Err(); err != nil {
+		return wrapOp(op, err, nil)
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return &hintedError{fmt.Errorf("%s: the agent ended the stream", op), exitUnavailable, "the agent may be restarting; run the command again"}
+}
+
+func (a *app) serviceEventLine(v serviceEventView) string {
+	ts := "-"
+	if t := parseTime(v.Time); !t.IsZero() {
+		ts = t.In(a.out.loc).Format("15:04:05.000")
+	}
+	if v.Type == "SYNCED" {
+		return fmt.Sprintf(svcWatchLine, ts, v.Type, "-", "-", "-", "-")
+	}
+	pid := "-"
+	if v.MainPID > 0 {
+		pid = strconv.Itoa(int(v.MainPID))
+	}
+	return fmt.Sprintf(svcWatchLine, ts, v.Type, clean(v.Name), v.OldState, v.NewState, pid)
+}
