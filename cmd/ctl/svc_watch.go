@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"strconv"
@@ -120,6 +121,9 @@ func (a *app) watchServices(ctx context.Context, c *client.Client, req *pb.Watch
 		}
 	}
 	if err := w.Err(); err != nil {
+		if errors.Is(err, client.ErrResourceExhausted) {
+			return &hintedError{fmt.Errorf("%s: %w", op, err), exitError, "the output was read too slowly; run the command again with --existing"}
+		}
 		return wrapOp(op, err, nil)
 	}
 	if ctx.Err() != nil {
