@@ -16,6 +16,11 @@ func (s State) Known() bool {
 // Validate checks the glob syntax and the states; violations wrap
 // errdefs.ErrInvalidArgument. Backends call it before touching the OS.
 func (f Filter) Validate() error {
+	// Bounded like service names: path.Match backtracks on stars, so an
+	// unbounded pattern is a CPU lever for the caller.
+	if len(f.NameGlob) > MaxNameLen {
+		return fmt.Errorf("%w: name glob longer than %d bytes", errdefs.ErrInvalidArgument, MaxNameLen)
+	}
 	if f.NameGlob != "" {
 		// path.Match checks the whole pattern, whatever the subject.
 		if _, err := path.Match(f.NameGlob, ""); err != nil {

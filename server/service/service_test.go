@@ -76,6 +76,8 @@ func TestFilterValidate(t *testing.T) {
 		{Filter{NameGlob: `x\`}, false},
 		{Filter{States: []State{StateRunning, State(99)}}, false},
 		{Filter{States: []State{-1}}, false},
+		{Filter{NameGlob: strings.Repeat("*", MaxNameLen)}, true},
+		{Filter{NameGlob: strings.Repeat("*", MaxNameLen+1)}, false},
 	} {
 		err := tc.f.Validate()
 		if tc.ok && err != nil {
