@@ -176,6 +176,7 @@ func (a *app) heartbeatKV(v heartbeatView) [][2]string {
 		{"load", load},
 		{"processes", strconv.Itoa(int(v.ProcessCount))},
 		{"backends", dash(strings.Join(backends, ", "))},
+		{"certificate", certLine(v)},
 		{"clock skew", signedDuration(v.ClockSkewSeconds) + " (agent clock minus ours)"},
 		{"rtt", secondsString(v.RTTSeconds)},
 	}
@@ -214,4 +215,25 @@ func signedDuration(s float64) string {
 		return "-" + secondsString(-s)
 	}
 	return "+" + secondsString(s)
+}
+
+// certLine shows when the agent's serving certificate expires, flagged when
+// that is within 30 days (ctld itself warns at 14).
+func certLine(v heartbeatView) string {
+	t := parseTime(v.ServerCertNotAfter)
+	if t.IsZero() {
+		return "-"
+	}
+	s := "expires " + t.UTC().Format(time.RFC3339)
+	left := time.Until(t)
+	switch {
+	case left <= 0:
+		s += " (EXPIRED)"
+	case left < 30*24*time.Hour:
+		s += fmt.Sprintf(" (in %d days: renew it)", int(left.Hours()/24))
+	}
+	if v.ServerCertSerial != "" {
+		s += ", serial " + v.ServerCertSerial
+	}
+	return s
 }

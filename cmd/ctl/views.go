@@ -224,6 +224,8 @@ type heartbeatView struct {
 	LoadAverage             *loadView     `json:"load_average"`
 	ProcessCount            uint32        `json:"process_count"`
 	Backends                []backendView `json:"backends"`
+	ServerCertNotAfter      string        `json:"server_cert_not_after,omitempty"`
+	ServerCertSerial        string        `json:"server_cert_serial,omitempty"`
 	ClockSkewSeconds        float64       `json:"clock_skew_seconds"`
 	RTTSeconds              float64       `json:"rtt_seconds"`
 }
@@ -255,6 +257,7 @@ func newHeartbeatView(b beat) heartbeatView {
 		CPUCount: r.GetCpuCount(), CPUPercent: r.GetCpuPercent(), CPUPercentWindowSeconds: seconds(r.GetCpuPercentWindow()),
 		MemoryTotalBytes: r.GetMemoryTotalBytes(), MemoryUsedBytes: r.GetMemoryUsedBytes(), MemoryAvailableBytes: r.GetMemoryAvailableBytes(),
 		ProcessCount: r.GetProcessCount(), Backends: []backendView{},
+		ServerCertNotAfter: timeString(r.GetServerCertNotAfter()), ServerCertSerial: r.GetServerCertSerial(),
 		ClockSkewSeconds: b.skew().Seconds(), RTTSeconds: b.rtt.Seconds(),
 	}
 	// Uptimes use the agent's own clock, so clock skew does not distort them.
