@@ -142,11 +142,12 @@ var eventTypeToProto = map[watch.EventType]pb.ProcessEventType{
 	watch.EventSynced:   pb.ProcessEventType_PROCESS_EVENT_TYPE_SYNCED,
 	watch.EventStarted:  pb.ProcessEventType_PROCESS_EVENT_TYPE_STARTED,
 	watch.EventExited:   pb.ProcessEventType_PROCESS_EVENT_TYPE_EXITED,
+	watch.EventResync:   pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC,
 }
 
 func eventToProto(e *watch.Event, fields process.Field) *pb.ProcessEvent {
 	out := &pb.ProcessEvent{Sequence: e.Seq, Time: timestamppb.New(e.Time), Type: eventTypeToProto[e.Type]}
-	if e.Type != watch.EventSynced {
+	if e.Type != watch.EventSynced && e.Type != watch.EventResync {
 		out.Process = processToProto(&e.Process, fields)
 	}
 	return out

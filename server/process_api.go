@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -73,35 +74,31 @@ func (a *processAPI) WatchProcesses(req *pb.WatchProcessesRequest, stream grpc.S
 		return errdefs.ToGRPC(err)
 	}
 	ctx := stream.Context()
-	sub, err := a.watcher.Watch(ctx, watch.Options{Filter: filter, Fields: fields, IncludeExisting: req.GetIncludeExisting()})
+	sub, err := a.watcher.Watch(ctx, watch.Options{Filter: filter, Fields: fields, IncludeExisting: req.GetIncludeExisting(),
+		ResumeAfter: req.GetResumeAfterSequence(), Stop: a.draining})
 	if err != nil {
 		return errdefs.ToGRPC(err)
 	}
+	defer sub.Close()
 	// Headers confirm the subscription, so clients can report request
 	// errors synchronously before the first event arrives.
 	if err := stream.SendHeader(metadata.MD{}); err != nil {
 		return err
 	}
+	// This loop is the stream's only writer: the producer never waits on a
+	// client, it only queues (see package watch).
 	for {
-		select {
-		case ev, ok := <-sub.Events():
-			if !ok {
-				return a.watchEnded(ctx, sub)
-			}
-			if err := stream.Send(&pb.WatchProcessesResponse{Event: eventToProto(&ev, fields)}); err != nil {
-				return err
-			}
-		case <-a.draining:
+		ev, err := sub.Next(ctx)
+		switch {
+		case errors.Is(err, watch.ErrStopped):
 			// Streams never end by themselves, so the graceful stop ends them
 			// with a reason the client can act on instead of cutting them.
 			return status.Error(codes.Unavailable, "the agent is shutting down; reconnect")
+		case err != nil:
+			return errdefs.ToGRPC(err)
+		}
+		if err := stream.Send(&pb.WatchProcessesResponse{Event: eventToProto(&ev, fields)}); err != nil {
+			return err
 		}
 	}
-}
-
-func (a *processAPI) watchEnded(ctx context.Context, sub watch.Subscription) error {
-	if err := sub.Err(); err != nil {
-		return errdefs.ToGRPC(fmt.Errorf("%w: %w", errdefs.ErrUnavailable, err))
-	}
-	return errdefs.ToGRPC(ctx.Err())
 }

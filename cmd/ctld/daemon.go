@@ -35,6 +35,7 @@ type daemon struct {
 	srv      *server.Server
 	metrics  *metrics.Endpoint
 	services svcmgr.Manager
+	watcher  *watch.Engine
 
 	// load re-reads the configuration (SIGHUP); nil disables config reload.
 	load      func() (Config, error)
@@ -58,7 +59,10 @@ func (d *daemon) Start(service.Service) error {
 	}
 	lister := process.NewLister()
 	d.services = svcmgr.NewManager()
-	watcher := &watch.Poller{Lister: lister, Interval: d.cfg.PollInterval}
+	// One process event producer for the host, shared by every stream.
+	watcher := watch.NewEngine(watch.Config{Lister: lister, Interval: d.cfg.PollInterval})
+	d.watcher = watcher
+	d.log.Info().Str("mode", watcher.Mode()).Msg("process watch producer")
 	reporter := agent.NewReporter(ctx, lister.Count, func(ctx context.Context) []agent.Backend {
 		return backends(ctx, d.services, watcher)
 	})
@@ -126,6 +130,7 @@ func (d *daemon) Stop(service.Service) error {
 	d.cancel()
 	err := <-d.served
 	_ = d.services.Close()
+	d.watcher.Close()
 	d.log.Info().Dur("drain", time.Since(start)).Msg("ctld stopped")
 	_ = d.audit.Close()
 	if d.logCloser != nil {

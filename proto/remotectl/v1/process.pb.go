@@ -247,6 +247,12 @@ const (
 	ProcessEventType_PROCESS_EVENT_TYPE_STARTED ProcessEventType = 3
 	// The process exited. The process carries its last observed fields.
 	ProcessEventType_PROCESS_EVENT_TYPE_EXITED ProcessEventType = 4
+	// Events were lost for this stream: the client fell behind (its bounded
+	// queue filled), the agent lost kernel events, or a resume reached further
+	// back than the agent remembers. A fresh snapshot follows: EXISTING events
+	// for every matching process, then SYNCED; the client should replace its
+	// view with it. The event has no process.
+	ProcessEventType_PROCESS_EVENT_TYPE_RESYNC ProcessEventType = 5
 )
 
 // Enum value maps for ProcessEventType.
@@ -257,6 +263,7 @@ var (
 		2: "PROCESS_EVENT_TYPE_SYNCED",
 		3: "PROCESS_EVENT_TYPE_STARTED",
 		4: "PROCESS_EVENT_TYPE_EXITED",
+		5: "PROCESS_EVENT_TYPE_RESYNC",
 	}
 	ProcessEventType_value = map[string]int32{
 		"PROCESS_EVENT_TYPE_UNSPECIFIED": 0,
@@ -264,6 +271,7 @@ var (
 		"PROCESS_EVENT_TYPE_SYNCED":      2,
 		"PROCESS_EVENT_TYPE_STARTED":     3,
 		"PROCESS_EVENT_TYPE_EXITED":      4,
+		"PROCESS_EVENT_TYPE_RESYNC":      5,
 	}
 )
 
@@ -714,9 +722,15 @@ type WatchProcessesRequest struct {
 	// one SYNCED event.
 	IncludeExisting bool `protobuf:"varint,2,opt,name=include_existing,json=includeExisting,proto3" json:"include_existing,omitempty"`
 	// Optional fields to fill in each event's process; empty means all.
-	Fields        []ProcessField `protobuf:"varint,3,rep,packed,name=fields,proto3,enum=remotectl.v1.ProcessField" json:"fields,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Fields []ProcessField `protobuf:"varint,3,rep,packed,name=fields,proto3,enum=remotectl.v1.ProcessField" json:"fields,omitempty"`
+	// When not 0, the sequence number of the last event the client saw on an
+	// earlier stream of this agent: the stream resumes with the matching
+	// events after it, without a snapshot, when the agent still holds them
+	// (a bounded ring of recent events); otherwise it starts with RESYNC and a
+	// snapshot. include_existing is then ignored.
+	ResumeAfterSequence uint64 `protobuf:"varint,4,opt,name=resume_after_sequence,json=resumeAfterSequence,proto3" json:"resume_after_sequence,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *WatchProcessesRequest) Reset() {
@@ -770,16 +784,34 @@ func (x *WatchProcessesRequest) GetFields() []ProcessField {
 	return nil
 }
 
+func (x *WatchProcessesRequest) GetResumeAfterSequence() uint64 {
+	if x != nil {
+		return x.ResumeAfterSequence
+	}
+	return 0
+}
+
 // ProcessEvent is one event on a WatchProcesses stream.
 type ProcessEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Position of the event on its stream: 1 for the first, then +1 per event.
+	// Host-wide event number. The agent numbers every STARTED and EXITED event
+	// it produces, +1 each, whatever the stream's filter, so a stream sees
+	// increasing numbers with gaps where other processes' events were. RESYNC,
+	// EXISTING and SYNCED carry the number of the last event their snapshot
+	// reflects. A restarted agent numbers above any earlier number.
+	//
+	// Delivery contract: a stream delivers every event matching its filter,
+	// in order, or an explicit RESYNC followed by a snapshot; never a silent
+	// gap. Each stream has a bounded queue; a stream that falls behind is
+	// resynced, and one resynced more than 5 times within a minute is ended
+	// with RESOURCE_EXHAUSTED. Pass the number of the last STARTED, EXITED or
+	// SYNCED event received as resume_after_sequence when reconnecting.
 	Sequence uint64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	// When ctld observed the event.
 	Time *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
 	// What happened.
 	Type ProcessEventType `protobuf:"varint,3,opt,name=type,proto3,enum=remotectl.v1.ProcessEventType" json:"type,omitempty"`
-	// The process concerned; unset for SYNCED.
+	// The process concerned; unset for SYNCED and RESYNC.
 	Process       *Process `protobuf:"bytes,4,opt,name=process,proto3" json:"process,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -931,11 +963,12 @@ const file_remotectl_v1_process_proto_rawDesc = "" +
 	"\x14virtual_memory_bytes\x18\x0f \x01(\x04R\x12virtualMemoryBytes\x12!\n" +
 	"\fthread_count\x18\x10 \x01(\x05R\vthreadCount\x12I\n" +
 	"\x12unavailable_fields\x18\x11 \x03(\x0e2\x1a.remotectl.v1.ProcessFieldR\x11unavailableFieldsB\x06\n" +
-	"\x04_uid\"\xab\x01\n" +
+	"\x04_uid\"\xdf\x01\n" +
 	"\x15WatchProcessesRequest\x123\n" +
 	"\x06filter\x18\x01 \x01(\v2\x1b.remotectl.v1.ProcessFilterR\x06filter\x12)\n" +
 	"\x10include_existing\x18\x02 \x01(\bR\x0fincludeExisting\x122\n" +
-	"\x06fields\x18\x03 \x03(\x0e2\x1a.remotectl.v1.ProcessFieldR\x06fields\"\xbf\x01\n" +
+	"\x06fields\x18\x03 \x03(\x0e2\x1a.remotectl.v1.ProcessFieldR\x06fields\x122\n" +
+	"\x15resume_after_sequence\x18\x04 \x01(\x04R\x13resumeAfterSequence\"\xbf\x01\n" +
 	"\fProcessEvent\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x122\n" +
@@ -966,13 +999,14 @@ const file_remotectl_v1_process_proto_rawDesc = "" +
 	"\x18PROCESS_SORT_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10PROCESS_SORT_PID\x10\x01\x12\x14\n" +
 	"\x10PROCESS_SORT_CPU\x10\x02\x12\x17\n" +
-	"\x13PROCESS_SORT_MEMORY\x10\x03*\xb5\x01\n" +
+	"\x13PROCESS_SORT_MEMORY\x10\x03*\xd4\x01\n" +
 	"\x10ProcessEventType\x12\"\n" +
 	"\x1ePROCESS_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bPROCESS_EVENT_TYPE_EXISTING\x10\x01\x12\x1d\n" +
 	"\x19PROCESS_EVENT_TYPE_SYNCED\x10\x02\x12\x1e\n" +
 	"\x1aPROCESS_EVENT_TYPE_STARTED\x10\x03\x12\x1d\n" +
-	"\x19PROCESS_EVENT_TYPE_EXITED\x10\x042\xc9\x01\n" +
+	"\x19PROCESS_EVENT_TYPE_EXITED\x10\x04\x12\x1d\n" +
+	"\x19PROCESS_EVENT_TYPE_RESYNC\x10\x052\xc9\x01\n" +
 	"\x0eProcessService\x12X\n" +
 	"\rListProcesses\x12\".remotectl.v1.ListProcessesRequest\x1a#.remotectl.v1.ListProcessesResponse\x12]\n" +
 	"\x0eWatchProcesses\x12#.remotectl.v1.WatchProcessesRequest\x1a$.remotectl.v1.WatchProcessesResponse0\x01B?Z=github.com/remotectl/remotectl/proto/remotectl/v1;remotectlv1b\x06proto3"

@@ -9,6 +9,7 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 DESCRIPTOR: _descriptor.FileDescriptor
 PROCESS_EVENT_TYPE_EXISTING: ProcessEventType
 PROCESS_EVENT_TYPE_EXITED: ProcessEventType
+PROCESS_EVENT_TYPE_RESYNC: ProcessEventType
 PROCESS_EVENT_TYPE_STARTED: ProcessEventType
 PROCESS_EVENT_TYPE_SYNCED: ProcessEventType
 PROCESS_EVENT_TYPE_UNSPECIFIED: ProcessEventType
@@ -119,14 +120,16 @@ class ProcessFilter(_message.Message):
     def __init__(self, name_glob: _Optional[str] = ..., user: _Optional[str] = ..., pids: _Optional[_Iterable[int]] = ..., ppid: _Optional[int] = ...) -> None: ...
 
 class WatchProcessesRequest(_message.Message):
-    __slots__ = ["fields", "filter", "include_existing"]
+    __slots__ = ["fields", "filter", "include_existing", "resume_after_sequence"]
     FIELDS_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_EXISTING_FIELD_NUMBER: _ClassVar[int]
+    RESUME_AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     fields: _containers.RepeatedScalarFieldContainer[ProcessField]
     filter: ProcessFilter
     include_existing: bool
-    def __init__(self, filter: _Optional[_Union[ProcessFilter, _Mapping]] = ..., include_existing: bool = ..., fields: _Optional[_Iterable[_Union[ProcessField, str]]] = ...) -> None: ...
+    resume_after_sequence: int
+    def __init__(self, filter: _Optional[_Union[ProcessFilter, _Mapping]] = ..., include_existing: bool = ..., fields: _Optional[_Iterable[_Union[ProcessField, str]]] = ..., resume_after_sequence: _Optional[int] = ...) -> None: ...
 
 class WatchProcessesResponse(_message.Message):
     __slots__ = ["event"]

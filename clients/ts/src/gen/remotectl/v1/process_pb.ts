@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file remotectl/v1/process.proto.
  */
 export const file_remotectl_v1_process: GenFile = /*@__PURE__*/
-  fileDesc("ChpyZW1vdGVjdGwvdjEvcHJvY2Vzcy5wcm90bxIMcmVtb3RlY3RsLnYxIloKDVByb2Nlc3NGaWx0ZXISEQoJbmFtZV9nbG9iGAEgASgJEgwKBHVzZXIYAiABKAkSDAoEcGlkcxgDIAMoBRIRCgRwcGlkGAQgASgFSACIAQFCBwoFX3BwaWQipwEKFExpc3RQcm9jZXNzZXNSZXF1ZXN0EisKBmZpbHRlchgBIAEoCzIbLnJlbW90ZWN0bC52MS5Qcm9jZXNzRmlsdGVyEicKBHNvcnQYAiABKA4yGS5yZW1vdGVjdGwudjEuUHJvY2Vzc1NvcnQSDQoFbGltaXQYAyABKA0SKgoGZmllbGRzGAQgAygOMhoucmVtb3RlY3RsLnYxLlByb2Nlc3NGaWVsZCKIAQoVTGlzdFByb2Nlc3Nlc1Jlc3BvbnNlEigKCXByb2Nlc3NlcxgBIAMoCzIVLnJlbW90ZWN0bC52MS5Qcm9jZXNzEi4KCnNhbXBsZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXRvdGFsX21hdGNoZWQYAyABKA0ijwQKB1Byb2Nlc3MSCwoDcGlkGAEgASgFEgwKBHBwaWQYAiABKAUSLgoKc3RhcnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEbmFtZRgEIAEoCRILCgNleGUYBSABKAkSDAoEYXJncxgGIAMoCRIMCgR1c2VyGAcgASgJEhAKA3VpZBgIIAEoA0gAiAEBEisKBnN0YXR1cxgJIAEoDjIbLnJlbW90ZWN0bC52MS5Qcm9jZXNzU3RhdHVzEjAKDWNwdV91c2VyX3RpbWUYCiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SMgoPY3B1X3N5c3RlbV90aW1lGAsgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhMKC2NwdV9wZXJjZW50GAwgASgBEjUKEmNwdV9wZXJjZW50X3dpbmRvdxgNIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIdChVyZXNpZGVudF9tZW1vcnlfYnl0ZXMYDiABKAQSHAoUdmlydHVhbF9tZW1vcnlfYnl0ZXMYDyABKAQSFAoMdGhyZWFkX2NvdW50GBAgASgFEjYKEnVuYXZhaWxhYmxlX2ZpZWxkcxgRIAMoDjIaLnJlbW90ZWN0bC52MS5Qcm9jZXNzRmllbGRCBgoEX3VpZCKKAQoVV2F0Y2hQcm9jZXNzZXNSZXF1ZXN0EisKBmZpbHRlchgBIAEoCzIbLnJlbW90ZWN0bC52MS5Qcm9jZXNzRmlsdGVyEhgKEGluY2x1ZGVfZXhpc3RpbmcYAiABKAgSKgoGZmllbGRzGAMgAygOMhoucmVtb3RlY3RsLnYxLlByb2Nlc3NGaWVsZCKgAQoMUHJvY2Vzc0V2ZW50EhAKCHNlcXVlbmNlGAEgASgEEigKBHRpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKBHR5cGUYAyABKA4yHi5yZW1vdGVjdGwudjEuUHJvY2Vzc0V2ZW50VHlwZRImCgdwcm9jZXNzGAQgASgLMhUucmVtb3RlY3RsLnYxLlByb2Nlc3MiQwoWV2F0Y2hQcm9jZXNzZXNSZXNwb25zZRIpCgVldmVudBgBIAEoCzIaLnJlbW90ZWN0bC52MS5Qcm9jZXNzRXZlbnQq8gEKDFByb2Nlc3NGaWVsZBIdChlQUk9DRVNTX0ZJRUxEX1VOU1BFQ0lGSUVEEAASFgoSUFJPQ0VTU19GSUVMRF9OQU1FEAESFQoRUFJPQ0VTU19GSUVMRF9FWEUQAhIWChJQUk9DRVNTX0ZJRUxEX0FSR1MQAxIWChJQUk9DRVNTX0ZJRUxEX1VTRVIQBBIYChRQUk9DRVNTX0ZJRUxEX1NUQVRVUxAFEhUKEVBST0NFU1NfRklFTERfQ1BVEAYSGAoUUFJPQ0VTU19GSUVMRF9NRU1PUlkQBxIZChVQUk9DRVNTX0ZJRUxEX1RIUkVBRFMQCCrwAQoNUHJvY2Vzc1N0YXR1cxIeChpQUk9DRVNTX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlBST0NFU1NfU1RBVFVTX1JVTk5JTkcQARIbChdQUk9DRVNTX1NUQVRVU19TTEVFUElORxACEh0KGVBST0NFU1NfU1RBVFVTX0RJU0tfU0xFRVAQAxIaChZQUk9DRVNTX1NUQVRVU19TVE9QUEVEEAQSGQoVUFJPQ0VTU19TVEFUVVNfWk9NQklFEAUSFwoTUFJPQ0VTU19TVEFUVVNfSURMRRAGEhcKE1BST0NFU1NfU1RBVFVTX0RFQUQQBypwCgtQcm9jZXNzU29ydBIcChhQUk9DRVNTX1NPUlRfVU5TUEVDSUZJRUQQABIUChBQUk9DRVNTX1NPUlRfUElEEAESFAoQUFJPQ0VTU19TT1JUX0NQVRACEhcKE1BST0NFU1NfU09SVF9NRU1PUlkQAyq1AQoQUHJvY2Vzc0V2ZW50VHlwZRIiCh5QUk9DRVNTX0VWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIfChtQUk9DRVNTX0VWRU5UX1RZUEVfRVhJU1RJTkcQARIdChlQUk9DRVNTX0VWRU5UX1RZUEVfU1lOQ0VEEAISHgoaUFJPQ0VTU19FVkVOVF9UWVBFX1NUQVJURUQQAxIdChlQUk9DRVNTX0VWRU5UX1RZUEVfRVhJVEVEEAQyyQEKDlByb2Nlc3NTZXJ2aWNlElgKDUxpc3RQcm9jZXNzZXMSIi5yZW1vdGVjdGwudjEuTGlzdFByb2Nlc3Nlc1JlcXVlc3QaIy5yZW1vdGVjdGwudjEuTGlzdFByb2Nlc3Nlc1Jlc3BvbnNlEl0KDldhdGNoUHJvY2Vzc2VzEiMucmVtb3RlY3RsLnYxLldhdGNoUHJvY2Vzc2VzUmVxdWVzdBokLnJlbW90ZWN0bC52MS5XYXRjaFByb2Nlc3Nlc1Jlc3BvbnNlMAFCP1o9Z2l0aHViLmNvbS9yZW1vdGVjdGwvcmVtb3RlY3RsL3Byb3RvL3JlbW90ZWN0bC92MTtyZW1vdGVjdGx2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChpyZW1vdGVjdGwvdjEvcHJvY2Vzcy5wcm90bxIMcmVtb3RlY3RsLnYxIloKDVByb2Nlc3NGaWx0ZXISEQoJbmFtZV9nbG9iGAEgASgJEgwKBHVzZXIYAiABKAkSDAoEcGlkcxgDIAMoBRIRCgRwcGlkGAQgASgFSACIAQFCBwoFX3BwaWQipwEKFExpc3RQcm9jZXNzZXNSZXF1ZXN0EisKBmZpbHRlchgBIAEoCzIbLnJlbW90ZWN0bC52MS5Qcm9jZXNzRmlsdGVyEicKBHNvcnQYAiABKA4yGS5yZW1vdGVjdGwudjEuUHJvY2Vzc1NvcnQSDQoFbGltaXQYAyABKA0SKgoGZmllbGRzGAQgAygOMhoucmVtb3RlY3RsLnYxLlByb2Nlc3NGaWVsZCKIAQoVTGlzdFByb2Nlc3Nlc1Jlc3BvbnNlEigKCXByb2Nlc3NlcxgBIAMoCzIVLnJlbW90ZWN0bC52MS5Qcm9jZXNzEi4KCnNhbXBsZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXRvdGFsX21hdGNoZWQYAyABKA0ijwQKB1Byb2Nlc3MSCwoDcGlkGAEgASgFEgwKBHBwaWQYAiABKAUSLgoKc3RhcnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEbmFtZRgEIAEoCRILCgNleGUYBSABKAkSDAoEYXJncxgGIAMoCRIMCgR1c2VyGAcgASgJEhAKA3VpZBgIIAEoA0gAiAEBEisKBnN0YXR1cxgJIAEoDjIbLnJlbW90ZWN0bC52MS5Qcm9jZXNzU3RhdHVzEjAKDWNwdV91c2VyX3RpbWUYCiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SMgoPY3B1X3N5c3RlbV90aW1lGAsgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhMKC2NwdV9wZXJjZW50GAwgASgBEjUKEmNwdV9wZXJjZW50X3dpbmRvdxgNIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIdChVyZXNpZGVudF9tZW1vcnlfYnl0ZXMYDiABKAQSHAoUdmlydHVhbF9tZW1vcnlfYnl0ZXMYDyABKAQSFAoMdGhyZWFkX2NvdW50GBAgASgFEjYKEnVuYXZhaWxhYmxlX2ZpZWxkcxgRIAMoDjIaLnJlbW90ZWN0bC52MS5Qcm9jZXNzRmllbGRCBgoEX3VpZCKpAQoVV2F0Y2hQcm9jZXNzZXNSZXF1ZXN0EisKBmZpbHRlchgBIAEoCzIbLnJlbW90ZWN0bC52MS5Qcm9jZXNzRmlsdGVyEhgKEGluY2x1ZGVfZXhpc3RpbmcYAiABKAgSKgoGZmllbGRzGAMgAygOMhoucmVtb3RlY3RsLnYxLlByb2Nlc3NGaWVsZBIdChVyZXN1bWVfYWZ0ZXJfc2VxdWVuY2UYBCABKAQioAEKDFByb2Nlc3NFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCgR0eXBlGAMgASgOMh4ucmVtb3RlY3RsLnYxLlByb2Nlc3NFdmVudFR5cGUSJgoHcHJvY2VzcxgEIAEoCzIVLnJlbW90ZWN0bC52MS5Qcm9jZXNzIkMKFldhdGNoUHJvY2Vzc2VzUmVzcG9uc2USKQoFZXZlbnQYASABKAsyGi5yZW1vdGVjdGwudjEuUHJvY2Vzc0V2ZW50KvIBCgxQcm9jZXNzRmllbGQSHQoZUFJPQ0VTU19GSUVMRF9VTlNQRUNJRklFRBAAEhYKElBST0NFU1NfRklFTERfTkFNRRABEhUKEVBST0NFU1NfRklFTERfRVhFEAISFgoSUFJPQ0VTU19GSUVMRF9BUkdTEAMSFgoSUFJPQ0VTU19GSUVMRF9VU0VSEAQSGAoUUFJPQ0VTU19GSUVMRF9TVEFUVVMQBRIVChFQUk9DRVNTX0ZJRUxEX0NQVRAGEhgKFFBST0NFU1NfRklFTERfTUVNT1JZEAcSGQoVUFJPQ0VTU19GSUVMRF9USFJFQURTEAgq8AEKDVByb2Nlc3NTdGF0dXMSHgoaUFJPQ0VTU19TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZQUk9DRVNTX1NUQVRVU19SVU5OSU5HEAESGwoXUFJPQ0VTU19TVEFUVVNfU0xFRVBJTkcQAhIdChlQUk9DRVNTX1NUQVRVU19ESVNLX1NMRUVQEAMSGgoWUFJPQ0VTU19TVEFUVVNfU1RPUFBFRBAEEhkKFVBST0NFU1NfU1RBVFVTX1pPTUJJRRAFEhcKE1BST0NFU1NfU1RBVFVTX0lETEUQBhIXChNQUk9DRVNTX1NUQVRVU19ERUFEEAcqcAoLUHJvY2Vzc1NvcnQSHAoYUFJPQ0VTU19TT1JUX1VOU1BFQ0lGSUVEEAASFAoQUFJPQ0VTU19TT1JUX1BJRBABEhQKEFBST0NFU1NfU09SVF9DUFUQAhIXChNQUk9DRVNTX1NPUlRfTUVNT1JZEAMq1AEKEFByb2Nlc3NFdmVudFR5cGUSIgoeUFJPQ0VTU19FVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASHwobUFJPQ0VTU19FVkVOVF9UWVBFX0VYSVNUSU5HEAESHQoZUFJPQ0VTU19FVkVOVF9UWVBFX1NZTkNFRBACEh4KGlBST0NFU1NfRVZFTlRfVFlQRV9TVEFSVEVEEAMSHQoZUFJPQ0VTU19FVkVOVF9UWVBFX0VYSVRFRBAEEh0KGVBST0NFU1NfRVZFTlRfVFlQRV9SRVNZTkMQBTLJAQoOUHJvY2Vzc1NlcnZpY2USWAoNTGlzdFByb2Nlc3NlcxIiLnJlbW90ZWN0bC52MS5MaXN0UHJvY2Vzc2VzUmVxdWVzdBojLnJlbW90ZWN0bC52MS5MaXN0UHJvY2Vzc2VzUmVzcG9uc2USXQoOV2F0Y2hQcm9jZXNzZXMSIy5yZW1vdGVjdGwudjEuV2F0Y2hQcm9jZXNzZXNSZXF1ZXN0GiQucmVtb3RlY3RsLnYxLldhdGNoUHJvY2Vzc2VzUmVzcG9uc2UwAUI/Wj1naXRodWIuY29tL3JlbW90ZWN0bC9yZW1vdGVjdGwvcHJvdG8vcmVtb3RlY3RsL3YxO3JlbW90ZWN0bHYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * ProcessFilter selects processes. Unset fields match everything; set fields
@@ -304,6 +304,17 @@ export type WatchProcessesRequest = Message<"remotectl.v1.WatchProcessesRequest"
    * @generated from field: repeated remotectl.v1.ProcessField fields = 3;
    */
   fields: ProcessField[];
+
+  /**
+   * When not 0, the sequence number of the last event the client saw on an
+   * earlier stream of this agent: the stream resumes with the matching
+   * events after it, without a snapshot, when the agent still holds them
+   * (a bounded ring of recent events); otherwise it starts with RESYNC and a
+   * snapshot. include_existing is then ignored.
+   *
+   * @generated from field: uint64 resume_after_sequence = 4;
+   */
+  resumeAfterSequence: bigint;
 };
 
 /**
@@ -320,7 +331,18 @@ export const WatchProcessesRequestSchema: GenMessage<WatchProcessesRequest> = /*
  */
 export type ProcessEvent = Message<"remotectl.v1.ProcessEvent"> & {
   /**
-   * Position of the event on its stream: 1 for the first, then +1 per event.
+   * Host-wide event number. The agent numbers every STARTED and EXITED event
+   * it produces, +1 each, whatever the stream's filter, so a stream sees
+   * increasing numbers with gaps where other processes' events were. RESYNC,
+   * EXISTING and SYNCED carry the number of the last event their snapshot
+   * reflects. A restarted agent numbers above any earlier number.
+   *
+   * Delivery contract: a stream delivers every event matching its filter,
+   * in order, or an explicit RESYNC followed by a snapshot; never a silent
+   * gap. Each stream has a bounded queue; a stream that falls behind is
+   * resynced, and one resynced more than 5 times within a minute is ended
+   * with RESOURCE_EXHAUSTED. Pass the number of the last STARTED, EXITED or
+   * SYNCED event received as resume_after_sequence when reconnecting.
    *
    * @generated from field: uint64 sequence = 1;
    */
@@ -341,7 +363,7 @@ export type ProcessEvent = Message<"remotectl.v1.ProcessEvent"> & {
   type: ProcessEventType;
 
   /**
-   * The process concerned; unset for SYNCED.
+   * The process concerned; unset for SYNCED and RESYNC.
    *
    * @generated from field: remotectl.v1.Process process = 4;
    */
@@ -605,6 +627,17 @@ export enum ProcessEventType {
    * @generated from enum value: PROCESS_EVENT_TYPE_EXITED = 4;
    */
   EXITED = 4,
+
+  /**
+   * Events were lost for this stream: the client fell behind (its bounded
+   * queue filled), the agent lost kernel events, or a resume reached further
+   * back than the agent remembers. A fresh snapshot follows: EXISTING events
+   * for every matching process, then SYNCED; the client should replace its
+   * view with it. The event has no process.
+   *
+   * @generated from enum value: PROCESS_EVENT_TYPE_RESYNC = 5;
+   */
+  RESYNC = 5,
 }
 
 /**
@@ -636,7 +669,7 @@ export const ProcessService: GenService<{
    * WatchProcesses streams process start and exit events. With
    * include_existing, the current matching processes come first as EXISTING
    * events followed by one SYNCED event; STARTED and EXITED events follow.
-   * Sequence numbers increase by one per event on a stream.
+   * See ProcessEvent.sequence for the delivery contract, RESYNC and resuming.
    *
    * @generated from rpc remotectl.v1.ProcessService.WatchProcesses
    */
