@@ -37,7 +37,7 @@ type ProcessServiceClient interface {
 	// WatchProcesses streams process start and exit events. With
 	// include_existing, the current matching processes come first as EXISTING
 	// events followed by one SYNCED event; STARTED and EXITED events follow.
-	// Sequence numbers increase by one per event on a stream.
+	// See ProcessEvent.sequence for the delivery contract, RESYNC and resuming.
 	WatchProcesses(ctx context.Context, in *WatchProcessesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchProcessesResponse], error)
 }
 
@@ -92,7 +92,7 @@ type ProcessServiceServer interface {
 	// WatchProcesses streams process start and exit events. With
 	// include_existing, the current matching processes come first as EXISTING
 	// events followed by one SYNCED event; STARTED and EXITED events follow.
-	// Sequence numbers increase by one per event on a stream.
+	// See ProcessEvent.sequence for the delivery contract, RESYNC and resuming.
 	WatchProcesses(*WatchProcessesRequest, grpc.ServerStreamingServer[WatchProcessesResponse]) error
 	mustEmbedUnimplementedProcessServiceServer()
 }

@@ -45,7 +45,7 @@ class ProcessServiceServicer(object):
         """WatchProcesses streams process start and exit events. With
         include_existing, the current matching processes come first as EXISTING
         events followed by one SYNCED event; STARTED and EXITED events follow.
-        Sequence numbers increase by one per event on a stream.
+        See ProcessEvent.sequence for the delivery contract, RESYNC and resuming.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
