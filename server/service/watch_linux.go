@@ -28,8 +28,8 @@ const (
 	serviceIface    = "org.freedesktop.systemd1.Service"
 	unitPathPrefix  = "/org/freedesktop/systemd1/unit/"
 	maxReconnectGap = 30 * time.Second
-	// signalBuffer absorbs bursts; godbus blocks its reader when it is full,
-	// which only delays delivery (nothing is lost).
+	// signalBuffer bounds the signals queued for the watcher; a longer
+	// backlog is dropped and replaced by a re-listing (see signalQueue).
 	signalBuffer = 4096
 )
 
@@ -57,13 +57,12 @@ func systemdSource(ctx context.Context, h *hub) {
 // watchOnce connects, subscribes, lists and follows signals until the
 // connection drops or ctx ends.
 func watchOnce(ctx context.Context, h *hub, ready *bool) error {
-	conn, err := connectBus(ctx)
+	sig := newSignalQueue(signalBuffer)
+	conn, err := connectBus(ctx, sig)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = conn.Close() }()
-	sig := make(chan *dbus.Signal, signalBuffer)
-	conn.Signal(sig)
 	if err := conn.AddMatchSignalContext(ctx,
 		dbus.WithMatchSender(systemdDest),
 		dbus.WithMatchInterface("org.freedesktop.DBus.Properties"),
@@ -76,33 +75,51 @@ func watchOnce(ctx context.Context, h *hub, ready *bool) error {
 	if err := mgr.CallWithContext(ctx, "org.freedesktop.systemd1.Manager.Subscribe", 0).Err; err != nil {
 		return mapErr(ctx, nil, err, "")
 	}
-	snap, err := listUnits(ctx, conn, sig)
+	pids, err := resync(ctx, h, conn, sig)
 	if err != nil {
 		return err
+	}
+	*ready = true
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-sig.done:
+			return fmt.Errorf("%w: lost the D-Bus connection to systemd", errdefs.ErrUnavailable)
+		case <-sig.ready:
+		}
+		batch, overflow := sig.take()
+		if overflow { // signals were dropped: re-list and report the differences
+			if pids, err = resync(ctx, h, conn, sig); err != nil {
+				return err
+			}
+			continue
+		}
+		for _, s := range batch {
+			applySignal(ctx, h, s, pids)
+		}
+	}
+}
+
+// resync lists the services, hands the snapshot to the hub and returns the
+// main pids it found.
+func resync(ctx context.Context, h *hub, conn *dbus.Conn, sig *signalQueue) (map[string]int32, error) {
+	snap, err := listUnits(ctx, conn, sig)
+	if err != nil {
+		return nil, err
 	}
 	pids := make(map[string]int32, len(snap))
 	for n, u := range snap {
 		pids[n] = u.pid
 	}
 	h.replace(ctx, snap)
-	*ready = true
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case s, ok := <-sig:
-			if !ok {
-				return fmt.Errorf("%w: lost the D-Bus connection to systemd", errdefs.ErrUnavailable)
-			}
-			applySignal(ctx, h, s, pids)
-		}
-	}
+	return pids, nil
 }
 
 // connectBus opens a private system-bus connection (DBUS_SYSTEM_BUS_ADDRESS
 // honoured), bounding the handshake by connectTimeout.
-func connectBus(ctx context.Context) (*dbus.Conn, error) {
-	conn, err := dbus.SystemBusPrivate(dbus.WithContext(ctx))
+func connectBus(ctx context.Context, sig *signalQueue) (*dbus.Conn, error) {
+	conn, err := dbus.SystemBusPrivate(dbus.WithContext(ctx), dbus.WithSignalHandler(sig))
 	if err != nil {
 		return nil, unreachable(err)
 	}
@@ -137,24 +154,17 @@ type unitRow struct {
 	JobPath                                                       dbus.ObjectPath
 }
 
-// listUnits snapshots the loaded services and the installed ones. Signals queued before the
-// listing's reply describe states the listing already holds, so they are
-// dropped (godbus delivers signals and replies in bus order).
-func listUnits(ctx context.Context, conn *dbus.Conn, sig chan *dbus.Signal) (map[string]unitState, error) {
+// listUnits snapshots the loaded services and the installed ones. Signals
+// queued before the listing's reply describe states the listing already
+// holds, so they are dropped (godbus delivers signals and replies in bus order).
+func listUnits(ctx context.Context, conn *dbus.Conn, sig *signalQueue) (map[string]unitState, error) {
 	var rows []unitRow
 	err := conn.Object(systemdDest, systemdPath).CallWithContext(ctx,
 		"org.freedesktop.systemd1.Manager.ListUnitsByPatterns", 0, []string{}, []string{"*" + serviceSuffix}).Store(&rows)
 	if err != nil {
 		return nil, mapErr(ctx, nil, err, "")
 	}
-drain:
-	for {
-		select {
-		case <-sig:
-		default:
-			break drain
-		}
-	}
+	sig.take()
 	snap := make(map[string]unitState, len(rows))
 	for _, r := range rows {
 		if isTemplate(r.Name) || missing(r.LoadState, r.ActiveState) {
