@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"google.golang.org/grpc"
@@ -26,6 +27,10 @@ type processAPI struct {
 	// draining is closed when the server starts shutting down.
 	draining <-chan struct{}
 }
+
+// WatchSequenceHeader is the response header of WatchProcesses that carries
+// the sequence number the stream starts after (see ProcessEvent.sequence).
+const WatchSequenceHeader = "remotectl-watch-sequence"
 
 // maxListLimit bounds ListProcessesRequest.limit.
 const maxListLimit = 100000
@@ -82,7 +87,9 @@ func (a *processAPI) WatchProcesses(req *pb.WatchProcessesRequest, stream grpc.S
 	defer sub.Close()
 	// Headers confirm the subscription, so clients can report request
 	// errors synchronously before the first event arrives.
-	if err := stream.SendHeader(metadata.MD{}); err != nil {
+	// The starting sequence lets a client resume without loss even if it
+	// disconnects before the first event.
+	if err := stream.SendHeader(metadata.Pairs(WatchSequenceHeader, strconv.FormatUint(sub.Start(), 10))); err != nil {
 		return err
 	}
 	// This loop is the stream's only writer: the producer never waits on a

@@ -62,6 +62,7 @@ var eventTypeNames = map[pb.ProcessEventType]string{
 	pb.ProcessEventType_PROCESS_EVENT_TYPE_SYNCED:   "SYNCED",
 	pb.ProcessEventType_PROCESS_EVENT_TYPE_STARTED:  "STARTED",
 	pb.ProcessEventType_PROCESS_EVENT_TYPE_EXITED:   "EXITED",
+	pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC:   "RESYNC",
 }
 
 func eventTypeName(t pb.ProcessEventType) string {

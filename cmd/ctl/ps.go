@@ -159,6 +159,10 @@ func (a *app) newPsWatchCmd() *cobra.Command {
 
 Table columns: TIME TYPE PID PPID USER NAME COMMAND. Types: STARTED, EXITED,
 and with --existing first EXISTING for each current process, then SYNCED.
+The watch survives disconnects and agent restarts: it reconnects with
+backoff (a note on stderr) and resumes after the last event; when the agent
+cannot tell what was missed it prints RESYNC, then EXISTING for every
+matching process and SYNCED.
 -o json prints NDJSON: one object per event per line, e.g.
 {"seq":12,"time":"...","type":"STARTED","process":{...}}.`,
 		Example: `  ctl ps watch --name 'backup*'
@@ -187,7 +191,9 @@ func (a *app) watchProcesses(ctx context.Context, c *client.Client, req *pb.Watc
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	timer := time.AfterFunc(a.g.timeout, cancel)
-	w, err := c.WatchProcesses(sctx, req)
+	w, err := c.FollowProcesses(sctx, req, client.FollowOptions{OnReconnect: func(err error, delay time.Duration) {
+		a.diag("ctl: watch interrupted (%v); reconnecting in %s", err, delay.Round(time.Millisecond))
+	}})
 	fired := !timer.Stop()
 	switch {
 	case ctx.Err() != nil:

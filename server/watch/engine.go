@@ -264,6 +264,7 @@ func (e *Engine) Watch(ctx context.Context, opts Options) (Subscription, error) 
 		return nil, fmt.Errorf("%w: process watch closed", errdefs.ErrUnavailable)
 	}
 	e.subs[s] = struct{}{}
+	s.start = e.seq
 	resumed := false
 	if opts.ResumeAfter != 0 {
 		if evs, ok := e.ring.since(opts.ResumeAfter); ok {

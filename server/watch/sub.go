@@ -22,6 +22,7 @@ type sub struct {
 	wake     chan struct{}
 	gone     chan struct{} // closed when the producer failed
 	overflow atomic.Bool   // set under e.mu
+	start    uint64
 
 	// Owned by the reader.
 	pending []Event
@@ -121,6 +122,9 @@ func (s *sub) snapshotEvents(ctx context.Context, snap []process.Process, seq ui
 	}
 	return append(evs, Event{Seq: seq, Time: now, Type: EventSynced})
 }
+
+// Start implements Subscription.
+func (s *sub) Start() uint64 { return s.start }
 
 // Close implements Subscription.
 func (s *sub) Close() {

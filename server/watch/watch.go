@@ -74,6 +74,9 @@ type Subscription interface {
 	// kept falling behind, or an errdefs.ErrUnavailable error when the
 	// producer failed.
 	Next(ctx context.Context) (Event, error)
+	// Start is the sequence number the subscription starts after: a client
+	// that resumes after it misses nothing, even before any event arrived.
+	Start() uint64
 	// Close unsubscribes; call it once the stream ends.
 	Close()
 }

@@ -1,0 +1,172 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/remotectl/remotectl/client"
+	"github.com/remotectl/remotectl/internal/pki"
+	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
+	"github.com/remotectl/remotectl/server"
+	"github.com/remotectl/remotectl/server/agent"
+	"github.com/remotectl/remotectl/server/process"
+	"github.com/remotectl/remotectl/server/service"
+	"github.com/remotectl/remotectl/server/watch"
+)
+
+// engineAgent is a real agent with the daemon's watch engine (netlink when
+// root, else polling every 100 ms) that can be stopped and started again on
+// the same address, like a restarted daemon.
+type engineAgent struct {
+	agentUnderTest
+	stop func()
+}
+
+func startEngineAgent(tb testing.TB, paths pki.Paths, addr string) *engineAgent {
+	tb.Helper()
+	tlsCfg, err := pki.ServerTLSConfig(paths.CACert, paths.ServerCert, paths.ServerKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	lister := process.NewLister()
+	mgr := service.NewManager()
+	eng := watch.NewEngine(watch.Config{Lister: lister, Interval: 100 * time.Millisecond})
+	srv, err := server.New(server.Config{TLS: tlsCfg, Logger: zerolog.New(io.Discard), Processes: lister, Services: mgr,
+		Watcher: eng, Reporter: agent.NewReporter(ctx, lister.Count, nil)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var lis net.Listener
+	for range 50 { // the previous instance's port may take a moment to free
+		if lis, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = srv.Serve(lis); close(done) }()
+	stopped := false
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		srv.Shutdown(sctx)
+		<-done
+		eng.Close()
+		cancel()
+		_ = mgr.Close()
+	}
+	tb.Cleanup(stop)
+	tb.Logf("watch engine mode: %s", eng.Mode())
+	return &engineAgent{agentUnderTest{addr: lis.Addr().String(), certs: paths}, stop}
+}
+
+func devPKI(tb testing.TB) pki.Paths {
+	_, paths, err := pki.EnsureDevPKI(tb.TempDir(), []string{"127.0.0.1", "localhost"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return paths
+}
+
+func expectEvent(t *testing.T, events <-chan *pb.ProcessEvent, typ pb.ProcessEventType, pid int) *pb.ProcessEvent {
+	t.Helper()
+	ev := recvEvent(t, events, 10*time.Second)
+	if ev.GetType() != typ || pid != 0 && ev.GetProcess().GetPid() != int32(pid) {
+		t.Fatalf("got %v pid %d seq %d, want %v pid %d", ev.GetType(), ev.GetProcess().GetPid(), ev.GetSequence(), typ, pid)
+	}
+	return ev
+}
+
+// A stream opened with resume_after_sequence continues exactly after that
+// event, without a snapshot even when include_existing is set.
+func TestWatchResumesAfterSequence(t *testing.T) {
+	a := startEngineAgent(t, devPKI(t), "127.0.0.1:0")
+	c := a.client(t)
+	name := uniqueName("rctlr-")
+	bin := namedSleep(t, name)
+	req := &pb.WatchProcessesRequest{Filter: &pb.ProcessFilter{NameGlob: name}}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	w, err := c.WatchProcesses(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := spawn(t, bin, "30")
+	seen := expectEvent(t, w.Events(), pb.ProcessEventType_PROCESS_EVENT_TYPE_STARTED, first.Process.Pid)
+	cancel()
+
+	second := spawn(t, bin, "30") // while no stream is open
+	time.Sleep(300 * time.Millisecond)
+	rctx, rcancel := context.WithCancel(context.Background())
+	defer rcancel()
+	r, err := c.WatchProcesses(rctx, &pb.WatchProcessesRequest{Filter: req.Filter, IncludeExisting: true, ResumeAfterSequence: seen.GetSequence()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := expectEvent(t, r.Events(), pb.ProcessEventType_PROCESS_EVENT_TYPE_STARTED, second.Process.Pid)
+	if ev.GetSequence() <= seen.GetSequence() {
+		t.Fatalf("resumed event seq %d not after %d", ev.GetSequence(), seen.GetSequence())
+	}
+	_ = first.Process.Kill()
+	expectEvent(t, r.Events(), pb.ProcessEventType_PROCESS_EVENT_TYPE_EXITED, first.Process.Pid)
+}
+
+// FollowProcesses rides out an agent restart: it reconnects by itself, the
+// new agent cannot resume the old numbering, so the caller gets RESYNC and
+// a snapshot, then live events.
+func TestFollowProcessesSurvivesAgentRestart(t *testing.T) {
+	paths := devPKI(t)
+	a := startEngineAgent(t, paths, "127.0.0.1:0")
+	c := a.client(t)
+	name := uniqueName("rctlf-")
+	bin := namedSleep(t, name)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reconnects := make(chan error, 100)
+	w, err := c.FollowProcesses(ctx, &pb.WatchProcessesRequest{Filter: &pb.ProcessFilter{NameGlob: name}},
+		client.FollowOptions{MinBackoff: 50 * time.Millisecond, MaxBackoff: 500 * time.Millisecond,
+			OnReconnect: func(err error, _ time.Duration) { reconnects <- err }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := spawn(t, bin, "30")
+	expectEvent(t, w.Events(), pb.ProcessEventType_PROCESS_EVENT_TYPE_STARTED, first.Process.Pid)
+
+	a.stop()
+	second := spawn(t, bin, "30") // started while the agent is down
+	startEngineAgent(t, paths, a.addr)
+
+	expectEvent(t, w.Events(), pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC, 0)
+	got := map[int32]bool{}
+	for {
+		ev := recvEvent(t, w.Events(), 10*time.Second)
+		if ev.GetType() == pb.ProcessEventType_PROCESS_EVENT_TYPE_SYNCED {
+			break
+		}
+		if ev.GetType() != pb.ProcessEventType_PROCESS_EVENT_TYPE_EXISTING {
+			t.Fatalf("in the snapshot: %v", ev)
+		}
+		got[ev.GetProcess().GetPid()] = true
+	}
+	if !got[int32(first.Process.Pid)] || !got[int32(second.Process.Pid)] || len(got) != 2 {
+		t.Fatalf("snapshot after restart holds %v, want pids %d and %d", got, first.Process.Pid, second.Process.Pid)
+	}
+	third := spawn(t, bin, "30")
+	expectEvent(t, w.Events(), pb.ProcessEventType_PROCESS_EVENT_TYPE_STARTED, third.Process.Pid)
+	if len(reconnects) == 0 {
+		t.Fatal("OnReconnect never called")
+	}
+}
