@@ -1,0 +1,181 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// runCtldAt runs the real daemon on a fixed address and state dir, so that
+// it can be restarted under a running client; stop sends SIGTERM and waits.
+func runCtldAt(t *testing.T, ctld, stateDir, addr string) (stop func()) {
+	t.Helper()
+	cmd := exec.Command(ctld, "run", "--listen", addr, "--state-dir", stateDir, "--log-format", "json", "--poll-interval", "200ms")
+	var log bytes.Buffer
+	cmd.Stderr = &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			_ = c.Close()
+			break
+		}
+		select {
+		case err := <-exited:
+			t.Fatalf("ctld exited at start: %v\n%s", err, log.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("ctld did not listen within 20s")
+		}
+	}
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Errorf("ctld exit: %v\n%s", err, log.String())
+			}
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Error("ctld did not exit within 10s of SIGTERM")
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// `ctl ps watch` rides out a daemon restart: it reconnects by itself and,
+// since the new daemon cannot resume the old numbering, prints RESYNC and
+// the current matching processes before live events. Heartbeat names the
+// producer.
+func TestCtlPsWatchSurvivesCtldRestart(t *testing.T) {
+	ctl, ctld := binaries(t)
+	state, addr := t.TempDir(), freeLoopbackAddr(t)
+	stop := runCtldAt(t, ctld, state, addr)
+	env := []string{"CTLD_STATE_DIR=" + state, "CTL_HOST=" + addr}
+
+	out, stderr, code := runCtl(t, ctl, env, "heartbeat", "-o", "json")
+	var hb struct {
+		Backends []struct{ Capability, Implementation string }
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &hb) != nil {
+		t.Fatalf("heartbeat: exit %d %q %q", code, out, stderr)
+	}
+	mode := ""
+	for _, b := range hb.Backends {
+		if b.Capability == "process_watch" {
+			mode = b.Implementation
+		}
+	}
+	if want := map[bool]string{true: "netlink", false: "poll"}[os.Geteuid() == 0]; mode != want {
+		t.Fatalf("process_watch backend %q, want %q (euid %d)", mode, want, os.Geteuid())
+	}
+
+	name := uniqueName("rctlrs-")
+	bin := namedSleep(t, name)
+	cmd := exec.Command(ctl, "ps", "watch", "--name", name, "-o", "json")
+	cmd.Env = append(os.Environ(), env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb syncBuffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	type event struct {
+		Type    string `json:"type"`
+		Process struct {
+			PID int `json:"pid"`
+		} `json:"process"`
+	}
+	events := make(chan event, 64)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			var ev event
+			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+				t.Errorf("not NDJSON: %q", sc.Text())
+			}
+			events <- ev
+		}
+		close(events)
+	}()
+	expect := func(typ string, pid int) {
+		t.Helper()
+		select {
+		case ev, ok := <-events:
+			if !ok || ev.Type != typ || pid != 0 && ev.Process.PID != pid {
+				t.Fatalf("got %+v (open %v), want %s pid %d; stderr %s", ev, ok, typ, pid, errb.String())
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no %s pid %d within 20s; stderr %s", typ, pid, errb.String())
+		}
+	}
+	time.Sleep(500 * time.Millisecond) // let the watch open
+	first := spawn(t, bin, "60")
+	expect("STARTED", first.Process.Pid)
+
+	stop()
+	runCtldAt(t, ctld, state, addr)
+	expect("RESYNC", 0)
+	expect("EXISTING", first.Process.Pid)
+	expect("SYNCED", 0)
+	second := spawn(t, bin, "60")
+	expect("STARTED", second.Process.Pid)
+	if !strings.Contains(errb.String(), "reconnecting") {
+		t.Errorf("no reconnect note on stderr: %q", errb.String())
+	}
+	_ = cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("ctl ps watch after SIGINT: %v (stderr %s)", err, errb.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer process and a reader test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
