@@ -38,7 +38,8 @@ func startEngineAgent(tb testing.TB, paths pki.Paths, addr string) *engineAgent 
 	mgr := service.NewManager()
 	eng := watch.NewEngine(watch.Config{Lister: lister, Interval: 100 * time.Millisecond})
 	srv, err := server.New(server.Config{TLS: tlsCfg, Logger: zerolog.New(io.Discard), Processes: lister, Services: mgr,
-		Watcher: eng, Reporter: agent.NewReporter(ctx, lister.Count, nil)})
+		Watcher: eng, Reporter: agent.NewReporter(ctx, lister.Count, nil),
+		Limits: server.Limits{StreamsPerIdentity: 4096}}) // the scale tests hold 1000 streams
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,0 +1,141 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/remotectl/remotectl/client"
+	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
+)
+
+// subscribers opens n WatchProcesses streams for the test's children over
+// conns mutual-TLS connections; each counts the STARTED and EXITED events of
+// the PIDs it sees.
+type subscribers struct {
+	mu      sync.Mutex
+	counts  []map[int32]int // per subscriber: pid -> events
+	errs    []error
+	wg      sync.WaitGroup
+	clients []*client.Client
+}
+
+func openSubscribers(ctx context.Context, t testing.TB, a *agentUnderTest, n, conns int) *subscribers {
+	t.Helper()
+	me := int32(os.Getpid())
+	s := &subscribers{counts: make([]map[int32]int, n)}
+	clients := make([]*client.Client, conns)
+	for i := range clients {
+		clients[i] = a.client(t)
+	}
+	s.clients = clients
+	for i := range n {
+		s.counts[i] = map[int32]int{}
+		w, err := clients[i%conns].WatchProcesses(ctx, &pb.WatchProcessesRequest{Filter: &pb.ProcessFilter{Ppid: &me},
+			Fields: []pb.ProcessField{pb.ProcessField_PROCESS_FIELD_NAME}})
+		if err != nil {
+			t.Fatalf("subscriber %d: %v", i, err)
+		}
+		s.wg.Go(func() {
+			for ev := range w.Events() {
+				s.mu.Lock()
+				s.counts[i][ev.GetProcess().GetPid()]++
+				s.mu.Unlock()
+			}
+			if err := w.Err(); err != nil {
+				s.mu.Lock()
+				s.errs = append(s.errs, err)
+				s.mu.Unlock()
+			}
+		})
+	}
+	return s
+}
+
+// complete reports how many subscribers saw exactly STARTED+EXITED for
+// every pid.
+func (s *subscribers) complete(pids []int32) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ok := 0
+	for _, c := range s.counts {
+		all := true
+		for _, pid := range pids {
+			if c[pid] != 2 {
+				all = false
+				break
+			}
+		}
+		if all {
+			ok++
+		}
+	}
+	return ok
+}
+
+// churn starts a short-lived child every interval, n times, and returns
+// their PIDs once all exited.
+func churn(t testing.TB, prog string, args []string, n int, interval time.Duration) []int32 {
+	t.Helper()
+	var (
+		mu   sync.Mutex
+		pids []int32
+		wg   sync.WaitGroup
+	)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for range n {
+		<-tick.C
+		cmd := exec.Command(prog, args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		pids = append(pids, int32(cmd.Process.Pid))
+		mu.Unlock()
+		wg.Go(func() { _ = cmd.Wait() })
+	}
+	wg.Wait()
+	return pids
+}
+
+// A thousand subscribers over four mutual-TLS connections all receive every
+// event of a burst of short-lived processes; once they disconnect and the
+// agent stops, no goroutine is left behind.
+func TestWatch1000SubscribersOverMTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens 1000 streams; skipped under -short")
+	}
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	a := startEngineAgent(t, devPKI(t), "127.0.0.1:0")
+	ctx, cancel := context.WithCancel(context.Background())
+	subs := openSubscribers(ctx, t, &a.agentUnderTest, 1000, 4)
+
+	// With polling (not root) a child must outlive a poll to be seen.
+	prog, args := "true", []string{}
+	if os.Geteuid() != 0 {
+		prog, args = "sleep", []string{"0.3"}
+	}
+	pids := churn(t, prog, args, 20, 20*time.Millisecond)
+	deadline := time.Now().Add(20 * time.Second)
+	for subs.complete(pids) < 1000 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := subs.complete(pids); n != 1000 {
+		t.Fatalf("%d of 1000 subscribers saw STARTED and EXITED of all %d processes", n, len(pids))
+	}
+	cancel()
+	subs.wg.Wait()
+	if len(subs.errs) != 0 {
+		t.Fatalf("%d streams ended with errors, e.g. %v", len(subs.errs), subs.errs[0])
+	}
+	for _, c := range subs.clients {
+		_ = c.Close()
+	}
+	a.stop()
+}
