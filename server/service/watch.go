@@ -69,9 +69,10 @@ type Watcher interface {
 
 // unitState is what the watcher remembers per service.
 type unitState struct {
-	state  State
-	native string
-	pid    int32
+	state   State
+	native  string
+	pid     int32
+	display string // display name a glob may match too; "" means hub.alias
 }
 
 // source feeds a hub: it calls h.replace with full snapshots (at start,
@@ -148,7 +149,7 @@ func (h *hub) Watch(ctx context.Context, opts WatchOptions) (Subscription, error
 		now := time.Now()
 		for _, name := range sortedNames(h.units) {
 			u := h.units[name]
-			if opts.Filter.MatchName(name, h.alias(name)) && opts.Filter.MatchState(u.state) {
+			if opts.Filter.MatchName(name, h.displayName(name, u)) && opts.Filter.MatchState(u.state) {
 				initial = append(initial, Event{Type: EventExisting, Seq: h.seq, Time: now, Name: name,
 					OldState: u.state, NewState: u.state, NativeState: u.native, MainPID: u.pid})
 			}
@@ -279,7 +280,7 @@ func (h *hub) updateLocked(now time.Time, name string, u unitState) {
 		NativeState: u.native, MainPID: u.pid}
 	for s := range h.subs {
 		f := s.opts.Filter
-		if !f.MatchName(name, h.alias(name)) || (!f.MatchState(old.state) && !f.MatchState(u.state)) {
+		if !f.MatchName(name, h.displayName(name, u)) || (!f.MatchState(old.state) && !f.MatchState(u.state)) {
 			continue
 		}
 		select {
@@ -289,6 +290,13 @@ func (h *hub) updateLocked(now time.Time, name string, u unitState) {
 				errdefs.ErrResourceExhausted, QueueLen))
 		}
 	}
+}
+
+func (h *hub) displayName(name string, u unitState) string {
+	if u.display != "" {
+		return u.display
+	}
+	return h.alias(name)
 }
 
 func sortedNames(m map[string]unitState) []string {

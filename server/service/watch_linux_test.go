@@ -152,11 +152,20 @@ func TestWatchSystemdBadFilter(t *testing.T) {
 }
 
 // TestWatchPollerOnSystemd drives the polling source (the Windows watcher's)
-// with the real systemd Manager: a start is reported within a poll or two.
+// with snapshots from the real systemd Manager: a start is reported within a
+// poll or two.
 func TestWatchPollerOnSystemd(t *testing.T) {
 	m := watchHarness(t)
 	ensure(t, m, otherUnit, false)
-	w := newHub(pollSource(m, 200*time.Millisecond), displayName)
+	list := func(ctx context.Context) (map[string]unitState, error) {
+		svcs, err := m.List(ctx, Filter{})
+		snap := make(map[string]unitState, len(svcs))
+		for _, s := range svcs {
+			snap[s.Name] = unitState{state: s.State, native: s.NativeState, pid: s.MainPID}
+		}
+		return snap, err
+	}
+	w := newHub(pollSource(list, 200*time.Millisecond), displayName)
 	t.Cleanup(func() { w.Close() })
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()

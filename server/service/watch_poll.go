@@ -10,22 +10,21 @@ import (
 // PollInterval is how often the polling watcher (Windows) lists services.
 const PollInterval = time.Second
 
-// pollSource lists every service each interval and lets the hub diff the
-// snapshots: a state held for less than one interval can go unseen, and
-// every reported change carries the time it was noticed.
-func pollSource(m Manager, interval time.Duration) source {
+// snapshotFunc reads the state of every service.
+type snapshotFunc func(ctx context.Context) (map[string]unitState, error)
+
+// pollSource takes a snapshot each interval and lets the hub diff them: a
+// state held for less than one interval can go unseen, and every reported
+// change carries the time it was noticed.
+func pollSource(snapshot snapshotFunc, interval time.Duration) source {
 	return func(ctx context.Context, h *hub) {
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		ready := false
 		for {
-			svcs, err := m.List(ctx, Filter{})
+			snap, err := snapshot(ctx)
 			switch {
 			case err == nil:
-				snap := make(map[string]unitState, len(svcs))
-				for _, s := range svcs {
-					snap[s.Name] = unitState{state: s.State, native: s.NativeState, pid: s.MainPID}
-				}
 				h.replace(ctx, snap)
 				ready = true
 			case !ready:

@@ -23,6 +23,14 @@ func TestSCMWatchPolls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The glob also matches the display name register gives the service.
+	byDisplay, err := w.Watch(ctx, WatchOptions{Filter: Filter{NameGlob: "remotectl test " + name}, IncludeExisting: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := <-byDisplay.Events(); ev.Type != EventExisting || ev.Name != name {
+		t.Fatalf("glob on the display name: want EXISTING %s, got %+v", name, ev)
+	}
 	next := func() Event {
 		t.Helper()
 		select {
