@@ -37,13 +37,17 @@ func systemdSource(ctx context.Context, h *hub) {
 	backoff := time.Second
 	ready := false
 	for {
-		err := watchOnce(ctx, h, &ready)
+		synced, err := watchOnce(ctx, h)
 		if ctx.Err() != nil {
 			return
 		}
-		if !ready {
+		if !ready && !synced {
 			h.failed(ctx, err)
 			return
+		}
+		ready = true
+		if synced {
+			backoff = time.Second // the connection worked: start over
 		}
 		select { // lost the bus after a good start: retry
 		case <-ctx.Done():
@@ -55,12 +59,13 @@ func systemdSource(ctx context.Context, h *hub) {
 }
 
 // watchOnce connects, subscribes, lists and follows signals until the
-// connection drops or ctx ends.
-func watchOnce(ctx context.Context, h *hub, ready *bool) error {
+// connection drops or ctx ends. synced says whether it got as far as
+// handing a snapshot to the hub.
+func watchOnce(ctx context.Context, h *hub) (synced bool, err error) {
 	sig := newSignalQueue(signalBuffer)
 	conn, err := connectBus(ctx, sig)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer func() { _ = conn.Close() }()
 	if err := conn.AddMatchSignalContext(ctx,
@@ -68,30 +73,29 @@ func watchOnce(ctx context.Context, h *hub, ready *bool) error {
 		dbus.WithMatchInterface("org.freedesktop.DBus.Properties"),
 		dbus.WithMatchMember("PropertiesChanged"),
 		dbus.WithMatchPathNamespace(dbus.ObjectPath(strings.TrimSuffix(unitPathPrefix, "/")))); err != nil {
-		return mapErr(ctx, nil, err, "")
+		return false, mapErr(ctx, nil, err, "")
 	}
 	mgr := conn.Object(systemdDest, systemdPath)
 	// Without a subscriber systemd may not emit unit signals at all.
 	if err := mgr.CallWithContext(ctx, "org.freedesktop.systemd1.Manager.Subscribe", 0).Err; err != nil {
-		return mapErr(ctx, nil, err, "")
+		return false, mapErr(ctx, nil, err, "")
 	}
 	pids, err := resync(ctx, h, conn, sig)
 	if err != nil {
-		return err
+		return false, err
 	}
-	*ready = true
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return true, nil
 		case <-sig.done:
-			return fmt.Errorf("%w: lost the D-Bus connection to systemd", errdefs.ErrUnavailable)
+			return true, fmt.Errorf("%w: lost the D-Bus connection to systemd", errdefs.ErrUnavailable)
 		case <-sig.ready:
 		}
 		batch, overflow := sig.take()
 		if overflow { // signals were dropped: re-list and report the differences
 			if pids, err = resync(ctx, h, conn, sig); err != nil {
-				return err
+				return true, err
 			}
 			continue
 		}
