@@ -118,3 +118,47 @@ func TestHubSourceFailureFailsWatch(t *testing.T) {
 		t.Fatalf("bad glob: want invalid argument, got %v", err)
 	}
 }
+
+// TestHubSourceRunsOnlyWhileWatched: the backend subscription (a D-Bus
+// connection on systemd) ends with the last subscriber and a new one
+// starts it again, so an unwatched agent holds nothing open.
+func TestHubSourceRunsOnlyWhileWatched(t *testing.T) {
+	started, stopped := make(chan struct{}, 4), make(chan struct{}, 4)
+	h := newHub(func(ctx context.Context, h *hub) {
+		started <- struct{}{}
+		h.replace(ctx, map[string]unitState{})
+		<-ctx.Done()
+		stopped <- struct{}{}
+	}, func(n string) string { return n })
+	defer h.Close()
+	wait := func(ch chan struct{}, what string) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("source not %s", what)
+		}
+	}
+	for round := range 2 {
+		ctx1, cancel1 := context.WithCancel(context.Background())
+		ctx2, cancel2 := context.WithCancel(context.Background())
+		if _, err := h.Watch(ctx1, WatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Watch(ctx2, WatchOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		wait(started, "started")
+		cancel1()
+		select {
+		case <-stopped:
+			t.Fatalf("round %d: source stopped while a subscriber remained", round)
+		case <-time.After(100 * time.Millisecond):
+		}
+		cancel2()
+		wait(stopped, "stopped after the last subscriber left")
+		if len(started) != 0 {
+			t.Fatalf("round %d: two sources for one host", round)
+		}
+	}
+}
