@@ -221,7 +221,7 @@ func (e *Engine) publish(t EventType, p process.Process) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.seq++
-	ev := Event{Seq: e.seq, Time: time.Now(), Type: t, Process: p}
+	ev := &Event{Seq: e.seq, Time: time.Now(), Type: t, Process: p}
 	e.ring.push(ev)
 	if t == EventStarted {
 		e.known[p.Key()] = p
@@ -255,7 +255,7 @@ func (e *Engine) Watch(ctx context.Context, opts Options) (Subscription, error) 
 	case <-e.done:
 		return nil, fmt.Errorf("%w: process watch closed", errdefs.ErrUnavailable)
 	}
-	s := &sub{e: e, opts: opts, q: make(chan Event, e.cfg.QueueSize), wake: make(chan struct{}, 1), gone: make(chan struct{})}
+	s := &sub{e: e, opts: opts, q: make(chan *Event, e.cfg.QueueSize), wake: make(chan struct{}, 1), gone: make(chan struct{})}
 	var snap []process.Process
 	var snapSeq uint64
 	e.mu.Lock()
@@ -271,7 +271,7 @@ func (e *Engine) Watch(ctx context.Context, opts Options) (Subscription, error) 
 			resumed = true
 			for _, ev := range evs {
 				if opts.Filter.Match(&ev.Process) {
-					s.pending = append(s.pending, ev)
+					s.pending = append(s.pending, *ev)
 				}
 			}
 		}

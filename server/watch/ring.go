@@ -1,18 +1,18 @@
 package watch
 
 // ring keeps the last events, whose sequence numbers are contiguous, for
-// resuming subscribers.
+// resuming subscribers. Events are shared, read-only, with the queues.
 type ring struct {
-	buf   []Event
+	buf   []*Event
 	first uint64 // sequence number of the oldest event held (or of the next, when empty)
 	n     int
 }
 
-func newRing(size int, first uint64) ring { return ring{buf: make([]Event, size), first: first} }
+func newRing(size int, first uint64) ring { return ring{buf: make([]*Event, size), first: first} }
 
-func (r *ring) push(ev Event) {
+func (r *ring) push(ev *Event) {
 	if r.n == len(r.buf) {
-		r.buf[r.first%uint64(len(r.buf))] = Event{}
+		r.buf[r.first%uint64(len(r.buf))] = nil
 		r.first++
 		r.n--
 	}
@@ -28,12 +28,12 @@ func (r *ring) reset(first uint64) {
 
 // since returns the events after seq, and false when some of them are no
 // longer held (or seq is not one this ring's history has reached).
-func (r *ring) since(seq uint64) ([]Event, bool) {
+func (r *ring) since(seq uint64) ([]*Event, bool) {
 	last := r.first + uint64(r.n) - 1
 	if seq+1 < r.first || seq > last {
 		return nil, false
 	}
-	out := make([]Event, 0, last-seq)
+	out := make([]*Event, 0, last-seq)
 	for s := seq + 1; s <= last; s++ {
 		out = append(out, r.buf[s%uint64(len(r.buf))])
 	}

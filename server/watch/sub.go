@@ -18,7 +18,7 @@ import (
 type sub struct {
 	e        *Engine
 	opts     Options
-	q        chan Event
+	q        chan *Event // shared, read-only events: 8 bytes a slot
 	wake     chan struct{}
 	gone     chan struct{} // closed when the producer failed
 	overflow atomic.Bool   // set under e.mu
@@ -55,7 +55,7 @@ func (s *sub) Next(ctx context.Context) (Event, error) {
 		}
 		select {
 		case ev := <-s.q:
-			return ev, nil
+			return *ev, nil
 		case <-s.wake:
 		case <-ctx.Done():
 			return Event{}, ctx.Err()

@@ -18,7 +18,15 @@ import (
 // it can be restarted under a running client; stop sends SIGTERM and waits.
 func runCtldAt(t *testing.T, ctld, stateDir, addr string) (stop func()) {
 	t.Helper()
-	cmd := exec.Command(ctld, "run", "--listen", addr, "--state-dir", stateDir, "--log-format", "json", "--poll-interval", "200ms")
+	stop, _ = runCtld(t, ctld, stateDir, addr)
+	return stop
+}
+
+// runCtld is runCtldAt with extra arguments; it also returns the PID.
+func runCtld(t *testing.T, ctld, stateDir, addr string, extra ...string) (stop func(), pid int) {
+	t.Helper()
+	args := append([]string{"run", "--listen", addr, "--state-dir", stateDir, "--log-format", "json", "--poll-interval", "200ms"}, extra...)
+	cmd := exec.Command(ctld, args...)
 	var log bytes.Buffer
 	cmd.Stderr = &log
 	if err := cmd.Start(); err != nil {
@@ -59,7 +67,7 @@ func runCtldAt(t *testing.T, ctld, stateDir, addr string) (stop func()) {
 		}
 	}
 	t.Cleanup(stop)
-	return stop
+	return stop, cmd.Process.Pid
 }
 
 func freeLoopbackAddr(t *testing.T) string {

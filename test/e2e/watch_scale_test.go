@@ -18,24 +18,33 @@ import (
 // conns mutual-TLS connections; each counts the STARTED and EXITED events of
 // the PIDs it sees.
 type subscribers struct {
+	subs    []*subscriber
 	mu      sync.Mutex
-	counts  []map[int32]int // per subscriber: pid -> events
 	errs    []error
 	wg      sync.WaitGroup
 	clients []*client.Client
 }
 
+// subscriber is one stream's tally, locked apart from the others so the
+// readers do not contend.
+type subscriber struct {
+	mu      sync.Mutex
+	counts  map[int32]int // pid -> STARTED/EXITED events
+	resyncs int
+}
+
 func openSubscribers(ctx context.Context, t testing.TB, a *agentUnderTest, n, conns int) *subscribers {
 	t.Helper()
 	me := int32(os.Getpid())
-	s := &subscribers{counts: make([]map[int32]int, n)}
+	s := &subscribers{subs: make([]*subscriber, n)}
 	clients := make([]*client.Client, conns)
 	for i := range clients {
 		clients[i] = a.client(t)
 	}
 	s.clients = clients
 	for i := range n {
-		s.counts[i] = map[int32]int{}
+		sub := &subscriber{counts: map[int32]int{}}
+		s.subs[i] = sub
 		w, err := clients[i%conns].WatchProcesses(ctx, &pb.WatchProcessesRequest{Filter: &pb.ProcessFilter{Ppid: &me},
 			Fields: []pb.ProcessField{pb.ProcessField_PROCESS_FIELD_NAME}})
 		if err != nil {
@@ -43,9 +52,14 @@ func openSubscribers(ctx context.Context, t testing.TB, a *agentUnderTest, n, co
 		}
 		s.wg.Go(func() {
 			for ev := range w.Events() {
-				s.mu.Lock()
-				s.counts[i][ev.GetProcess().GetPid()]++
-				s.mu.Unlock()
+				sub.mu.Lock()
+				switch ev.GetType() {
+				case pb.ProcessEventType_PROCESS_EVENT_TYPE_STARTED, pb.ProcessEventType_PROCESS_EVENT_TYPE_EXITED:
+					sub.counts[ev.GetProcess().GetPid()]++
+				case pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC:
+					sub.resyncs++
+				}
+				sub.mu.Unlock()
 			}
 			if err := w.Err(); err != nil {
 				s.mu.Lock()
@@ -58,24 +72,24 @@ func openSubscribers(ctx context.Context, t testing.TB, a *agentUnderTest, n, co
 }
 
 // complete reports how many subscribers saw exactly STARTED+EXITED for
-// every pid.
-func (s *subscribers) complete(pids []int32) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ok := 0
-	for _, c := range s.counts {
+// every pid, and how many RESYNC events they got in all.
+func (s *subscribers) complete(pids []int32) (ok, resyncs int) {
+	for _, sub := range s.subs {
+		sub.mu.Lock()
 		all := true
 		for _, pid := range pids {
-			if c[pid] != 2 {
+			if sub.counts[pid] != 2 {
 				all = false
 				break
 			}
 		}
+		resyncs += sub.resyncs
+		sub.mu.Unlock()
 		if all {
 			ok++
 		}
 	}
-	return ok
+	return ok, resyncs
 }
 
 // churn starts a short-lived child every interval, n times, and returns
@@ -123,11 +137,11 @@ func TestWatch1000SubscribersOverMTLS(t *testing.T) {
 	}
 	pids := churn(t, prog, args, 20, 20*time.Millisecond)
 	deadline := time.Now().Add(20 * time.Second)
-	for subs.complete(pids) < 1000 && time.Now().Before(deadline) {
+	for n, _ := subs.complete(pids); n < 1000 && time.Now().Before(deadline); n, _ = subs.complete(pids) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	if n := subs.complete(pids); n != 1000 {
-		t.Fatalf("%d of 1000 subscribers saw STARTED and EXITED of all %d processes", n, len(pids))
+	if n, resyncs := subs.complete(pids); n != 1000 || resyncs != 0 {
+		t.Fatalf("%d of 1000 subscribers saw STARTED and EXITED of all %d processes; %d RESYNC", n, len(pids), resyncs)
 	}
 	cancel()
 	subs.wg.Wait()
