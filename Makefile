@@ -89,7 +89,7 @@ bench: ## ListProcesses over loopback mTLS vs ps side by side; Heartbeat through
 	$(GO) test -run '^$$' -bench 'BenchmarkHeartbeat' -benchtime 2s -count 3 ./test/e2e/
 
 bench-watch: ## watch engine figures (minutes; not in CI): latency, 1000 subscribers under churn, idle cost (IDLE=60s)
-	REMOTECTL_BENCH_WATCH=1 REMOTECTL_BENCH_IDLE=$(or $(IDLE),60s) $(GO) test -count=1 -v -timeout 15m -run '^TestWatchBench' ./test/e2e/ | grep -E 'FIGURE|^(---|ok|FAIL)'
+	set -o pipefail; REMOTECTL_BENCH_WATCH=1 REMOTECTL_BENCH_IDLE=$(or $(IDLE),60s) $(GO) test -count=1 -v -timeout 15m -run '^TestWatchBench' ./test/e2e/ | grep -E 'FIGURE|^(---|ok|FAIL)'
 
 systemd-up: ## start the real systemd test harness (root)
 	scripts/systemd-harness.sh up

@@ -25,9 +25,15 @@ import (
 type engineAgent struct {
 	agentUnderTest
 	stop func()
+	mode string
 }
 
 func startEngineAgent(tb testing.TB, paths pki.Paths, addr string) *engineAgent {
+	tb.Helper()
+	return startEngineAgentWith(tb, paths, addr, watch.Config{Interval: 100 * time.Millisecond})
+}
+
+func startEngineAgentWith(tb testing.TB, paths pki.Paths, addr string, wcfg watch.Config) *engineAgent {
 	tb.Helper()
 	tlsCfg, err := pki.ServerTLSConfig(paths.CACert, paths.ServerCert, paths.ServerKey)
 	if err != nil {
@@ -36,7 +42,8 @@ func startEngineAgent(tb testing.TB, paths pki.Paths, addr string) *engineAgent 
 	ctx, cancel := context.WithCancel(context.Background())
 	lister := process.NewLister()
 	mgr := service.NewManager()
-	eng := watch.NewEngine(watch.Config{Lister: lister, Interval: 100 * time.Millisecond})
+	wcfg.Lister = lister
+	eng := watch.NewEngine(wcfg)
 	srv, err := server.New(server.Config{TLS: tlsCfg, Logger: zerolog.New(io.Discard), Processes: lister, Services: mgr,
 		Watcher: eng, Reporter: agent.NewReporter(ctx, lister.Count, nil),
 		Limits: server.Limits{StreamsPerIdentity: 4096}}) // the scale tests hold 1000 streams
@@ -71,7 +78,7 @@ func startEngineAgent(tb testing.TB, paths pki.Paths, addr string) *engineAgent 
 	}
 	tb.Cleanup(stop)
 	tb.Logf("watch engine mode: %s", eng.Mode())
-	return &engineAgent{agentUnderTest{addr: lis.Addr().String(), certs: paths}, stop}
+	return &engineAgent{agentUnderTest{addr: lis.Addr().String(), certs: paths}, stop, eng.Mode()}
 }
 
 func devPKI(tb testing.TB) pki.Paths {

@@ -727,7 +727,9 @@ type WatchProcessesRequest struct {
 	// earlier stream of this agent: the stream resumes with the matching
 	// events after it, without a snapshot, when the agent still holds them
 	// (a bounded ring of recent events); otherwise it starts with RESYNC and a
-	// snapshot. include_existing is then ignored.
+	// snapshot. include_existing is then ignored. The response header
+	// remotectl-watch-sequence carries the number a stream starts after, so a
+	// client can resume even if it received no event.
 	ResumeAfterSequence uint64 `protobuf:"varint,4,opt,name=resume_after_sequence,json=resumeAfterSequence,proto3" json:"resume_after_sequence,omitempty"`
 	unknownFields       protoimpl.UnknownFields
 	sizeCache           protoimpl.SizeCache

@@ -310,7 +310,9 @@ export type WatchProcessesRequest = Message<"remotectl.v1.WatchProcessesRequest"
    * earlier stream of this agent: the stream resumes with the matching
    * events after it, without a snapshot, when the agent still holds them
    * (a bounded ring of recent events); otherwise it starts with RESYNC and a
-   * snapshot. include_existing is then ignored.
+   * snapshot. include_existing is then ignored. The response header
+   * remotectl-watch-sequence carries the number a stream starts after, so a
+   * client can resume even if it received no event.
    *
    * @generated from field: uint64 resume_after_sequence = 4;
    */
