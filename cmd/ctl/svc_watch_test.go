@@ -87,10 +87,13 @@ func TestE2ESvcWatchJSON(t *testing.T) {
 		}
 		got = append(got, ev.Type+" "+ev.OldState+">"+ev.NewState)
 	}
-	// systemd stops a simple service through deactivating (stopping).
+	// systemd stops a simple service through deactivating (stopping), but it
+	// coalesces the change signals of one event-loop turn, so a process that
+	// dies at once can skip that state.
 	want := "EXISTING stopped>stopped,SYNCED >,CHANGED stopped>running,CHANGED running>stopping,CHANGED stopping>stopped"
-	if s := strings.Join(got, ","); s != want {
-		t.Errorf("events\n got %s\nwant %s", s, want)
+	s := strings.Join(got, ",")
+	if direct := strings.Replace(want, "running>stopping,CHANGED stopping>stopped", "running>stopped", 1); s != want && s != direct {
+		t.Errorf("events\n got %s\nwant %s\n  or %s", s, want, direct)
 	}
 	if stderr.String() != "" {
 		t.Errorf("stderr = %q", stderr.String())
