@@ -138,7 +138,10 @@ func (h *hub) Watch(ctx context.Context, opts WatchOptions) (Subscription, error
 
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.err != nil {
+	switch {
+	case h.closed:
+		return nil, fmt.Errorf("%w: the service watcher is closed", errdefs.ErrUnavailable)
+	case h.err != nil:
 		err := h.err
 		h.stopLocked()
 		return nil, err
