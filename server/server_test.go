@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,20 +28,38 @@ import (
 	"github.com/remotectl/remotectl/server/watch"
 )
 
-// stubLister returns fixed processes or a fixed error; panicOn makes List panic.
+// stubLister returns fixed processes or a fixed error; panicOn makes List
+// panic. Like every Lister it is safe for concurrent use: the watch engine
+// lists from its own goroutine while handlers list too.
 type stubLister struct {
-	procs   []process.Process
-	err     error
+	procs []process.Process
+	err   error
+
+	mu      sync.Mutex
 	panicOn bool
 	got     process.ListOptions
 }
 
 func (s *stubLister) List(_ context.Context, o process.ListOptions) ([]process.Process, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.panicOn {
 		panic("boom")
 	}
 	s.got = o
 	return s.procs, s.err
+}
+
+func (s *stubLister) setPanic(on bool) {
+	s.mu.Lock()
+	s.panicOn = on
+	s.mu.Unlock()
+}
+
+func (s *stubLister) lastOptions() process.ListOptions {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.got
 }
 
 func (s *stubLister) Count(context.Context) (int, error) { return len(s.procs), nil }
@@ -212,8 +231,8 @@ func TestListProcessesValidationAndConversion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l.got.Fields != process.FieldName|process.FieldExe {
-		t.Fatalf("domain fields = %b", l.got.Fields)
+	if got := l.lastOptions().Fields; got != process.FieldName|process.FieldExe {
+		t.Fatalf("domain fields = %b", got)
 	}
 	if len(resp.Processes) != 2 || resp.TotalMatched != 3 {
 		t.Fatalf("got %d processes, total %d; want 2 of 3", len(resp.Processes), resp.TotalMatched)
@@ -246,7 +265,7 @@ func TestPanicBecomesInternalAndServerSurvives(t *testing.T) {
 	if status.Code(err) != codes.Internal || !errors.Is(err, client.ErrInternal) {
 		t.Fatalf("panic: err %v, want INTERNAL", err)
 	}
-	l.panicOn = false
+	l.setPanic(false)
 	if _, err := c.ListProcesses(context.Background(), nil); err != nil {
 		t.Fatalf("server did not survive the panic: %v", err)
 	}
