@@ -242,6 +242,11 @@ func (c *connector) announce(ctx context.Context, s sink, pid int32, fi forkInfo
 	p := process.Process{PID: pid, PPID: fi.ppid, StartTime: fi.at, UID: -1, Unavailable: detailFields}
 	if ps, err := c.lister.List(ctx, process.ListOptions{Filter: process.Filter{PIDs: []int32{pid}}, Fields: detailFields}); err == nil && len(ps) == 1 {
 		p = ps[0]
+		// A process caught while exiting reads parent 0 in /proc; the fork
+		// event knows better.
+		if p.PPID == 0 {
+			p.PPID = fi.ppid
+		}
 	}
 	c.known[pid] = p
 	s.started(p)

@@ -13,7 +13,8 @@ import (
 
 func connectorEngine(t *testing.T) *Engine {
 	t.Helper()
-	e := NewEngine(Config{Lister: process.NewLister()})
+	// The tests read after spawning: the queue holds all their events.
+	e := NewEngine(Config{Lister: process.NewLister(), QueueSize: 8192})
 	t.Cleanup(e.Close)
 	if e.Mode() != "netlink" {
 		t.Skip("the netlink process connector needs root or CAP_NET_ADMIN in the initial namespaces; CI runs as root")
@@ -21,8 +22,9 @@ func connectorEngine(t *testing.T) *Engine {
 	return e
 }
 
-// Fifty `true` processes started in a burst live far shorter than a poll
-// interval; the connector still reports every STARTED and EXITED pair.
+// Fifty `true` processes started at once, then a thousand one after the
+// other, live far shorter than a poll interval; the connector still reports
+// every STARTED and EXITED pair.
 func TestConnectorCatchesShortLivedProcesses(t *testing.T) {
 	e := connectorEngine(t)
 	me := int32(os.Getpid())
@@ -47,6 +49,18 @@ func TestConnectorCatchesShortLivedProcesses(t *testing.T) {
 	for pid := range pids {
 		want[pid] = true
 	}
+	// Then a steady stream, which catches processes in the middle of their
+	// exit (their /proc entry reads parent 0 then).
+	const m = 1000
+	for range m {
+		cmd := exec.Command("true")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		want[int32(cmd.Process.Pid)] = true
+		wg.Go(func() { _ = cmd.Wait() })
+	}
+	wg.Wait()
 	started := map[int32]Event{}
 	exited := map[int32]bool{}
 	deadline := time.Now().Add(10 * time.Second)
@@ -77,8 +91,8 @@ func TestConnectorCatchesShortLivedProcesses(t *testing.T) {
 			t.Fatalf("unexpected %v", ev.Type)
 		}
 	}
-	if len(started) != n || len(exited) != n {
-		t.Fatalf("saw %d STARTED and %d EXITED of %d short-lived processes", len(started), len(exited), n)
+	if len(started) != len(want) || len(exited) != len(want) {
+		t.Fatalf("saw %d STARTED and %d EXITED of %d short-lived processes", len(started), len(exited), len(want))
 	}
 	named := 0
 	for _, ev := range started {
@@ -86,7 +100,7 @@ func TestConnectorCatchesShortLivedProcesses(t *testing.T) {
 			named++
 		}
 	}
-	t.Logf("%d of %d STARTED events read from /proc before the process was gone", named, n)
+	t.Logf("%d of %d STARTED events read from /proc before the process was gone", named, len(want))
 }
 
 // A long-lived child is announced with its /proc fields after exec.

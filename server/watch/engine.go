@@ -20,6 +20,9 @@ const (
 	DefaultResyncWindow = time.Minute
 )
 
+// readyTimeout bounds how long Watch waits for the producer's first listing.
+const readyTimeout = 10 * time.Second
+
 // ErrStopped ends Next when Options.Stop is closed.
 var ErrStopped = errors.New("watch stopped")
 
@@ -254,6 +257,15 @@ func (e *Engine) Watch(ctx context.Context, opts Options) (Subscription, error) 
 		return nil, ctx.Err()
 	case <-e.done:
 		return nil, fmt.Errorf("%w: process watch closed", errdefs.ErrUnavailable)
+	case <-time.After(readyTimeout):
+		// The producer keeps failing its first listing (see fail).
+		e.mu.Lock()
+		cause := e.genErr
+		e.mu.Unlock()
+		if cause == nil {
+			cause = errors.New("no process listing yet")
+		}
+		return nil, fmt.Errorf("%w: process watch not ready after %s: %w", errdefs.ErrUnavailable, readyTimeout, cause)
 	}
 	s := &sub{e: e, opts: opts, q: make(chan *Event, e.cfg.QueueSize), wake: make(chan struct{}, 1), gone: make(chan struct{})}
 	var snap []process.Process

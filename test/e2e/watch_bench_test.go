@@ -215,7 +215,7 @@ func TestWatchBenchScale(t *testing.T) {
 			stalled, n, 2*len(pids), len(pids), churned.Round(time.Millisecond), wall.Round(time.Millisecond), resyncs, after.cpu-before.cpu,
 			100*float64(after.cpu-before.cpu)/float64(wall), mib(after.rss), mib(after.hwm), strings.Join(samples, ", "))
 		if n != 1000 {
-			t.Errorf("stalled=%v: only %d of 1000 subscribers got every event", stalled, n)
+			t.Errorf("stalled=%v: only %d of 1000 subscribers got every event; %s", stalled, n, subs.missing(pids))
 		}
 		if stalledW != nil {
 			read, resynced := 0, false

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"sync"
@@ -69,6 +70,25 @@ func openSubscribers(ctx context.Context, t testing.TB, a *agentUnderTest, n, co
 		})
 	}
 	return s
+}
+
+// missing describes, for the first incomplete subscriber, the pids whose
+// STARTED/EXITED count is not 2.
+func (s *subscribers) missing(pids []int32) string {
+	for i, sub := range s.subs {
+		sub.mu.Lock()
+		var bad []string
+		for _, pid := range pids {
+			if n := sub.counts[pid]; n != 2 {
+				bad = append(bad, fmt.Sprintf("%d:%d", pid, n))
+			}
+		}
+		sub.mu.Unlock()
+		if len(bad) > 0 {
+			return fmt.Sprintf("subscriber %d: %d pids with a count other than 2 (pid:count) %v", i, len(bad), bad[:min(len(bad), 10)])
+		}
+	}
+	return "none"
 }
 
 // complete reports how many subscribers saw exactly STARTED+EXITED for
@@ -141,7 +161,7 @@ func TestWatch1000SubscribersOverMTLS(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if n, resyncs := subs.complete(pids); n != 1000 || resyncs != 0 {
-		t.Fatalf("%d of 1000 subscribers saw STARTED and EXITED of all %d processes; %d RESYNC", n, len(pids), resyncs)
+		t.Fatalf("%d of 1000 subscribers saw STARTED and EXITED of all %d processes; %d RESYNC; %s", n, len(pids), resyncs, subs.missing(pids))
 	}
 	cancel()
 	subs.wg.Wait()
