@@ -56,7 +56,7 @@ func (c *Client) WatchProcesses(ctx context.Context, req *pb.WatchProcessesReque
 	w := &ProcessWatch{events: make(chan *pb.ProcessEvent, 64)}
 	go func() {
 		defer close(w.events)
-		if err := pump(ctx, stream, w.events, func(*pb.ProcessEvent) {}); ctx.Err() == nil && !errors.Is(err, io.EOF) {
+		if err := pump(ctx, stream, (*pb.WatchProcessesResponse).GetEvent, w.events, func(*pb.ProcessEvent) {}); ctx.Err() == nil && !errors.Is(err, io.EOF) {
 			w.err = err
 		}
 	}()
@@ -71,47 +71,15 @@ func (c *Client) openProcessWatch(ctx context.Context, req *pb.WatchProcessesReq
 	if err != nil {
 		return nil, 0, errdefs.FromGRPC(err)
 	}
-	md, err := stream.Header()
+	md, err := accept(stream)
 	if err != nil {
-		return nil, 0, errdefs.FromGRPC(err)
-	}
-	if md == nil {
-		// Trailers-only response: the server refused the stream before
-		// accepting it; Recv carries the status.
-		_, err := stream.Recv()
-		if err == nil || errors.Is(err, io.EOF) {
-			err = errors.New("agent closed the watch without accepting it")
-		}
-		return nil, 0, errdefs.FromGRPC(err)
+		return nil, 0, err
 	}
 	var start uint64
 	if v := md.Get(watchSequenceHeader); len(v) == 1 {
 		start, _ = strconv.ParseUint(v[0], 10, 64)
 	}
 	return stream, start, nil
-}
-
-// pump forwards the stream's events until it ends: the context's error
-// when the context ended it, io.EOF when the agent did without an error.
-func pump(ctx context.Context, stream grpc.ServerStreamingClient[pb.WatchProcessesResponse], out chan<- *pb.ProcessEvent, seen func(*pb.ProcessEvent)) error {
-	for {
-		resp, err := stream.Recv()
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if errors.Is(err, io.EOF) {
-				return io.EOF // the agent ended the stream without an error
-			}
-			return errdefs.FromGRPC(err)
-		}
-		select {
-		case out <- resp.GetEvent():
-			seen(resp.GetEvent())
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
 }
 
 // FollowOptions tunes FollowProcesses. The zero value is usable.
@@ -151,7 +119,7 @@ func (c *Client) FollowProcesses(ctx context.Context, req *pb.WatchProcessesRequ
 	go func() {
 		defer close(w.events)
 		for {
-			err := pump(ctx, stream, w.events, f.seen)
+			err := pump(ctx, stream, (*pb.WatchProcessesResponse).GetEvent, w.events, f.seen)
 			if ctx.Err() != nil {
 				return
 			}

@@ -36,34 +36,15 @@ func (c *Client) WatchServices(ctx context.Context, req *pb.WatchServicesRequest
 	if err != nil {
 		return nil, errdefs.FromGRPC(err)
 	}
-	md, err := stream.Header()
-	if err != nil {
-		return nil, errdefs.FromGRPC(err)
-	}
-	if md == nil {
-		// Trailers-only response: the server refused before accepting.
-		_, err := stream.Recv()
-		if err == nil || errors.Is(err, io.EOF) {
-			err = errors.New("agent closed the watch without accepting it")
-		}
-		return nil, errdefs.FromGRPC(err)
+	if _, err := accept(stream); err != nil {
+		return nil, err
 	}
 	w := &ServiceWatch{events: make(chan *pb.ServiceEvent, 64)}
 	go func() {
 		defer close(w.events)
-		for {
-			resp, err := stream.Recv()
-			if err != nil {
-				if !errors.Is(err, io.EOF) && ctx.Err() == nil {
-					w.err = errdefs.FromGRPC(err)
-				}
-				return
-			}
-			select {
-			case w.events <- resp.GetEvent():
-			case <-ctx.Done():
-				return
-			}
+		err := pump(ctx, stream, (*pb.WatchServicesResponse).GetEvent, w.events, func(*pb.ServiceEvent) {})
+		if ctx.Err() == nil && !errors.Is(err, io.EOF) {
+			w.err = err
 		}
 	}()
 	return w, nil
