@@ -228,3 +228,12 @@ func hostOnly(hostport string) string {
 	}
 	return hostport
 }
+
+// streamEnded explains a watch whose events ended without a stream error:
+// the user's Ctrl-C (nil, exit 0) or the agent closing it.
+func streamEnded(ctx context.Context, op string) error {
+	if ctx.Err() == nil {
+		return &hintedError{fmt.Errorf("%s: the agent ended the stream", op), exitUnavailable, "the agent may be restarting; run the command again"}
+	}
+	return nil // the user ended the watch: success
+}

@@ -200,3 +200,12 @@ func dash(s string) string {
 	}
 	return s
 }
+
+// clock formats an event time (RFC 3339) for a watch table, in the output's
+// time zone; "-" when there is none.
+func (a *app) clock(rfc3339 string) string {
+	if t := parseTime(rfc3339); !t.IsZero() {
+		return t.In(a.out.loc).Format("15:04:05.000")
+	}
+	return "-"
+}

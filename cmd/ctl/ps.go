@@ -222,17 +222,11 @@ func (a *app) watchProcesses(ctx context.Context, c *client.Client, req *pb.Watc
 	if err := w.Err(); err != nil {
 		return wrapOp(op, err, nil)
 	}
-	if ctx.Err() != nil {
-		return nil
-	}
-	return &hintedError{fmt.Errorf("%s: the agent ended the stream", op), exitUnavailable, "the agent may be restarting; run the command again"}
+	return streamEnded(ctx, op)
 }
 
 func (a *app) eventLine(v eventView) string {
-	ts := "-"
-	if t := parseTime(v.Time); !t.IsZero() {
-		ts = t.In(a.out.loc).Format("15:04:05.000")
-	}
+	ts := a.clock(v.Time)
 	if v.Process == nil {
 		return fmt.Sprintf(watchLine, ts, v.Type, "-", "-", "-", "-", "-")
 	}

@@ -126,17 +126,11 @@ func (a *app) watchServices(ctx context.Context, c *client.Client, req *pb.Watch
 		}
 		return wrapOp(op, err, nil)
 	}
-	if ctx.Err() != nil {
-		return nil
-	}
-	return &hintedError{fmt.Errorf("%s: the agent ended the stream", op), exitUnavailable, "the agent may be restarting; run the command again"}
+	return streamEnded(ctx, op)
 }
 
 func (a *app) serviceEventLine(v serviceEventView) string {
-	ts := "-"
-	if t := parseTime(v.Time); !t.IsZero() {
-		ts = t.In(a.out.loc).Format("15:04:05.000")
-	}
+	ts := a.clock(v.Time)
 	if v.Type == "SYNCED" {
 		return fmt.Sprintf(svcWatchLine, ts, v.Type, "-", "-", "-", "-")
 	}
