@@ -17,7 +17,9 @@
 set -euo pipefail
 
 STATE=${STATE:-/tmp/remotectl-systemd}
+# One cgroup per STATE, so that several harnesses (one per work tree) can run at once.
 CGNAME=remotectl-harness-sys
+[ "$STATE" = /tmp/remotectl-systemd ] || CGNAME=remotectl-harness-$(basename "$STATE")
 TARGET=remotectl-harness.target
 
 log() { echo "[systemd-harness $(date +%T.%3N)] $*" >&2; }
