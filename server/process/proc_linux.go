@@ -61,7 +61,15 @@ func newProcReader(root string) *procReader {
 }
 
 func (r *procReader) init() error {
-	r.bootOnce.Do(func() { r.boot, r.skew, r.bootErr = bootTime(r.root) })
+	r.bootOnce.Do(func() {
+		if r.root == "/proc" {
+			// The host's own processes: the precise boot time, the one
+			// clock kernel events are converted with (clock_linux.go).
+			r.boot, r.bootErr = BootTime()
+			return
+		}
+		r.boot, r.skew, r.bootErr = bootTime(r.root)
+	})
 	if r.bootErr != nil {
 		return fmt.Errorf("%w: reading boot time: %w", errdefs.ErrUnavailable, r.bootErr)
 	}
