@@ -51,8 +51,8 @@ const forkGrace = 100 * time.Millisecond
 type connector struct {
 	lister process.Lister
 	fd     int
-	wake   int        // eventfd: ends a blocking poll when the run ends
-	ts     *taskstats // nil when taskstats cannot be opened
+	wake   int                       // eventfd: ends a blocking poll when the run ends
+	ts     *taskstats                // nil when taskstats cannot be opened
 	known  map[int32]process.Process // announced, by PID
 	forked map[int32]forkInfo        // forked, not yet announced
 	// execed holds announced processes that exec'd into a program /proc

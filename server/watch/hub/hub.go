@@ -109,16 +109,16 @@ func (c *Config[T]) setDefaults() {
 type Hub[T any] struct {
 	cfg Config[T]
 
-	mu     sync.Mutex
-	epoch  uint64
-	seq    uint64 // the last number handed out
-	ring   ring[T]
-	subs   map[*Sub[T]]struct{}
-	run    *run // nil while the producer is stopped
+	mu    sync.Mutex
+	epoch uint64
+	seq   uint64 // the last number handed out
+	ring  ring[T]
+	subs  map[*Sub[T]]struct{}
+	run   *run // nil while the producer is stopped
 	// waiting counts Watch calls waiting for the producer to be ready.
 	waiting int
-	idle   *time.Timer
-	closed bool
+	idle    *time.Timer
+	closed  bool
 }
 
 // run is one life of the producer.
