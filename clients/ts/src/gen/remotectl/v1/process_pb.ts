@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file remotectl/v1/process.proto.
  */
 export const file_remotectl_v1_process: GenFile = /*@__PURE__*/
-  fileDesc("ChpyZW1vdGVjdGwvdjEvcHJvY2Vzcy5wcm90bxIMcmVtb3RlY3RsLnYxIloKDVByb2Nlc3NGaWx0ZXISEQoJbmFtZV9nbG9iGAEgASgJEgwKBHVzZXIYAiABKAkSDAoEcGlkcxgDIAMoBRIRCgRwcGlkGAQgASgFSACIAQFCBwoFX3BwaWQipwEKFExpc3RQcm9jZXNzZXNSZXF1ZXN0EisKBmZpbHRlchgBIAEoCzIbLnJlbW90ZWN0bC52MS5Qcm9jZXNzRmlsdGVyEicKBHNvcnQYAiABKA4yGS5yZW1vdGVjdGwudjEuUHJvY2Vzc1NvcnQSDQoFbGltaXQYAyABKA0SKgoGZmllbGRzGAQgAygOMhoucmVtb3RlY3RsLnYxLlByb2Nlc3NGaWVsZCKIAQoVTGlzdFByb2Nlc3Nlc1Jlc3BvbnNlEigKCXByb2Nlc3NlcxgBIAMoCzIVLnJlbW90ZWN0bC52MS5Qcm9jZXNzEi4KCnNhbXBsZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXRvdGFsX21hdGNoZWQYAyABKA0ijwQKB1Byb2Nlc3MSCwoDcGlkGAEgASgFEgwKBHBwaWQYAiABKAUSLgoKc3RhcnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEbmFtZRgEIAEoCRILCgNleGUYBSABKAkSDAoEYXJncxgGIAMoCRIMCgR1c2VyGAcgASgJEhAKA3VpZBgIIAEoA0gAiAEBEisKBnN0YXR1cxgJIAEoDjIbLnJlbW90ZWN0bC52MS5Qcm9jZXNzU3RhdHVzEjAKDWNwdV91c2VyX3RpbWUYCiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SMgoPY3B1X3N5c3RlbV90aW1lGAsgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhMKC2NwdV9wZXJjZW50GAwgASgBEjUKEmNwdV9wZXJjZW50X3dpbmRvdxgNIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIdChVyZXNpZGVudF9tZW1vcnlfYnl0ZXMYDiABKAQSHAoUdmlydHVhbF9tZW1vcnlfYnl0ZXMYDyABKAQSFAoMdGhyZWFkX2NvdW50GBAgASgFEjYKEnVuYXZhaWxhYmxlX2ZpZWxkcxgRIAMoDjIaLnJlbW90ZWN0bC52MS5Qcm9jZXNzRmllbGRCBgoEX3VpZCKpAQoVV2F0Y2hQcm9jZXNzZXNSZXF1ZXN0EisKBmZpbHRlchgBIAEoCzIbLnJlbW90ZWN0bC52MS5Qcm9jZXNzRmlsdGVyEhgKEGluY2x1ZGVfZXhpc3RpbmcYAiABKAgSKgoGZmllbGRzGAMgAygOMhoucmVtb3RlY3RsLnYxLlByb2Nlc3NGaWVsZBIdChVyZXN1bWVfYWZ0ZXJfc2VxdWVuY2UYBCABKAQioAEKDFByb2Nlc3NFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCgR0eXBlGAMgASgOMh4ucmVtb3RlY3RsLnYxLlByb2Nlc3NFdmVudFR5cGUSJgoHcHJvY2VzcxgEIAEoCzIVLnJlbW90ZWN0bC52MS5Qcm9jZXNzIkMKFldhdGNoUHJvY2Vzc2VzUmVzcG9uc2USKQoFZXZlbnQYASABKAsyGi5yZW1vdGVjdGwudjEuUHJvY2Vzc0V2ZW50KvIBCgxQcm9jZXNzRmllbGQSHQoZUFJPQ0VTU19GSUVMRF9VTlNQRUNJRklFRBAAEhYKElBST0NFU1NfRklFTERfTkFNRRABEhUKEVBST0NFU1NfRklFTERfRVhFEAISFgoSUFJPQ0VTU19GSUVMRF9BUkdTEAMSFgoSUFJPQ0VTU19GSUVMRF9VU0VSEAQSGAoUUFJPQ0VTU19GSUVMRF9TVEFUVVMQBRIVChFQUk9DRVNTX0ZJRUxEX0NQVRAGEhgKFFBST0NFU1NfRklFTERfTUVNT1JZEAcSGQoVUFJPQ0VTU19GSUVMRF9USFJFQURTEAgq8AEKDVByb2Nlc3NTdGF0dXMSHgoaUFJPQ0VTU19TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZQUk9DRVNTX1NUQVRVU19SVU5OSU5HEAESGwoXUFJPQ0VTU19TVEFUVVNfU0xFRVBJTkcQAhIdChlQUk9DRVNTX1NUQVRVU19ESVNLX1NMRUVQEAMSGgoWUFJPQ0VTU19TVEFUVVNfU1RPUFBFRBAEEhkKFVBST0NFU1NfU1RBVFVTX1pPTUJJRRAFEhcKE1BST0NFU1NfU1RBVFVTX0lETEUQBhIXChNQUk9DRVNTX1NUQVRVU19ERUFEEAcqcAoLUHJvY2Vzc1NvcnQSHAoYUFJPQ0VTU19TT1JUX1VOU1BFQ0lGSUVEEAASFAoQUFJPQ0VTU19TT1JUX1BJRBABEhQKEFBST0NFU1NfU09SVF9DUFUQAhIXChNQUk9DRVNTX1NPUlRfTUVNT1JZEAMq1AEKEFByb2Nlc3NFdmVudFR5cGUSIgoeUFJPQ0VTU19FVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASHwobUFJPQ0VTU19FVkVOVF9UWVBFX0VYSVNUSU5HEAESHQoZUFJPQ0VTU19FVkVOVF9UWVBFX1NZTkNFRBACEh4KGlBST0NFU1NfRVZFTlRfVFlQRV9TVEFSVEVEEAMSHQoZUFJPQ0VTU19FVkVOVF9UWVBFX0VYSVRFRBAEEh0KGVBST0NFU1NfRVZFTlRfVFlQRV9SRVNZTkMQBTLJAQoOUHJvY2Vzc1NlcnZpY2USWAoNTGlzdFByb2Nlc3NlcxIiLnJlbW90ZWN0bC52MS5MaXN0UHJvY2Vzc2VzUmVxdWVzdBojLnJlbW90ZWN0bC52MS5MaXN0UHJvY2Vzc2VzUmVzcG9uc2USXQoOV2F0Y2hQcm9jZXNzZXMSIy5yZW1vdGVjdGwudjEuV2F0Y2hQcm9jZXNzZXNSZXF1ZXN0GiQucmVtb3RlY3RsLnYxLldhdGNoUHJvY2Vzc2VzUmVzcG9uc2UwAUI/Wj1naXRodWIuY29tL3JlbW90ZWN0bC9yZW1vdGVjdGwvcHJvdG8vcmVtb3RlY3RsL3YxO3JlbW90ZWN0bHYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChpyZW1vdGVjdGwvdjEvcHJvY2Vzcy5wcm90bxIMcmVtb3RlY3RsLnYxIloKDVByb2Nlc3NGaWx0ZXISEQoJbmFtZV9nbG9iGAEgASgJEgwKBHVzZXIYAiABKAkSDAoEcGlkcxgDIAMoBRIRCgRwcGlkGAQgASgFSACIAQFCBwoFX3BwaWQipwEKFExpc3RQcm9jZXNzZXNSZXF1ZXN0EisKBmZpbHRlchgBIAEoCzIbLnJlbW90ZWN0bC52MS5Qcm9jZXNzRmlsdGVyEicKBHNvcnQYAiABKA4yGS5yZW1vdGVjdGwudjEuUHJvY2Vzc1NvcnQSDQoFbGltaXQYAyABKA0SKgoGZmllbGRzGAQgAygOMhoucmVtb3RlY3RsLnYxLlByb2Nlc3NGaWVsZCKIAQoVTGlzdFByb2Nlc3Nlc1Jlc3BvbnNlEigKCXByb2Nlc3NlcxgBIAMoCzIVLnJlbW90ZWN0bC52MS5Qcm9jZXNzEi4KCnNhbXBsZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXRvdGFsX21hdGNoZWQYAyABKA0ijwQKB1Byb2Nlc3MSCwoDcGlkGAEgASgFEgwKBHBwaWQYAiABKAUSLgoKc3RhcnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEbmFtZRgEIAEoCRILCgNleGUYBSABKAkSDAoEYXJncxgGIAMoCRIMCgR1c2VyGAcgASgJEhAKA3VpZBgIIAEoA0gAiAEBEisKBnN0YXR1cxgJIAEoDjIbLnJlbW90ZWN0bC52MS5Qcm9jZXNzU3RhdHVzEjAKDWNwdV91c2VyX3RpbWUYCiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SMgoPY3B1X3N5c3RlbV90aW1lGAsgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhMKC2NwdV9wZXJjZW50GAwgASgBEjUKEmNwdV9wZXJjZW50X3dpbmRvdxgNIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIdChVyZXNpZGVudF9tZW1vcnlfYnl0ZXMYDiABKAQSHAoUdmlydHVhbF9tZW1vcnlfYnl0ZXMYDyABKAQSFAoMdGhyZWFkX2NvdW50GBAgASgFEjYKEnVuYXZhaWxhYmxlX2ZpZWxkcxgRIAMoDjIaLnJlbW90ZWN0bC52MS5Qcm9jZXNzRmllbGRCBgoEX3VpZCKpAQoVV2F0Y2hQcm9jZXNzZXNSZXF1ZXN0EisKBmZpbHRlchgBIAEoCzIbLnJlbW90ZWN0bC52MS5Qcm9jZXNzRmlsdGVyEhgKEGluY2x1ZGVfZXhpc3RpbmcYAiABKAgSKgoGZmllbGRzGAMgAygOMhoucmVtb3RlY3RsLnYxLlByb2Nlc3NGaWVsZBIdChVyZXN1bWVfYWZ0ZXJfc2VxdWVuY2UYBCABKAQipQIKDFByb2Nlc3NFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCgR0eXBlGAMgASgOMh4ucmVtb3RlY3RsLnYxLlByb2Nlc3NFdmVudFR5cGUSJgoHcHJvY2VzcxgEIAEoCzIVLnJlbW90ZWN0bC52MS5Qcm9jZXNzEhAKCG9sZF9uYW1lGAUgASgJEg8KB29sZF9leGUYBiABKAkSEAoIb2xkX2FyZ3MYByADKAkSFgoJZXhpdF9jb2RlGAggASgFSACIAQESGAoLZXhpdF9zaWduYWwYCSABKAVIAYgBAUIMCgpfZXhpdF9jb2RlQg4KDF9leGl0X3NpZ25hbCJDChZXYXRjaFByb2Nlc3Nlc1Jlc3BvbnNlEikKBWV2ZW50GAEgASgLMhoucmVtb3RlY3RsLnYxLlByb2Nlc3NFdmVudCryAQoMUHJvY2Vzc0ZpZWxkEh0KGVBST0NFU1NfRklFTERfVU5TUEVDSUZJRUQQABIWChJQUk9DRVNTX0ZJRUxEX05BTUUQARIVChFQUk9DRVNTX0ZJRUxEX0VYRRACEhYKElBST0NFU1NfRklFTERfQVJHUxADEhYKElBST0NFU1NfRklFTERfVVNFUhAEEhgKFFBST0NFU1NfRklFTERfU1RBVFVTEAUSFQoRUFJPQ0VTU19GSUVMRF9DUFUQBhIYChRQUk9DRVNTX0ZJRUxEX01FTU9SWRAHEhkKFVBST0NFU1NfRklFTERfVEhSRUFEUxAIKvABCg1Qcm9jZXNzU3RhdHVzEh4KGlBST0NFU1NfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWUFJPQ0VTU19TVEFUVVNfUlVOTklORxABEhsKF1BST0NFU1NfU1RBVFVTX1NMRUVQSU5HEAISHQoZUFJPQ0VTU19TVEFUVVNfRElTS19TTEVFUBADEhoKFlBST0NFU1NfU1RBVFVTX1NUT1BQRUQQBBIZChVQUk9DRVNTX1NUQVRVU19aT01CSUUQBRIXChNQUk9DRVNTX1NUQVRVU19JRExFEAYSFwoTUFJPQ0VTU19TVEFUVVNfREVBRBAHKnAKC1Byb2Nlc3NTb3J0EhwKGFBST0NFU1NfU09SVF9VTlNQRUNJRklFRBAAEhQKEFBST0NFU1NfU09SVF9QSUQQARIUChBQUk9DRVNTX1NPUlRfQ1BVEAISFwoTUFJPQ0VTU19TT1JUX01FTU9SWRADKvEBChBQcm9jZXNzRXZlbnRUeXBlEiIKHlBST0NFU1NfRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEh8KG1BST0NFU1NfRVZFTlRfVFlQRV9FWElTVElORxABEh0KGVBST0NFU1NfRVZFTlRfVFlQRV9TWU5DRUQQAhIeChpQUk9DRVNTX0VWRU5UX1RZUEVfU1RBUlRFRBADEh0KGVBST0NFU1NfRVZFTlRfVFlQRV9FWElURUQQBBIdChlQUk9DRVNTX0VWRU5UX1RZUEVfUkVTWU5DEAUSGwoXUFJPQ0VTU19FVkVOVF9UWVBFX0VYRUMQBjLJAQoOUHJvY2Vzc1NlcnZpY2USWAoNTGlzdFByb2Nlc3NlcxIiLnJlbW90ZWN0bC52MS5MaXN0UHJvY2Vzc2VzUmVxdWVzdBojLnJlbW90ZWN0bC52MS5MaXN0UHJvY2Vzc2VzUmVzcG9uc2USXQoOV2F0Y2hQcm9jZXNzZXMSIy5yZW1vdGVjdGwudjEuV2F0Y2hQcm9jZXNzZXNSZXF1ZXN0GiQucmVtb3RlY3RsLnYxLldhdGNoUHJvY2Vzc2VzUmVzcG9uc2UwAUI/Wj1naXRodWIuY29tL3JlbW90ZWN0bC9yZW1vdGVjdGwvcHJvdG8vcmVtb3RlY3RsL3YxO3JlbW90ZWN0bHYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * ProcessFilter selects processes. Unset fields match everything; set fields
@@ -333,11 +333,14 @@ export const WatchProcessesRequestSchema: GenMessage<WatchProcessesRequest> = /*
  */
 export type ProcessEvent = Message<"remotectl.v1.ProcessEvent"> & {
   /**
-   * Host-wide event number. The agent numbers every STARTED and EXITED event
-   * it produces, +1 each, whatever the stream's filter, so a stream sees
-   * increasing numbers with gaps where other processes' events were. RESYNC,
-   * EXISTING and SYNCED carry the number of the last event their snapshot
-   * reflects. A restarted agent numbers above any earlier number.
+   * Host-wide event number. The agent numbers every STARTED, EXEC and EXITED
+   * event it produces, +1 each, whatever the stream's filter, so a stream
+   * sees increasing numbers with gaps where other processes' events were.
+   * RESYNC, EXISTING and SYNCED carry the number of the last event their
+   * snapshot reflects. Numbers stay below 2^53 (exact in JSON and
+   * JavaScript): the high bits are an epoch that begins with each run of the
+   * agent, so a restarted agent numbers above any earlier number and a
+   * resume with a number of an earlier run gets RESYNC.
    *
    * Delivery contract: a stream delivers every event matching its filter,
    * in order, or an explicit RESYNC followed by a snapshot; never a silent
@@ -365,11 +368,53 @@ export type ProcessEvent = Message<"remotectl.v1.ProcessEvent"> & {
   type: ProcessEventType;
 
   /**
-   * The process concerned; unset for SYNCED and RESYNC.
+   * The process concerned; unset for SYNCED and RESYNC. Filters are
+   * evaluated against the program it runs now. A field the agent could not
+   * resolve (the process was gone before it could be read) is listed in
+   * unavailable_fields, and a filter on it cannot exclude the event: it is
+   * delivered rather than dropped. On Linux, name, user and parent are
+   * always resolved (from the kernel's exit record at worst); exe and args
+   * of a process that lived well under a millisecond may be unavailable.
    *
    * @generated from field: remotectl.v1.Process process = 4;
    */
   process?: Process | undefined;
+
+  /**
+   * EXEC: the program the process ran before.
+   *
+   * @generated from field: string old_name = 5;
+   */
+  oldName: string;
+
+  /**
+   * EXEC: the executable path before, when it was known.
+   *
+   * @generated from field: string old_exe = 6;
+   */
+  oldExe: string;
+
+  /**
+   * EXEC: the argv before, when it was known.
+   *
+   * @generated from field: repeated string old_args = 7;
+   */
+  oldArgs: string[];
+
+  /**
+   * EXITED: the exit code, when the OS reported it and the process was not
+   * killed by a signal (see exit_signal).
+   *
+   * @generated from field: optional int32 exit_code = 8;
+   */
+  exitCode?: number | undefined;
+
+  /**
+   * EXITED: the signal that killed the process, when it was killed by one.
+   *
+   * @generated from field: optional int32 exit_signal = 9;
+   */
+  exitSignal?: number | undefined;
 };
 
 /**
@@ -640,6 +685,15 @@ export enum ProcessEventType {
    * @generated from enum value: PROCESS_EVENT_TYPE_RESYNC = 5;
    */
   RESYNC = 5,
+
+  /**
+   * The process (same pid and start time) now runs another program: the
+   * process carries the new one, old_name/old_exe/old_args the one before.
+   * Sent to streams whose filter matches the new or the old program.
+   *
+   * @generated from enum value: PROCESS_EVENT_TYPE_EXEC = 6;
+   */
+  EXEC = 6,
 }
 
 /**
