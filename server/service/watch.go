@@ -100,6 +100,9 @@ type hub struct {
 // falls further behind is resynced (RESYNC and a snapshot).
 const QueueLen = 256
 
+// queueLen is QueueLen, lowered by tests that stall a subscriber.
+var queueLen = QueueLen
+
 // linger keeps the backend subscription open after the last subscriber
 // leaves, so a client that reconnects at once resumes exactly.
 var linger = evhub.DefaultLinger
@@ -107,7 +110,7 @@ var linger = evhub.DefaultLinger
 func newHub(src source, alias func(string) string) *hub {
 	h := &hub{alias: alias}
 	h.g = evhub.New(evhub.Config[Event]{
-		Name: "service watcher", QueueSize: QueueLen, Linger: linger,
+		Name: "service watcher", QueueSize: queueLen, Linger: linger,
 		Run: func(ctx context.Context, _ *evhub.Hub[Event]) error {
 			src(ctx, h)
 			return ctx.Err()
