@@ -167,3 +167,36 @@ func TestExitStatus(t *testing.T) {
 		}
 	}
 }
+
+// One clock: the start time of a STARTED event equals the one a listing
+// reads from /proc, and both lie within a tick of the real spawn.
+func TestStartTimeIsOneClock(t *testing.T) {
+	e := connectorEngine(t)
+	me := int32(os.Getpid())
+	s := watch(t, e, Options{Filter: process.Filter{PPID: &me, NameGlob: "sleep"}})
+	for range 5 {
+		before := time.Now()
+		cmd := exec.Command("sleep", "1")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		after := time.Now()
+		ev := next(t, s)
+		ps, err := process.NewLister().List(context.Background(), process.ListOptions{Filter: process.Filter{PIDs: []int32{int32(cmd.Process.Pid)}}})
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if err != nil || len(ps) != 1 {
+			t.Fatalf("list: %v %v", ps, err)
+		}
+		st := ev.Process.StartTime
+		if !st.Equal(ps[0].StartTime) {
+			t.Fatalf("STARTED start %v, listing %v", st, ps[0].StartTime)
+		}
+		if st.Before(before.Add(-startTolerance)) || st.After(after) {
+			t.Fatalf("start %v not within [%v - 10ms, %v]", st, before, after)
+		}
+		for ev.Type != EventExited {
+			ev = next(t, s)
+		}
+	}
+}

@@ -132,10 +132,13 @@ type run struct {
 }
 
 // New returns a hub; its producer starts with the first Watch.
-func New[T any](cfg Config[T]) *Hub[T] {
+func New[T any](cfg Config[T]) *Hub[T] { return newAt(cfg, time.Now()) }
+
+// newAt is New for a hub started at now.
+func newAt[T any](cfg Config[T], now time.Time) *Hub[T] {
 	cfg.setDefaults()
 	h := &Hub[T]{cfg: cfg, subs: map[*Sub[T]]struct{}{}}
-	h.epoch = epochAt(time.Now(), 0)
+	h.epoch = epochAt(now, 0)
 	h.seq = firstSeq(h.epoch)
 	h.ring = newRing[T](cfg.RingSize, h.seq+1)
 	return h

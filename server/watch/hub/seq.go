@@ -1,6 +1,9 @@
 package hub
 
-import "time"
+import (
+	"math/rand/v2"
+	"time"
+)
 
 // Sequence numbers are JSON-safe (below 2^53, so jq and JavaScript keep them
 // exact) and never repeat across agent restarts: the high bits are an epoch,
@@ -23,10 +26,15 @@ const MaxSeq = 1<<53 - 1
 // epochUnit is short enough that a restarted agent never reuses an epoch.
 const epochUnit = 100 * time.Millisecond
 
-// epochAt returns the epoch that begins at now, later than prev.
+// epochAt returns the epoch that begins at now, later than prev. A clock
+// before epochBase (an unset real-time clock) cannot order runs: a random
+// epoch then still keeps them apart, which is what resuming needs.
 func epochAt(now time.Time, prev uint64) uint64 {
-	e := uint64(max(now.Sub(epochBase)/epochUnit, 1))
-	e = min(e, 1<<epochBits-1)
+	d := now.Sub(epochBase)
+	if d <= 0 {
+		return max(rand.Uint64N(1<<epochBits-1)+1, prev+1)
+	}
+	e := min(uint64(d/epochUnit)+1, 1<<epochBits-1)
 	return max(e, prev+1)
 }
 
