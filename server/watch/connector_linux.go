@@ -84,6 +84,8 @@ func newConnector(l process.Lister) (producer, error) {
 		_ = unix.Close(fd)
 		return nil, err
 	}
+	// Best effort: without the filter, thread events are read and dropped.
+	_ = attachThreadFilter(fd)
 	if c.wake, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
 		c.close()
 		return nil, fmt.Errorf("netlink connector eventfd: %w", err)
@@ -351,14 +353,29 @@ func resolve(p *process.Process, rec *exitRecord) {
 // is already another process's). The fork event is stamped a little after
 // the kernel records the start, so the two may fall in adjacent ticks.
 func (c *connector) read(ctx context.Context, pid int32, start time.Time) (process.Process, bool) {
-	ps, err := c.lister.List(ctx, process.ListOptions{Filter: process.Filter{PIDs: []int32{pid}}, Fields: detailFields})
-	if err != nil || len(ps) != 1 {
+	var p process.Process
+	if r, ok := c.lister.(singleReader); ok {
+		var err error
+		if p, err = r.Read(ctx, pid, detailFields); err != nil {
+			return process.Process{}, false
+		}
+	} else {
+		ps, err := c.lister.List(ctx, process.ListOptions{Filter: process.Filter{PIDs: []int32{pid}}, Fields: detailFields})
+		if err != nil || len(ps) != 1 {
+			return process.Process{}, false
+		}
+		p = ps[0]
+	}
+	if d := p.StartTime.Sub(start); d < -startTolerance || d > startTolerance {
 		return process.Process{}, false
 	}
-	if d := ps[0].StartTime.Sub(start); d < -startTolerance || d > startTolerance {
-		return process.Process{}, false
-	}
-	return ps[0], true
+	return p, true
+}
+
+// singleReader is what process.SystemLister offers to read one process
+// without a CPU sample (see process.SystemLister.Read).
+type singleReader interface {
+	Read(ctx context.Context, pid int32, fields process.Field) (process.Process, error)
 }
 
 // startTolerance is one clock tick of /proc start times.
