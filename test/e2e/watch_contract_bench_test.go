@@ -164,6 +164,7 @@ func TestWatchBenchContract(t *testing.T) {
 	shortLived(t, ctl, env, "--user")
 	wrappers(t, ctl, env)
 	startTimes(t, ctl, env)
+	tourStep(t, ctl, env)
 
 	// SIGTERM with an open stream, an outage of 6 s, RESYNC after it.
 	lines, _ := ctlStream(t, ctl, env, "ps", "watch", "--existing", "--name", "nomatch-*", "-o", "json")
@@ -335,5 +336,29 @@ func startTimes(t *testing.T, ctl string, env []string) {
 	t.Logf("FIGURE start_time vs spawn (20 processes): STARTED event max |diff| %v, ctl ps max |diff| %v", worstEv, worstPs)
 	if worstEv > 20*time.Millisecond || worstPs > 20*time.Millisecond {
 		t.Errorf("start times off by more than 20 ms: %v %v", worstEv, worstPs)
+	}
+}
+
+// tourStep runs the README tour's watch step (scripts/demo.sh) 10 times:
+// a subshell that sleeps, then runs demo-sleep as its last command (bash
+// execs it in the subshell's process), under ctl ps watch --name.
+func tourStep(t *testing.T, ctl string, env []string) {
+	bin := copyBinary(t, "sleep", "demo-sleep")
+	script := `( sleep 1.5; "` + bin + `" 1 ) &
+timeout 5 "` + ctl + `" ps watch --name 'demo-sleep*' || true`
+	ok := 0
+	var last string
+	for range 10 {
+		cmd := exec.Command("bash", "-c", script)
+		cmd.Env = append(os.Environ(), env...)
+		out, _ := cmd.Output()
+		last = string(out)
+		if strings.Contains(last, "EXEC") && strings.Contains(last, "EXITED") && strings.Count(last, "demo-sleep") >= 2 {
+			ok++
+		}
+	}
+	t.Logf("FIGURE README tour watch step: %d/10 runs printed EXEC and EXITED demo-sleep; last:\n%s", ok, last)
+	if ok != 10 {
+		t.Errorf("tour step: %d/10", ok)
 	}
 }
