@@ -25,8 +25,7 @@ type poller struct {
 	maxErrs  int
 }
 
-func (p *poller) mode() string { return "poll" }
-func (p *poller) close()       {}
+func (p *poller) close() {}
 
 func (p *poller) list(ctx context.Context) (map[process.Key]process.Process, error) {
 	procs, err := p.lister.List(ctx, process.ListOptions{Fields: baseFields})
