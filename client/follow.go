@@ -48,6 +48,34 @@ const (
 	posSynced                   // SYNCED: the snapshot is complete, resume after it
 )
 
+// Stream is an open watch stream (ProcessWatch, ServiceWatch).
+type Stream[E any] struct {
+	events <-chan E
+	err    *error
+}
+
+// Events delivers the stream's events in order. It is closed when the
+// stream ends: on context cancel, on a server error, or (for a single
+// stream, not a follower) on disconnect.
+func (w *Stream[E]) Events() <-chan E { return w.events }
+
+// Err tells why the stream ended; read it after Events is closed. It is nil
+// when the caller's context ended the stream.
+func (w *Stream[E]) Err() error { return *w.err }
+
+// classifier tells the position of an event from its watch's type enum.
+func classifier[Ev any, T comparable](typeOf func(Ev) T, seqOf func(Ev) uint64, resync, existing, synced T) func(Ev) (uint64, position) {
+	return func(ev Ev) (uint64, position) {
+		switch typeOf(ev) {
+		case resync, existing:
+			return seqOf(ev), posSnapshot
+		case synced:
+			return seqOf(ev), posSynced
+		}
+		return seqOf(ev), posLive
+	}
+}
+
 // followSpec adapts one watch RPC to the generic follower.
 type followSpec[Req, Resp, Ev any] struct {
 	open func(ctx context.Context, req Req) (grpc.ServerStreamingClient[Resp], error)
@@ -97,10 +125,10 @@ func (f *follower) seen(seq uint64, p position) {
 }
 
 // watchOnce opens one stream and forwards its events until it ends.
-func watchOnce[Req, Resp, Ev any](ctx context.Context, s *followSpec[Req, Resp, Ev], req Req) (<-chan Ev, *error, error) {
+func watchOnce[Req, Resp, Ev any](ctx context.Context, s *followSpec[Req, Resp, Ev], req Req) (*Stream[Ev], error) {
 	stream, _, err := openWatch(ctx, s, req)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	out := make(chan Ev, 64)
 	var werr error
@@ -110,7 +138,7 @@ func watchOnce[Req, Resp, Ev any](ctx context.Context, s *followSpec[Req, Resp, 
 			werr = err
 		}
 	}()
-	return out, &werr, nil
+	return &Stream[Ev]{events: out, err: &werr}, nil
 }
 
 // followStream is the generic follower behind FollowProcesses and
@@ -119,7 +147,7 @@ func watchOnce[Req, Resp, Ev any](ctx context.Context, s *followSpec[Req, Resp, 
 // resuming after the last complete event. The channel is closed at the end,
 // after the error (nil when ctx ended it) is set.
 func followStream[Req, Resp, Ev any](ctx context.Context, c *Client, s *followSpec[Req, Resp, Ev], req Req, snapshotFirst bool,
-	opts FollowOptions) (<-chan Ev, *error, error) {
+	opts FollowOptions) (*Stream[Ev], error) {
 	if opts.MinBackoff <= 0 {
 		opts.MinBackoff = DefaultMinBackoff
 	}
@@ -128,7 +156,7 @@ func followStream[Req, Resp, Ev any](ctx context.Context, c *Client, s *followSp
 	}
 	stream, start, err := openWatch(ctx, s, req)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	out := make(chan Ev, 64)
 	var werr error
@@ -148,7 +176,7 @@ func followStream[Req, Resp, Ev any](ctx context.Context, c *Client, s *followSp
 			}
 		}
 	}()
-	return out, &werr, nil
+	return &Stream[Ev]{events: out, err: &werr}, nil
 }
 
 // reconnect waits and retries until a stream opens, the context ends (its

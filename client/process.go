@@ -22,30 +22,12 @@ func (c *Client) ListProcesses(ctx context.Context, req *pb.ListProcessesRequest
 }
 
 // ProcessWatch is an open WatchProcesses stream.
-type ProcessWatch struct {
-	events <-chan *pb.ProcessEvent
-	err    *error
-}
-
-// Events delivers the stream's events in order. It is closed when the
-// stream ends: on context cancel, on a server error, or on disconnect.
-func (w *ProcessWatch) Events() <-chan *pb.ProcessEvent { return w.events }
-
-// Err tells why the stream ended; read it after Events is closed. It is nil
-// when the caller's context ended the stream.
-func (w *ProcessWatch) Err() error { return *w.err }
+type ProcessWatch = Stream[*pb.ProcessEvent]
 
 var processFollow = followSpec[*pb.WatchProcessesRequest, pb.WatchProcessesResponse, *pb.ProcessEvent]{
 	event: (*pb.WatchProcessesResponse).GetEvent,
-	classify: func(ev *pb.ProcessEvent) (uint64, position) {
-		switch ev.GetType() {
-		case pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC, pb.ProcessEventType_PROCESS_EVENT_TYPE_EXISTING:
-			return ev.GetSequence(), posSnapshot
-		case pb.ProcessEventType_PROCESS_EVENT_TYPE_SYNCED:
-			return ev.GetSequence(), posSynced
-		}
-		return ev.GetSequence(), posLive
-	},
+	classify: classifier((*pb.ProcessEvent).GetType, (*pb.ProcessEvent).GetSequence, pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC,
+		pb.ProcessEventType_PROCESS_EVENT_TYPE_EXISTING, pb.ProcessEventType_PROCESS_EVENT_TYPE_SYNCED),
 	resume: func(req *pb.WatchProcessesRequest, seq uint64) *pb.WatchProcessesRequest {
 		r := proto.CloneOf(req)
 		r.ResumeAfterSequence, r.IncludeExisting = seq, seq == 0
@@ -72,11 +54,7 @@ func (c *Client) WatchProcesses(ctx context.Context, req *pb.WatchProcessesReque
 	if req == nil {
 		req = &pb.WatchProcessesRequest{}
 	}
-	events, errp, err := watchOnce(ctx, c.processFollow(), req)
-	if err != nil {
-		return nil, err
-	}
-	return &ProcessWatch{events: events, err: errp}, nil
+	return watchOnce(ctx, c.processFollow(), req)
 }
 
 // FollowProcesses is WatchProcesses that survives disconnects and agent
@@ -90,9 +68,5 @@ func (c *Client) FollowProcesses(ctx context.Context, req *pb.WatchProcessesRequ
 	if req == nil {
 		req = &pb.WatchProcessesRequest{}
 	}
-	events, errp, err := followStream(ctx, c, c.processFollow(), req, req.GetIncludeExisting() && req.GetResumeAfterSequence() == 0, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &ProcessWatch{events: events, err: errp}, nil
+	return followStream(ctx, c, c.processFollow(), req, req.GetIncludeExisting() && req.GetResumeAfterSequence() == 0, opts)
 }

@@ -10,30 +10,12 @@ import (
 )
 
 // ServiceWatch is an open WatchServices stream.
-type ServiceWatch struct {
-	events <-chan *pb.ServiceEvent
-	err    *error
-}
-
-// Events delivers the stream's events in order. It is closed when the
-// stream ends: on context cancel, on a server error, or on disconnect.
-func (w *ServiceWatch) Events() <-chan *pb.ServiceEvent { return w.events }
-
-// Err tells why the stream ended; read it after Events is closed. It is nil
-// when the caller's context ended the stream.
-func (w *ServiceWatch) Err() error { return *w.err }
+type ServiceWatch = Stream[*pb.ServiceEvent]
 
 var serviceFollow = followSpec[*pb.WatchServicesRequest, pb.WatchServicesResponse, *pb.ServiceEvent]{
 	event: (*pb.WatchServicesResponse).GetEvent,
-	classify: func(ev *pb.ServiceEvent) (uint64, position) {
-		switch ev.GetType() {
-		case pb.ServiceEventType_SERVICE_EVENT_TYPE_RESYNC, pb.ServiceEventType_SERVICE_EVENT_TYPE_EXISTING:
-			return ev.GetSequence(), posSnapshot
-		case pb.ServiceEventType_SERVICE_EVENT_TYPE_SYNCED:
-			return ev.GetSequence(), posSynced
-		}
-		return ev.GetSequence(), posLive
-	},
+	classify: classifier((*pb.ServiceEvent).GetType, (*pb.ServiceEvent).GetSequence, pb.ServiceEventType_SERVICE_EVENT_TYPE_RESYNC,
+		pb.ServiceEventType_SERVICE_EVENT_TYPE_EXISTING, pb.ServiceEventType_SERVICE_EVENT_TYPE_SYNCED),
 	resume: func(req *pb.WatchServicesRequest, seq uint64) *pb.WatchServicesRequest {
 		r := proto.CloneOf(req)
 		r.ResumeAfterSequence, r.IncludeExisting = seq, seq == 0
@@ -61,11 +43,7 @@ func (c *Client) WatchServices(ctx context.Context, req *pb.WatchServicesRequest
 	if req == nil {
 		req = &pb.WatchServicesRequest{}
 	}
-	events, errp, err := watchOnce(ctx, c.serviceFollow(), req)
-	if err != nil {
-		return nil, err
-	}
-	return &ServiceWatch{events: events, err: errp}, nil
+	return watchOnce(ctx, c.serviceFollow(), req)
 }
 
 // FollowServices is WatchServices that survives disconnects and agent
@@ -75,9 +53,5 @@ func (c *Client) FollowServices(ctx context.Context, req *pb.WatchServicesReques
 	if req == nil {
 		req = &pb.WatchServicesRequest{}
 	}
-	events, errp, err := followStream(ctx, c, c.serviceFollow(), req, req.GetIncludeExisting() && req.GetResumeAfterSequence() == 0, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &ServiceWatch{events: events, err: errp}, nil
+	return followStream(ctx, c, c.serviceFollow(), req, req.GetIncludeExisting() && req.GetResumeAfterSequence() == 0, opts)
 }

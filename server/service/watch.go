@@ -142,29 +142,18 @@ func (h *hub) Watch(ctx context.Context, opts WatchOptions) (Subscription, error
 	if err != nil {
 		return nil, err
 	}
-	return subscription{s}, nil
+	return evhub.Typed[Event, *Event]{Sub: s}, nil
 }
 
-// subscription adapts a hub subscription to the service Event.
-type subscription struct{ s *evhub.Sub[Event] }
-
-func (s subscription) Start() uint64 { return s.s.Start() }
-func (s subscription) Close()        { s.s.Close() }
-
-func (s subscription) Next(ctx context.Context) (Event, error) {
-	hev, err := s.s.Next(ctx)
-	if err != nil {
-		return Event{}, err
-	}
-	ev := hev.Data
-	ev.Seq, ev.Time = hev.Seq, hev.Time
-	switch hev.Kind {
+// Stamp implements hub.Stamper.
+func (ev *Event) Stamp(seq uint64, at time.Time, k evhub.Kind) {
+	ev.Seq, ev.Time = seq, at
+	switch k {
 	case evhub.Synced:
 		ev.Type = EventSynced
 	case evhub.Resync:
 		ev.Type = EventResync
 	}
-	return ev, nil
 }
 
 // snapshot lists the known services that match, by name (hub locked).

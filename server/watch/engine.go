@@ -220,7 +220,7 @@ func (e *Engine) Watch(ctx context.Context, opts Options) (Subscription, error) 
 	if err != nil {
 		return nil, err
 	}
-	return subscription{s}, nil
+	return hub.Typed[Event, *Event]{Sub: s}, nil
 }
 
 // refresh rereads the requested fields of snapshot processes; a process
@@ -246,24 +246,13 @@ func (e *Engine) refresh(ctx context.Context, evs []Event, fields process.Field)
 	return evs
 }
 
-// subscription adapts a hub subscription to the process Event.
-type subscription struct{ s *hub.Sub[Event] }
-
-func (s subscription) Start() uint64 { return s.s.Start() }
-func (s subscription) Close()        { s.s.Close() }
-
-func (s subscription) Next(ctx context.Context) (Event, error) {
-	hev, err := s.s.Next(ctx)
-	if err != nil {
-		return Event{}, err
-	}
-	ev := hev.Data
-	ev.Seq, ev.Time = hev.Seq, hev.Time
-	switch hev.Kind {
+// Stamp implements hub.Stamper.
+func (ev *Event) Stamp(seq uint64, at time.Time, k hub.Kind) {
+	ev.Seq, ev.Time = seq, at
+	switch k {
 	case hub.Synced:
 		ev.Type = EventSynced
 	case hub.Resync:
 		ev.Type = EventResync
 	}
-	return ev, nil
 }

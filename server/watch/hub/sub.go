@@ -212,3 +212,26 @@ func (s *Sub[T]) Close() {
 	delete(h.subs, s)
 	h.maybeIdleLocked()
 }
+
+// Stamper is a domain event type the hub stamps with an event's number,
+// time and kind when a Typed subscription hands it out.
+type Stamper[T any] interface {
+	*T
+	Stamp(seq uint64, at time.Time, k Kind)
+}
+
+// Typed reads a subscription as the domain's own event type: each watch
+// domain's Subscription is a Typed.
+type Typed[T any, P Stamper[T]] struct{ *Sub[T] }
+
+// Next returns the next event, stamped.
+func (s Typed[T, P]) Next(ctx context.Context) (T, error) {
+	ev, err := s.Sub.Next(ctx)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	d := ev.Data
+	P(&d).Stamp(ev.Seq, ev.Time, ev.Kind)
+	return d, nil
+}
