@@ -156,7 +156,7 @@ func denied(p string) (string, bool) {
 func (p *Policy) check(key string) error {
 	if isAbs(key) {
 		if g, hit := denied(key); hit {
-			return fmt.Errorf("%w: %s is never served (built-in deny rule %q)", errdefs.ErrPermissionDenied, key, g)
+			return p.deniedErr(key, g)
 		}
 	}
 	if _, ok := MatchList(p.allow, key); !ok {
@@ -176,6 +176,11 @@ func (p *Policy) check(key string) error {
 	slices.Sort(lists)
 	return fmt.Errorf("%w: %s is not on the role_logs_allow list of your roles (%s)",
 		errdefs.ErrPermissionDenied, key, strings.Join(lists, "; "))
+}
+
+func (p *Policy) deniedErr(path, rule string) error {
+	return fmt.Errorf("%w: %s is never served, whatever the logs allow-list (%s) says (built-in deny rule %q)",
+		errdefs.ErrPermissionDenied, path, strings.Join(p.allow, ", "), rule)
 }
 
 // cleanFile validates a requested file path or glob and cleans it ("..").
@@ -202,7 +207,7 @@ func cleanFile(p string) (string, error) {
 // the allow-list. It returns the resolved path.
 func (p *Policy) resolve(clean string) (string, error) {
 	if g, hit := denied(clean); hit {
-		return "", fmt.Errorf("%w: %s is never served (built-in deny rule %q)", errdefs.ErrPermissionDenied, clean, g)
+		return "", p.deniedErr(clean, g)
 	}
 	real, err := filepath.EvalSymlinks(clean)
 	if err != nil {
