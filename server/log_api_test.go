@@ -176,6 +176,7 @@ func TestFollowLogsOverTLS(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	fctx, stop := context.WithCancel(ctx)
+	defer stop()
 	f, err := cl.FollowLogs(fctx, &pb.FollowLogsRequest{Source: fileSource(path)}, client.FollowOptions{})
 	if err != nil {
 		t.Fatal(err)
