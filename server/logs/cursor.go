@@ -13,7 +13,7 @@ import (
 //
 //	f1:DEV:INO:HEADLEN:HEADCRC:OFFSET:PATH   a file position (after a line)
 //	j1:CURSOR                                a journald cursor
-//	e1:CHANNEL:RECORDID                      an Event Log record
+//	e1:RECORDID:CHANNEL                      an Event Log record
 //
 // A file is identified by device and inode plus a fingerprint of its first
 // bytes (HEADLEN bytes, CRC-32C), so a reused inode is not mistaken for the
