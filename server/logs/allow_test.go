@@ -57,7 +57,7 @@ func TestPolicyRefusals(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("symlinks need a privilege on Windows; the path rules are tested on Linux")
 	}
-	dir := t.TempDir()
+	dir := testDir(t)
 	allowed := filepath.Join(dir, "allowed")
 	secret := filepath.Join(dir, "secret")
 	for _, d := range []string{allowed, secret} {
@@ -117,10 +117,10 @@ func TestRotationRechecksPolicy(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("symlinks need a privilege on Windows; the path rules are tested on Linux")
 	}
-	dir := t.TempDir()
+	dir := testDir(t)
 	path := filepath.Join(dir, "app.log")
 	appendFile(t, path, "")
-	secret := filepath.Join(t.TempDir(), "secret.log")
+	secret := filepath.Join(testDir(t), "secret.log")
 	appendFile(t, secret, "secret\n")
 	l := newTestLogs(t, dir, Limits{})
 	ctx := t.Context()

@@ -52,6 +52,11 @@ func evtUnavailable(op string, err error) error {
 	if errors.Is(err, windows.ERROR_ACCESS_DENIED) {
 		return fmt.Errorf("%w: wevtapi %s: %w", errdefs.ErrPermissionDenied, op, err)
 	}
+	var errno windows.Errno
+	if errors.As(err, &errno) && errno == 0 {
+		// Wine's stubs fail without setting the last error.
+		return fmt.Errorf("%w: wevtapi %s failed without an error code (not implemented by this wevtapi.dll?)", errdefs.ErrUnavailable, op)
+	}
 	return fmt.Errorf("%w: wevtapi %s: %w", errdefs.ErrUnavailable, op, err)
 }
 

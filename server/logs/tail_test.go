@@ -93,7 +93,7 @@ var rotations = map[string]func(t testing.TB, path string){
 func TestFollowThroughRotation(t *testing.T) {
 	for name, rotate := range rotations {
 		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := testDir(t)
 			path := filepath.Join(dir, "app.log")
 			appendFile(t, path, "old line before the follow\n")
 			l := newTestLogs(t, dir, Limits{})
@@ -126,7 +126,7 @@ func TestFollowThroughRotation(t *testing.T) {
 // TestCopyTruncateLaggingReader: the reader has not read the last lines
 // when the file is copied and truncated; it must find them in the copy.
 func TestCopyTruncateLaggingReader(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	path := filepath.Join(dir, "app.log")
 	appendFile(t, path, "")
 	l := newTestLogs(t, dir, Limits{})
@@ -153,7 +153,7 @@ func TestCopyTruncateLaggingReader(t *testing.T) {
 }
 
 func TestLinesPartialLongInvalidLate(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	path := filepath.Join(dir, "late.log")
 	l := newTestLogs(t, dir, Limits{MaxLineBytes: 16})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -196,7 +196,7 @@ func TestResumeAfterRotation(t *testing.T) {
 			continue // the rest of a deleted file is gone
 		}
 		t.Run(name, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := testDir(t)
 			path := filepath.Join(dir, "app.log")
 			appendFile(t, path, "")
 			l := newTestLogs(t, dir, Limits{})
@@ -230,7 +230,7 @@ func TestResumeAfterRotation(t *testing.T) {
 }
 
 func TestReadLastLines(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	path := filepath.Join(dir, "r.log")
 	var b strings.Builder
 	for i := 0; i < 100; i++ {
