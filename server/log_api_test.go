@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,7 +31,9 @@ import (
 // limited to dir/app/*.
 type logAgent struct {
 	*tlsAgent
-	dir string
+	dir   string
+	serve func(t *testing.T, addr string) (string, func())
+	stop  func()
 }
 
 func startLogAgent(t *testing.T) *logAgent {
@@ -58,30 +61,39 @@ func startLogAgent(t *testing.T) *logAgent {
 	}
 	t.Cleanup(func() { _ = sink.Close() })
 	procs := &stubLister{procs: []process.Process{{PID: 1, Name: "init"}}}
-	srv, err := New(Config{
-		TLS: base.tls.Config(), Logger: zerolog.Nop(), Processes: procs, Services: base.mgr,
-		Watcher:  &watch.Poller{Lister: procs, Interval: time.Hour},
-		Reporter: agent.NewReporter(context.Background(), nil, nil),
-		Policy:   policy, Audit: sink, Logs: reader,
-	})
-	if err != nil {
-		t.Fatal(err)
+	la := &logAgent{dir: dir}
+	la.serve = func(t *testing.T, addr string) (string, func()) {
+		srv, err := New(Config{
+			TLS: base.tls.Config(), Logger: zerolog.Nop(), Processes: procs, Services: base.mgr,
+			Watcher:  &watch.Poller{Lister: procs, Interval: time.Hour},
+			Reporter: agent.NewReporter(context.Background(), nil, nil),
+			Policy:   policy, Audit: sink, Logs: reader,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lis, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { _ = srv.Serve(lis); close(done) }()
+		var once sync.Once
+		stop := func() {
+			once.Do(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				defer cancel()
+				srv.Shutdown(ctx)
+				<-done
+			})
+		}
+		t.Cleanup(stop)
+		return lis.Addr().String(), stop
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = srv.Serve(lis); close(done) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		<-done
-	})
 	a := *base
-	a.addr, a.srv = lis.Addr().String(), srv
-	return &logAgent{tlsAgent: &a, dir: dir}
+	a.addr, la.stop = la.serve(t, "127.0.0.1:0")
+	la.tlsAgent = &a
+	return la
 }
 
 func (a *logAgent) client(t *testing.T, pair *tls.Certificate) *client.Client {
@@ -216,5 +228,77 @@ func TestFollowLogsOverTLS(t *testing.T) {
 	}
 	if len(msgs) != 2 || msgs[0] != "follow started" || !strings.HasPrefix(msgs[1], "follow ended after") {
 		t.Fatalf("access records %q, want a start and an end", msgs)
+	}
+}
+
+// TestFollowLogsResumesAcrossRestart: the agent restarts in the middle of
+// a follow; client.FollowLogs reconnects with the last cursor and the
+// caller sees every line once, in order.
+func TestFollowLogsResumesAcrossRestart(t *testing.T) {
+	a := startLogAgent(t)
+	path := filepath.Join(a.dir, "app", "r.log")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(from, to int) {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = f.Close() }()
+		for i := from; i < to; i++ {
+			_, _ = fmt.Fprintf(f, "line %06d\n", i)
+		}
+	}
+	write(0, 0)
+	c, k, err := a.ca.IssueClient("olga", time.Hour, pki.WithOU("operators"))
+	cl := a.client(t, keyPair(t, c, k, err))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	reconnects := make(chan error, 10)
+	f, err := cl.FollowLogs(ctx, &pb.FollowLogsRequest{Source: fileSource(path)}, client.FollowOptions{
+		MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
+		OnReconnect: func(err error, _ time.Duration) {
+			select {
+			case reconnects <- err:
+			default: // keep the first few
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := func(i int) {
+		t.Helper()
+		select {
+		case e, ok := <-f.Entries():
+			if !ok {
+				t.Fatalf("follow ended: %v", f.Err())
+			}
+			if want := fmt.Sprintf("line %06d", i); e.GetMessage() != want {
+				t.Fatalf("entry %d = %q, want %q", i, e.GetMessage(), want)
+			}
+		case <-ctx.Done():
+			t.Fatalf("entry %d never arrived; %d reconnect attempts", i, len(reconnects))
+		}
+	}
+	write(0, 100)
+	for i := 0; i < 100; i++ {
+		next(i)
+	}
+	a.stop() // the agent goes away; lines keep being written
+	write(100, 200)
+	a.serve(t, a.addr)
+	for i := 100; i < 200; i++ {
+		next(i)
+	}
+	if len(reconnects) == 0 {
+		t.Fatal("the client never reconnected")
+	}
+	cancel()
+	for range f.Entries() {
+	}
+	if f.Err() != nil {
+		t.Fatalf("follow error after cancel: %v", f.Err())
 	}
 }
