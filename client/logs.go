@@ -129,6 +129,9 @@ func (c *Client) reconnectLogs(ctx context.Context, req *pb.FollowLogsRequest, f
 		case <-time.After(delay):
 		}
 		backoff = min(2*backoff, opts.MaxBackoff)
+		// The connection has its own, longer reconnect backoff; the
+		// follower paces the attempts instead.
+		c.conn.ResetConnectBackoff()
 		r := proto.CloneOf(req)
 		if f.cursor != "" {
 			r.Cursor = f.cursor

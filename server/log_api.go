@@ -53,7 +53,7 @@ func (a *logAPI) refuse(acc logAccess, err error) error {
 		return a.guard.deny(acc.c, codes.PermissionDenied, authz.LogsRead, err.Error())
 	}
 	st := errdefs.ToGRPC(err)
-	a.record(acc, status.Code(st), status.Convert(st).Message())
+	_ = a.record(acc, status.Code(st), status.Convert(st).Message()) // the call fails anyway
 	return st
 }
 
@@ -108,7 +108,7 @@ func (a *logAPI) FollowLogs(req *pb.FollowLogsRequest, stream grpc.ServerStreami
 	if err != nil {
 		return a.refuse(acc, err)
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 	if err := a.record(acc, codes.OK, "follow started"); err != nil {
 		return err
 	}

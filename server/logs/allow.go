@@ -209,12 +209,12 @@ func (p *Policy) resolve(clean string) (string, error) {
 	if g, hit := denied(clean); hit {
 		return "", p.deniedErr(clean, g)
 	}
-	real, err := filepath.EvalSymlinks(clean)
+	resolved, err := filepath.EvalSymlinks(clean)
 	if err != nil {
 		return "", notExist(err)
 	}
-	if err := p.check(real); err != nil {
+	if err := p.check(resolved); err != nil {
 		return "", err
 	}
-	return real, nil
+	return resolved, nil
 }

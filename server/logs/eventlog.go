@@ -29,7 +29,7 @@ var windowsLevels = map[int]Priority{
 // levels at or above max, records after afterRecord, since. A caller's
 // own XPath is used as it is (the other conditions are then applied to the
 // parsed records).
-func eventQuery(src Source, max Priority, since time.Time, afterRecord uint64) (string, error) {
+func eventQuery(src Source, maxPr Priority, since time.Time, afterRecord uint64) (string, error) {
 	if src.XPath != "" {
 		return src.XPath, nil
 	}
@@ -40,10 +40,10 @@ func eventQuery(src Source, max Priority, since time.Time, afterRecord uint64) (
 		}
 		conds = append(conds, "Provider[@Name='"+src.Provider+"']")
 	}
-	if max != PriorityUnspecified {
+	if maxPr != PriorityUnspecified {
 		var levels []string
 		for lvl := 0; lvl <= 5; lvl++ {
-			if windowsLevels[lvl] <= max {
+			if windowsLevels[lvl] <= maxPr {
 				levels = append(levels, "Level="+strconv.Itoa(lvl))
 			}
 		}
@@ -145,10 +145,4 @@ func parseEvtCursor(s, channel string) (uint64, error) {
 		return 0, fmt.Errorf("%w: the cursor belongs to channel %s, not %s", errdefs.ErrInvalidArgument, ch, channel)
 	}
 	return id, nil
-}
-
-// keepEvent applies what a caller's own XPath could not: since and the
-// record position.
-func keepEvent(e *Entry, since time.Time, after, record uint64) bool {
-	return record > after && (since.IsZero() || !e.Time.Before(since))
 }

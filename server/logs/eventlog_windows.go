@@ -290,3 +290,9 @@ func (s *evtStream) Close() error {
 	s.tick.Stop()
 	return nil
 }
+
+// keepEvent applies what a caller's own XPath could not: since and the
+// record position.
+func keepEvent(e *Entry, since time.Time, after, record uint64) bool {
+	return record > after && (since.IsZero() || !e.Time.Before(since))
+}

@@ -25,7 +25,7 @@ func statPath(p string) (fileID, int64, error) {
 	if err != nil {
 		return fileID{}, 0, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	return statFile(f)
 }
 

@@ -184,8 +184,11 @@ func lineStartAtOrAfter(f *os.File, off int64) (int64, error) {
 		if i := bytes.IndexByte(buf[:k], '\n'); i >= 0 {
 			return pos + int64(i) + 1, nil
 		}
+		if errors.Is(err, io.EOF) {
+			return pos + int64(k), nil // no newline after off
+		}
 		if err != nil {
-			return pos + int64(k), nil
+			return 0, err
 		}
 	}
 }

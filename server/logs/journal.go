@@ -21,10 +21,6 @@ import (
 // reason; a crash then costs one stream, not the daemon. journalctl's
 // cursors (--after-cursor) give exact resume.
 
-// maxJournalScan bounds how many entries a filtered read asks journalctl
-// for, to find the last n matching ones.
-const maxJournalScan = 100000
-
 // journalArgs builds journalctl's arguments. Values go in --flag=value form
 // so that no value is ever read as an option.
 func journalArgs(dir, unit string, pr Priority, since time.Time, lines int, follow bool, cursor string) []string {
@@ -118,12 +114,4 @@ func parseJournalLine(line []byte, source string, maxLine int) (Entry, error) {
 	}
 	e.Message = msg
 	return e, nil
-}
-
-// journalSource is how entries of a journal stream name their source.
-func journalSource(unit string) string {
-	if unit == "" {
-		return journalKey
-	}
-	return journalPfx + unit
 }

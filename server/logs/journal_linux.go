@@ -14,7 +14,11 @@ import (
 	"github.com/remotectl/remotectl/internal/errdefs"
 )
 
-// journalctlPath is looked up once per call (the package may be installed
+// maxJournalScan bounds how many entries a filtered read asks journalctl
+// for, to find the last n matching ones.
+const maxJournalScan = 100000
+
+// journalctl is looked up once per call (the package may be installed
 // after the agent started).
 func journalctl() (string, error) {
 	p, err := exec.LookPath("journalctl")
@@ -189,4 +193,12 @@ func (s *journalStream) Close() error {
 		<-s.done
 	})
 	return nil
+}
+
+// journalSource is how entries of a journal stream name their source.
+func journalSource(unit string) string {
+	if unit == "" {
+		return journalKey
+	}
+	return journalPfx + unit
 }

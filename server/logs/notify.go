@@ -35,9 +35,6 @@ func newNotifier() *notifier {
 	return n
 }
 
-// polling reports whether the notifier fell back to polling.
-func (n *notifier) polling() bool { return n.w == nil }
-
 // watch adds a directory; a failure degrades to polling.
 func (n *notifier) watch(dir string) {
 	if n.w == nil || n.dirs[dir] {

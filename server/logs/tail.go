@@ -18,7 +18,7 @@ import (
 // end, then compares it with what the path names now:
 //   - another file (rename+create, delete+create): the old file is drained
 //     to its end, its unterminated last line flushed, then the new file is
-//     read from its start (after the allow-list check of its real path);
+//     read from its start (after the allow-list check of its resolved path);
 //   - the same file, shorter than what was read or with other first bytes
 //     (copytruncate): the lines written before the truncation are read from
 //     the copy (a sibling with the same first bytes), then the file from
@@ -53,14 +53,14 @@ func newTailer(path string, p *Policy, lim Limits, now func() time.Time) *tailer
 // open opens the path (re-checked against the allow-list) at offset off;
 // a missing file is not an error: the tailer waits for it.
 func (t *tailer) open(off int64) error {
-	real, err := t.policy.resolve(t.path)
+	resolved, err := t.policy.resolve(t.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	f, err := openShared(real)
+	f, err := openShared(resolved)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -116,7 +116,7 @@ func (t *tailer) cursor() string {
 
 // poll appends up to about max new lines to out; more reports that data
 // may remain (max was reached).
-func (t *tailer) poll(out []Entry, max int) (_ []Entry, more bool, err error) {
+func (t *tailer) poll(out []Entry, limit int) (_ []Entry, more bool, err error) {
 	if t.err != nil {
 		return out, false, t.err
 	}
@@ -127,7 +127,7 @@ func (t *tailer) poll(out []Entry, max int) (_ []Entry, more bool, err error) {
 	}
 	for i := 0; i < 4; i++ { // a rotation or two per poll, not a loop on a flapping path
 		var eof bool
-		if out, eof, err = t.read(out, max); err != nil || !eof {
+		if out, eof, err = t.read(out, limit); err != nil || !eof {
 			return out, err == nil, err
 		}
 		switched, err := t.checkRotation(&out)
@@ -143,8 +143,8 @@ func (t *tailer) poll(out []Entry, max int) (_ []Entry, more bool, err error) {
 }
 
 // read reads until EOF or until out holds max entries.
-func (t *tailer) read(out []Entry, max int) ([]Entry, bool, error) {
-	for len(out) < max {
+func (t *tailer) read(out []Entry, limit int) ([]Entry, bool, error) {
+	for len(out) < limit {
 		n, err := t.f.Read(t.buf)
 		if n > 0 {
 			out = t.split(t.buf[:n], out)
@@ -214,7 +214,7 @@ func (t *tailer) flush(out *[]Entry) {
 func (t *tailer) checkRotation(out *[]Entry) (switched bool, err error) {
 	id, size, err := statPath(t.path)
 	if err != nil {
-		return false, nil // renamed away: keep reading the old file
+		return false, nil //nolint:nilerr // renamed away (or unreadable): keep reading the old file
 	}
 	if id != t.id {
 		// Rename+create: this file is fully read (EOF); leave it.
@@ -263,11 +263,11 @@ func (t *tailer) findSibling(ok func(*os.File, fileID, int64) bool) *os.File {
 		if n == base || !strings.HasPrefix(n, stem) || !de.Type().IsRegular() || hasAnySuffix(n, compressedExt) {
 			continue
 		}
-		real, err := t.policy.resolve(filepath.Join(dir, n))
+		resolved, err := t.policy.resolve(filepath.Join(dir, n))
 		if err != nil {
 			continue
 		}
-		f, err := openShared(real)
+		f, err := openShared(resolved)
 		if err != nil {
 			continue
 		}
