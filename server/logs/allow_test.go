@@ -203,3 +203,30 @@ func TestJournalArgs(t *testing.T) {
 		t.Error("validUnit")
 	}
 }
+
+// TestNonRegularFilesRefused: a FIFO planted in an allowed directory must
+// neither block the agent nor be served.
+func TestNonRegularFilesRefused(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no FIFOs on Windows")
+	}
+	dir := testDir(t)
+	fifo := filepath.Join(dir, "trap.log")
+	if err := mkfifo(fifo); err != nil {
+		t.Skip(err)
+	}
+	l := newTestLogs(t, dir, Limits{})
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := l.Read(t.Context(), ReadRequest{Source: Source{Kind: KindFile, Path: fifo}})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, errdefs.ErrInvalidArgument) || !strings.Contains(err.Error(), "not a regular file") {
+			t.Fatalf("Read(fifo) = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Read of a FIFO blocked")
+	}
+}

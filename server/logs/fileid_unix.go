@@ -35,5 +35,9 @@ func statFile(f *os.File) (fileID, int64, error) {
 	return idOf(fi), fi.Size(), nil
 }
 
-// openShared opens a log file for reading.
-func openShared(p string) (*os.File, error) { return os.Open(p) }
+// openShared opens a log file for reading. O_NONBLOCK: a FIFO planted
+// where a log file was expected must not block the open (regular files
+// ignore the flag); use refuses anything but a regular file.
+func openShared(p string) (*os.File, error) {
+	return os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+}

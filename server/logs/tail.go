@@ -3,6 +3,7 @@ package logs
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"io"
 	"io/fs"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/remotectl/remotectl/internal/errdefs"
 )
 
 // tailer follows one path through rotation. It reads the open file to its
@@ -72,6 +75,10 @@ func (t *tailer) open(off int64) error {
 
 // use makes f the current file, positioned at off.
 func (t *tailer) use(f *os.File, off int64) error {
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		_ = f.Close()
+		return fmt.Errorf("%w: %s is not a regular file", errdefs.ErrInvalidArgument, f.Name())
+	}
 	id, size, err := statFile(f)
 	if err != nil {
 		_ = f.Close()

@@ -268,3 +268,32 @@ func TestReadLastLines(t *testing.T) {
 		})
 	}
 }
+
+// TestFollowGlobPicksUpNewFiles: a glob follow reads files that appear
+// after it started from their first line, and keeps the existing ones.
+func TestFollowGlobPicksUpNewFiles(t *testing.T) {
+	dir := testDir(t)
+	appendFile(t, filepath.Join(dir, "a.log"), "old a\n")
+	l := newTestLogs(t, dir, Limits{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := l.Follow(ctx, FollowRequest{Source: Source{Kind: KindFile, Path: filepath.Join(dir, "*.log")}, Lines: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := collect(ctx, t, s, 1); got[0].Message != "old a" {
+		t.Fatalf("backlog %q", got[0].Message)
+	}
+	appendFile(t, filepath.Join(dir, "b.log"), "first b\nsecond b\n")
+	appendFile(t, filepath.Join(dir, "a.log"), "new a\n")
+	appendFile(t, filepath.Join(dir, "c.txt"), "not matched\n")
+	got := map[string]string{}
+	for _, e := range collect(ctx, t, s, 3) {
+		got[e.Message] = filepath.Base(e.Source)
+	}
+	want := map[string]string{"first b": "b.log", "second b": "b.log", "new a": "a.log"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
