@@ -168,7 +168,7 @@ func (s *fileStream) expandAgain() {
 // Close releases the files and the watcher.
 func (s *fileStream) Close() error {
 	for _, t := range s.tailers {
-		t.close()
+		t.closeAll()
 	}
 	s.n.close()
 	return nil

@@ -47,6 +47,10 @@ type tailer struct {
 	cut     bool   // pending exceeded MaxLineBytes
 	buf     []byte
 	err     error // a sticky failure (re-check refused the new file)
+
+	onCopy  bool      // reading a copytruncate copy: nobody writes to it
+	retired []*tailer // files rotated away, still read for rotateGrace
+	grown   time.Time // (retired) when the file last grew
 }
 
 func newTailer(path string, p *Policy, lim Limits, now func() time.Time) *tailer {
@@ -106,6 +110,16 @@ func readHead(f *os.File, off int64) []byte {
 	return h[:n]
 }
 
+// closeAll closes the current and the retired files.
+func (t *tailer) closeAll() {
+	for _, o := range t.retired {
+		o.close()
+	}
+	t.retired = nil
+	t.close()
+}
+
+// close closes the current file.
 func (t *tailer) close() {
 	if t.f != nil {
 		_ = t.f.Close()
@@ -127,9 +141,14 @@ func (t *tailer) poll(out []Entry, limit int) (_ []Entry, more bool, err error) 
 	if t.err != nil {
 		return out, false, t.err
 	}
+	if len(t.retired) > 0 {
+		if out, more = t.drainRetired(out, limit); more {
+			return out, true, nil
+		}
+	}
 	if t.f == nil {
 		if err := t.open(0); err != nil || t.f == nil {
-			return out, false, err
+			return out, more, err
 		}
 	}
 	for i := 0; i < 4; i++ { // a rotation or two per poll, not a loop on a flapping path
@@ -224,9 +243,15 @@ func (t *tailer) checkRotation(out *[]Entry) (switched bool, err error) {
 		return false, nil //nolint:nilerr // renamed away (or unreadable): keep reading the old file
 	}
 	if id != t.id {
-		// Rename+create: this file is fully read (EOF); leave it.
-		t.flush(out)
-		t.close()
+		// Rename+create: this file is read to its end; keep draining it
+		// (its writer may not have reopened yet) and go on with the new.
+		if t.onCopy {
+			t.flush(out)
+			t.close()
+		} else {
+			t.retire()
+		}
+		t.onCopy = false
 		return true, t.open(0)
 	}
 	if size >= t.off && t.headIntact() {
@@ -237,6 +262,7 @@ func (t *tailer) checkRotation(out *[]Entry) (switched bool, err error) {
 		return size >= t.off && bytes.Equal(readHead(f, int64(len(t.head))), t.head)
 	}); cp != nil {
 		t.close()
+		t.onCopy = true
 		return true, t.use(cp, t.off)
 	}
 	t.flush(out)

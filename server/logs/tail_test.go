@@ -297,3 +297,45 @@ func TestFollowGlobPicksUpNewFiles(t *testing.T) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
 }
+
+// TestRenamedFileStillWritten: after logrotate's rename and create, the
+// application writes to the renamed file until it reopens its log; those
+// lines are read too.
+func TestRenamedFileStillWritten(t *testing.T) {
+	dir := testDir(t)
+	path := filepath.Join(dir, "app.log")
+	old, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer old.Close()
+	l := newTestLogs(t, dir, Limits{})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s, err := l.Follow(ctx, FollowRequest{Source: Source{Kind: KindFile, Path: path}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	write := func(f *os.File, line string) {
+		if _, err := f.WriteString(line + "\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(old, "old 1")
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, path, "new 1\n") // another writer already uses the new file
+	got := collect(ctx, t, s, 2)   // the reader has switched to the new file
+	write(old, "old 2")            // the application has not reopened yet
+	appendFile(t, path, "new 2\n")
+	got = append(got, collect(ctx, t, s, 2)...)
+	var msgs []string
+	for _, e := range got {
+		msgs = append(msgs, e.Message)
+	}
+	if strings.Join(msgs, ",") != "old 1,new 1,old 2,new 2" {
+		t.Fatalf("got %q", msgs)
+	}
+}
