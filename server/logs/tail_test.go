@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -302,6 +303,9 @@ func TestFollowGlobPicksUpNewFiles(t *testing.T) {
 // application writes to the renamed file until it reopens its log; those
 // lines are read too.
 func TestRenamedFileStillWritten(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Go's os.OpenFile does not share delete: a Windows writer holding its log open blocks the rename itself")
+	}
 	dir := testDir(t)
 	path := filepath.Join(dir, "app.log")
 	old, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
