@@ -9,6 +9,11 @@ import "time"
 // files open the same way (close_inactive).
 const rotateGrace = 5 * time.Second
 
+// Cursors of lines from a retired file name that file; a follow resumed
+// from one reads the rest of it and then the path's current file from its
+// start, so lines of the new file already delivered before the disconnect
+// come again (a duplicate, never a loss).
+//
 // retire hands the current file to a draining tailer that keeps reading it
 // (its unterminated last line included) until it has been idle for
 // rotateGrace.
