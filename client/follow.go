@@ -148,12 +148,6 @@ func watchOnce[Req, Resp, Ev any](ctx context.Context, s *followSpec[Req, Resp, 
 // after the error (nil when ctx ended it) is set.
 func followStream[Req, Resp, Ev any](ctx context.Context, c *Client, s *followSpec[Req, Resp, Ev], req Req, snapshotFirst bool,
 	opts FollowOptions) (*Stream[Ev], error) {
-	if opts.MinBackoff <= 0 {
-		opts.MinBackoff = DefaultMinBackoff
-	}
-	if opts.MaxBackoff < opts.MinBackoff {
-		opts.MaxBackoff = max(DefaultMaxBackoff, opts.MinBackoff)
-	}
 	stream, start, err := openWatch(ctx, s, req)
 	if err != nil {
 		return nil, err
@@ -183,10 +177,39 @@ func followStream[Req, Resp, Ev any](ctx context.Context, c *Client, s *followSp
 // error) or an error is not retryable.
 func reconnect[Req, Resp, Ev any](ctx context.Context, c *Client, s *followSpec[Req, Resp, Ev], req Req, f *follower,
 	opts FollowOptions, cause error, out chan<- Ev) (grpc.ServerStreamingClient[Resp], error) {
+	return retry(ctx, c, opts, cause, func() (grpc.ServerStreamingClient[Resp], error) {
+		resync := f.inSnapshot || f.last == 0
+		var seq uint64
+		if !resync {
+			seq = f.last
+		}
+		stream, start, err := openWatch(ctx, s, s.resume(req, seq))
+		if err != nil || !resync {
+			return stream, err
+		}
+		// A cut snapshot cannot be resumed: a fresh one follows, marked
+		// as the agent marks its own.
+		select {
+		case out <- s.resync(start):
+			f.inSnapshot = true
+			return stream, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	})
+}
+
+// retry is the one reconnection loop of every follower (processes,
+// services, logs): it waits with exponential backoff and full jitter
+// between attempts to open, until one succeeds, the context ends (its
+// error) or an error is not retryable.
+func retry[S any](ctx context.Context, c *Client, opts FollowOptions, cause error, open func() (S, error)) (S, error) {
+	var zero S
+	opts.setDefaults()
 	backoff := opts.MinBackoff
 	for {
 		if !retryable(cause) {
-			return nil, cause
+			return zero, cause
 		}
 		delay := time.Duration(rand.Int64N(int64(backoff)) + 1)
 		if opts.OnReconnect != nil {
@@ -194,37 +217,30 @@ func reconnect[Req, Resp, Ev any](ctx context.Context, c *Client, s *followSpec[
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return zero, ctx.Err()
 		case <-time.After(delay):
 		}
 		backoff = min(2*backoff, opts.MaxBackoff)
 		// The connection has its own, longer reconnect backoff; the
 		// follower paces the attempts instead.
 		c.conn.ResetConnectBackoff()
-		resync := f.inSnapshot || f.last == 0
-		var seq uint64
-		if !resync {
-			seq = f.last
+		stream, err := open()
+		if err == nil {
+			return stream, nil
 		}
-		stream, start, err := openWatch(ctx, s, s.resume(req, seq))
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			cause = err
-			continue
+		if ctx.Err() != nil {
+			return zero, ctx.Err()
 		}
-		if resync {
-			// A cut snapshot cannot be resumed: a fresh one follows, marked
-			// as the agent marks its own.
-			select {
-			case out <- s.resync(start):
-				f.inSnapshot = true
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}
-		return stream, nil
+		cause = err
+	}
+}
+
+func (o *FollowOptions) setDefaults() {
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = DefaultMinBackoff
+	}
+	if o.MaxBackoff < o.MinBackoff {
+		o.MaxBackoff = max(DefaultMaxBackoff, o.MinBackoff)
 	}
 }
 
