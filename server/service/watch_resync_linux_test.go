@@ -21,22 +21,7 @@ func TestWatchSystemdStalledResyncAndResume(t *testing.T) {
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()
 	f := Filter{NameGlob: watchUnit}
-	stalled, err := w.Watch(ctx, WatchOptions{Filter: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stalled.Close()
-	steady, err := w.Watch(ctx, WatchOptions{Filter: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer steady.Close()
-	dropped, err := w.Watch(ctx, WatchOptions{Filter: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resumeAfter := dropped.Start()
-	dropped.Close() // the connection "drops" before any event
+	stalled, steady, resumeAfter := stallAndDrop(t, ctx, w, f)
 
 	var seen []Event
 	for range 3 {

@@ -23,22 +23,7 @@ func TestSCMWatchStalledResyncAndResume(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	f := Filter{NameGlob: name}
-	stalled, err := w.Watch(ctx, WatchOptions{Filter: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stalled.Close()
-	steady, err := w.Watch(ctx, WatchOptions{Filter: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer steady.Close()
-	dropped, err := w.Watch(ctx, WatchOptions{Filter: f})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resumeAfter := dropped.Start()
-	dropped.Close()
+	stalled, steady, resumeAfter := stallAndDrop(t, ctx, w, f)
 
 	var seen []Event
 	follow := func(want State) {

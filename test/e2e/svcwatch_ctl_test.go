@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bufio"
-	"encoding/json"
 	"os"
-	"os/exec"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -28,57 +26,23 @@ func TestCtlSvcWatchSurvivesCtldRestart(t *testing.T) {
 	}
 	svc("stop")
 
-	cmd := exec.Command(ctl, "svc", "watch", "--name", watchUnit, "--existing", "-o", "json")
-	cmd.Env = append(os.Environ(), env...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var errb syncBuffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	type event struct {
-		Seq      uint64 `json:"seq"`
-		Type     string `json:"type"`
-		NewState string `json:"new_state"`
-	}
-	events := make(chan event, 64)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			var ev event
-			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-				t.Errorf("not NDJSON: %q", sc.Text())
-			}
-			events <- ev
-		}
-		close(events)
-	}()
+	lines, _ := ctlStream(t, ctl, env, "svc", "watch", "--name", watchUnit, "--existing", "-o", "json")
 	// expect skips CHANGED events on the way to a state (starting...).
-	expect := func(typ, state string) event {
+	expect := func(typ, state string) {
 		t.Helper()
-		deadline := time.After(20 * time.Second)
-		for {
-			select {
-			case ev, ok := <-events:
-				if !ok {
-					t.Fatalf("stream ended; want %s %s; stderr %s", typ, state, errb.String())
-				}
-				if ev.Seq >= 1<<53 {
-					t.Fatalf("seq %d is not JSON-safe", ev.Seq)
-				}
-				if ev.Type == typ && (state == "" || ev.NewState == state) {
-					return ev
-				}
-				if ev.Type != "CHANGED" {
-					t.Fatalf("got %+v, want %s %s; stderr %s", ev, typ, state, errb.String())
-				}
-			case <-deadline:
-				t.Fatalf("no %s %s within 20s; stderr %s", typ, state, errb.String())
+		got, ok := await(lines, 20*time.Second, func(l ctlLine) bool {
+			return l.ev.Type == typ && (state == "" || l.ev.NewState == state)
+		})
+		for i, l := range got {
+			if s, err := strconv.ParseUint(l.ev.Seq.String(), 10, 64); err != nil || s >= 1<<53 {
+				t.Fatalf("seq %s is not JSON-safe", l.ev.Seq)
 			}
+			if l.ev.Type != "CHANGED" && i != len(got)-1 {
+				t.Fatalf("got %s on the way to %s %s", l.raw, typ, state)
+			}
+		}
+		if !ok {
+			t.Fatalf("no %s %s within 20s", typ, state)
 		}
 	}
 	expect("EXISTING", "stopped")
@@ -95,8 +59,4 @@ func TestCtlSvcWatchSurvivesCtldRestart(t *testing.T) {
 	expect("SYNCED", "")
 	svc("stop")
 	expect("CHANGED", "stopped")
-	_ = cmd.Process.Signal(os.Interrupt)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("ctl svc watch after SIGINT: %v (stderr %s)", err, errb.String())
-	}
 }

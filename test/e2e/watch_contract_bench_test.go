@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// ctlLine is one NDJSON line of `ctl ps watch -o json`, as read.
+// ctlLine is one NDJSON line of `ctl ps watch -o json` (or svc watch), as read.
 type ctlLine struct {
 	at  time.Time
 	raw string
@@ -30,6 +30,7 @@ type ctlLine struct {
 		} `json:"process"`
 		OldName  string `json:"old_name"`
 		ExitCode *int   `json:"exit_code"`
+		NewState string `json:"new_state"` // svc watch
 	}
 }
 
