@@ -21,7 +21,7 @@ func TestWatchSystemdStalledResyncAndResume(t *testing.T) {
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()
 	f := Filter{NameGlob: watchUnit}
-	stalled, steady, resumeAfter := stallAndDrop(t, ctx, w, f)
+	stalled, steady, resumeAfter := stallAndDrop(ctx, t, w, f)
 
 	var seen []Event
 	for range 3 {

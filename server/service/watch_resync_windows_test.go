@@ -23,7 +23,7 @@ func TestSCMWatchStalledResyncAndResume(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	f := Filter{NameGlob: name}
-	stalled, steady, resumeAfter := stallAndDrop(t, ctx, w, f)
+	stalled, steady, resumeAfter := stallAndDrop(ctx, t, w, f)
 
 	var seen []Event
 	follow := func(want State) {
