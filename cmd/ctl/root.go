@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/remotectl/remotectl/client"
+	"github.com/remotectl/remotectl/fleet"
 	"github.com/remotectl/remotectl/internal/defaults"
 	"github.com/remotectl/remotectl/internal/pki"
 	"github.com/remotectl/remotectl/internal/version"
@@ -53,10 +54,19 @@ type app struct {
 	hostErr error // invalid --host, reported when dialing
 	out     *output
 	target  target
+
+	// Fleet runs (targets.go): the fleet flags, the inventory and the
+	// resolved hosts; multiHost selects the fan-out output.
+	fl        fleetFlags
+	inv       *fleet.Inventory
+	hosts     []fleet.Host
+	multiHost bool
+	stdin     io.Reader
+	stdinTTY  bool
 }
 
 func newApp(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *app {
-	a := &app{stdout: stdout, stderr: stderr, lookupEnv: lookupEnv, now: time.Now}
+	a := &app{stdout: stdout, stderr: stderr, lookupEnv: lookupEnv, now: time.Now, stdin: os.Stdin, stdinTTY: isatty.IsTerminal(os.Stdin.Fd())}
 	if f, ok := stdout.(*os.File); ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) {
 		a.width = termWidth(f)
 		if c, err := strconv.Atoi(a.env("COLUMNS")); err == nil && c > 0 {
@@ -89,6 +99,10 @@ func (a *app) run(ctx context.Context, args []string) int {
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
+	}
+	var fe *fleetExit
+	if errors.As(err, &fe) {
+		return fe.code // the summary line is already on stderr
 	}
 	path := strings.TrimPrefix(strings.TrimPrefix(cmd.CommandPath(), root.Name()), " ")
 	code, line := describe(a.diagnose(err), path, a.target)
@@ -126,7 +140,7 @@ stderr as one line: ctl: <what failed>: <reason> (hint: <what to do>).
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.g.host, "host", defaults.Host, "agent address, `HOST:PORT` (env CTL_HOST)")
+	a.bindFleetFlags(pf)
 	pf.StringVar(&a.g.cacert, "cacert", "", "CA bundle that signed the agent's certificate (env CTL_CACERT)")
 	pf.StringVar(&a.g.cert, "cert", "", "client certificate, PEM (env CTL_CERT)")
 	pf.StringVar(&a.g.key, "key", "", "client private key, PEM (env CTL_KEY)")
@@ -135,6 +149,7 @@ stderr as one line: ctl: <what failed>: <reason> (hint: <what to do>).
 	pf.DurationVar(&a.g.timeout, "timeout", client.DefaultCallTimeout, "deadline of each RPC (env CTL_TIMEOUT)")
 	pf.StringVarP(&a.g.output, "output", "o", formatTable, "output format: table or json (env CTL_OUTPUT)")
 	root.AddCommand(a.newPsCmd(), a.newSvcCmd(), a.newHeartbeatCmd(), a.newWhoamiCmd(), a.newCertsCmd(), a.newVersionCmd())
+	root.AddCommand(a.newFleetCmd(), a.newConfigCmd())
 	return root
 }
 
@@ -209,6 +224,9 @@ func (a *app) setup(cmd *cobra.Command) error {
 	}
 	if a.g.timeout <= 0 {
 		return usagef("invalid --timeout %s: must be positive", a.g.timeout)
+	}
+	if err := a.setupTargets(cmd); err != nil {
+		return err
 	}
 	// A bad --host/CTL_HOST only matters to commands that dial (not certs).
 	if host, err := normalizeHost(a.g.host); err == nil {

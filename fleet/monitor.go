@@ -1,0 +1,198 @@
+package fleet
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/remotectl/remotectl/client"
+)
+
+// Status is what the Monitor knows of one host.
+type Status struct {
+	Host         string        `json:"host"`
+	State        State         `json:"state"`
+	Since        time.Time     `json:"since"`
+	LastSeen     time.Time     `json:"last_seen"`
+	RTT          time.Duration `json:"-"`
+	AgentVersion string        `json:"agent_version,omitempty"`
+	Uptime       time.Duration `json:"-"`
+	Misses       int           `json:"misses"`
+	// Reason explains the state: the last error, or why it is degraded.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Transition is a host changing state.
+type Transition struct {
+	Host   string    `json:"host"`
+	From   State     `json:"previous"`
+	To     State     `json:"state"`
+	At     time.Time `json:"time"`
+	Status Status    `json:"-"`
+}
+
+// ProbeFunc asks one agent how it is. The default, HeartbeatProbe, calls
+// Heartbeat and judges the answer against the policy.
+type ProbeFunc func(ctx context.Context, c *client.Client, p Policy) Observation
+
+// Monitor probes every host on its own jittered schedule and emits state
+// transitions. Create it with NewMonitor; Run it once.
+type Monitor struct {
+	pool   *Pool
+	hosts  []Host
+	policy Policy
+	probe  ProbeFunc
+
+	mu     sync.Mutex
+	status map[string]*hostState
+}
+
+type hostState struct {
+	det    detector
+	status Status
+}
+
+// NewMonitor watches hosts through pool; a nil probe is HeartbeatProbe.
+func NewMonitor(pool *Pool, hosts []Host, p Policy, probe ProbeFunc) *Monitor {
+	if probe == nil {
+		probe = HeartbeatProbe
+	}
+	m := &Monitor{pool: pool, hosts: hosts, policy: p.WithDefaults(), probe: probe, status: map[string]*hostState{}}
+	for _, h := range hosts {
+		m.status[h.Name] = &hostState{status: Status{Host: h.Name, State: Unknown}}
+	}
+	return m
+}
+
+// Policy is the monitor's policy with its defaults filled in.
+func (m *Monitor) Policy() Policy { return m.policy }
+
+// Run probes until ctx ends, calling emit (serially) for every transition,
+// including the first one out of UNKNOWN.
+func (m *Monitor) Run(ctx context.Context, emit func(Transition)) {
+	var (
+		wg     sync.WaitGroup
+		emitMu sync.Mutex
+	)
+	for _, h := range m.hosts {
+		wg.Go(func() {
+			// Start at a random point of the first interval, so a
+			// thousand hosts are not probed in one burst.
+			wait := time.Duration(rand.Int64N(int64(m.policy.Interval)/4 + 1))
+			b := newBackoff(m.policy.Interval, m.policy.MaxBackoff)
+			for {
+				t := time.NewTimer(wait)
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case <-t.C:
+				}
+				tr, changed, down := m.ProbeOnce(ctx, h)
+				if ctx.Err() != nil {
+					return
+				}
+				if changed && emit != nil {
+					emitMu.Lock()
+					emit(tr)
+					emitMu.Unlock()
+				}
+				if down {
+					wait = b.next() + m.policy.Interval/2
+				} else {
+					b.reset()
+					wait = jitter(m.policy.Interval, m.policy.Jitter)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// ProbeOnce probes h now and applies the observation; it returns the
+// transition if the state changed, and whether the host is DOWN.
+func (m *Monitor) ProbeOnce(ctx context.Context, h Host) (Transition, bool, bool) {
+	var o Observation
+	c, err := m.pool.Get(ctx, h)
+	if err != nil {
+		o = Observation{At: time.Now(), Err: err}
+	} else {
+		m.mu.Lock()
+		healthy := m.status[h.Name].status.State == Up
+		m.mu.Unlock()
+		if !healthy {
+			// Redial now instead of after grpc's own backoff, so a
+			// returning agent is seen at the next probe.
+			c.Conn().ResetConnectBackoff()
+		}
+		pctx, cancel := context.WithTimeout(ctx, m.policy.Timeout)
+		o = m.probe(pctx, c, m.policy)
+		cancel()
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	hs := m.status[h.Name]
+	from, changed := hs.det.observe(m.policy, o)
+	st := &hs.status
+	st.State, st.Since, st.Misses, st.LastSeen = hs.det.state, hs.det.since, hs.det.misses, hs.det.lastSeen
+	if o.Err == nil {
+		st.RTT, st.AgentVersion, st.Uptime, st.Reason = o.RTT, o.AgentVersion, o.Uptime, o.Degraded
+	} else {
+		st.Reason = oneLine(o.Err.Error())
+	}
+	tr := Transition{Host: h.Name, From: from, To: st.State, At: o.At, Status: *st}
+	return tr, changed, st.State == Down
+}
+
+// Statuses returns every host's status, in the monitor's host order.
+func (m *Monitor) Statuses() []Status {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Status, 0, len(m.hosts))
+	for _, h := range m.hosts {
+		out = append(out, m.status[h.Name].status)
+	}
+	return out
+}
+
+// HeartbeatProbe calls Heartbeat and judges the answer: late, a backend
+// unavailable, the clock skewed or the certificate near expiry make it
+// degraded.
+func HeartbeatProbe(ctx context.Context, c *client.Client, p Policy) Observation {
+	start := time.Now()
+	r, err := c.Heartbeat(ctx)
+	rtt := time.Since(start)
+	o := Observation{At: time.Now(), Err: err, RTT: rtt}
+	if err != nil {
+		return o
+	}
+	o.AgentVersion = r.GetAgentVersion()
+	if st, at := r.GetServerTime(), r.GetAgentStartTime(); st != nil && at != nil {
+		o.Uptime = st.AsTime().Sub(at.AsTime())
+	}
+	var why []string
+	if rtt > p.Late {
+		why = append(why, fmt.Sprintf("late: answered in %s", rtt.Round(time.Millisecond)))
+	}
+	for _, b := range r.GetBackends() {
+		if !b.GetAvailable() {
+			why = append(why, "backend "+b.GetCapability()+" unavailable")
+		}
+	}
+	if st := r.GetServerTime(); st != nil {
+		skew := st.AsTime().Sub(start.Add(rtt / 2))
+		if skew > p.MaxSkew || -skew > p.MaxSkew {
+			why = append(why, fmt.Sprintf("clock skew %s", skew.Round(time.Millisecond)))
+		}
+	}
+	if na := r.GetServerCertNotAfter(); na != nil && time.Until(na.AsTime()) < p.CertWarn {
+		why = append(why, "certificate expires "+na.AsTime().UTC().Format(time.RFC3339))
+	}
+	o.Degraded = strings.Join(why, "; ")
+	return o
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
