@@ -68,7 +68,9 @@ func (a *app) fleetWatchProcesses(ctx context.Context, req *pb.WatchProcessesReq
 		func(host string, ev *pb.ProcessEvent) any {
 			return hostProcessEvent{Host: host, eventView: newEventView(ev, fields)}
 		},
-		func(string) *pb.ProcessEvent { return &pb.ProcessEvent{Type: pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC} })
+		func(string) *pb.ProcessEvent {
+			return &pb.ProcessEvent{Type: pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC}
+		})
 }
 
 func (a *app) fleetWatchServices(ctx context.Context, req *pb.WatchServicesRequest) error {
