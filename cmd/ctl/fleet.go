@@ -57,6 +57,8 @@ func bindPolicy(cmd *cobra.Command, p *fleet.Policy) {
 	fs.DurationVar(&p.Grace, "grace", d.Grace, "DOWN also after no answer for interval x misses + `D`")
 	fs.IntVar(&p.Rise, "rise", d.Rise, "consecutive answers before UP or DEGRADED again")
 	fs.DurationVar(&p.Late, "late", d.Late, "an answer slower than `D` is DEGRADED")
+	fs.DurationVar(&p.CertWarn, "cert-warn", d.CertWarn, "an agent certificate expiring within `D` is DEGRADED")
+	fs.DurationVar(&p.MaxSkew, "max-skew", d.MaxSkew, "an agent clock off by more than `D` is DEGRADED")
 	fs.DurationVar(&p.MaxBackoff, "max-backoff", d.MaxBackoff, "a DOWN host is probed at most every `D` (backoff with jitter)")
 }
 

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// TestFleetWatchDownAndBackWithWebhook kills one of three agents under
+// `ctl fleet watch` and brings it back: DOWN within interval x misses +
+// grace, UP within 10 s, and the webhook gets each transition once.
+func TestFleetWatchDownAndBackWithWebhook(t *testing.T) {
+	p := newTestPKI(t)
+	agents := startFleetAgents(t, p, 3)
+	hooks := make(chan fleetStatusView, 16)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var v fleetStatusView
+		if err := json.NewDecoder(r.Body).Decode(&v); err != nil {
+			t.Errorf("webhook body: %v", err)
+		}
+		hooks <- v
+	}))
+	defer recv.Close()
+
+	const interval, misses, grace = 500 * time.Millisecond, 3, 500 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	env := map[string]string{"CTLD_STATE_DIR": t.TempDir()}
+	a := newApp(pw, io.Discard, envOf(env))
+	done := make(chan int, 1)
+	go func() {
+		done <- a.run(ctx, append(p.tlsArgs(), "--host", hostList(agents), "-o", "json", "fleet", "watch",
+			"--interval", interval.String(), "--misses", "3", "--grace", grace.String(), "--max-backoff", "2s", "--cert-warn", "1m", "--webhook", recv.URL))
+		_ = pw.Close()
+	}()
+	lines := make(chan fleetStatusView, 64)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			var v fleetStatusView
+			if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+				t.Errorf("NDJSON line %q: %v", sc.Text(), err)
+			}
+			lines <- v
+		}
+		close(lines)
+	}()
+	next := func(within time.Duration) fleetStatusView {
+		t.Helper()
+		select {
+		case v := <-lines:
+			return v
+		case <-time.After(within):
+			t.Fatalf("no transition within %s", within)
+		}
+		return fleetStatusView{}
+	}
+	up := map[string]bool{}
+	for len(up) < 3 {
+		v := next(10 * time.Second)
+		if v.State != "UP" || v.Previous != "UNKNOWN" {
+			t.Fatalf("first transitions must be UNKNOWN -> UP: %+v", v)
+		}
+		up[v.Host] = true
+	}
+
+	dead := agents[1]
+	dead.stop()
+	killed := time.Now()
+	v := next(10 * time.Second)
+	tookDown := time.Since(killed)
+	if v.Host != dead.addr || v.State != "DOWN" || v.Previous != "UP" {
+		t.Fatalf("want %s UP -> DOWN, got %+v", dead.addr, v)
+	}
+	if limit := interval*misses + grace; tookDown > limit+interval/2 {
+		t.Errorf("DOWN after %s, want within interval x misses + grace = %s (+ half an interval of jitter)", tookDown, limit)
+	}
+	t.Logf("DOWN %s after the kill (interval %s x misses %d + grace %s = %s)", tookDown.Round(time.Millisecond), interval, misses, grace, interval*misses+grace)
+
+	dead.start()
+	back := time.Now()
+	v = next(10 * time.Second)
+	tookUp := time.Since(back)
+	if v.Host != dead.addr || v.State != "UP" || v.Previous != "DOWN" {
+		t.Fatalf("want %s DOWN -> UP, got %+v", dead.addr, v)
+	}
+	if tookUp > 10*time.Second {
+		t.Errorf("UP %s after the agent returned, want within 10s", tookUp)
+	}
+	t.Logf("UP %s after the agent returned", tookUp.Round(time.Millisecond))
+
+	for _, want := range []string{"DOWN", "UP"} {
+		select {
+		case h := <-hooks:
+			if h.Host != dead.addr || h.State != want {
+				t.Errorf("webhook got %+v, want %s %s", h, dead.addr, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("webhook did not receive %s", want)
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("fleet watch ended with %d, want 0 after Ctrl-C", code)
+	}
+	for range lines { // drain
+	}
+	close(hooks)
+	for h := range hooks {
+		t.Errorf("webhook got an extra event: %+v", h)
+	}
+}
