@@ -48,6 +48,8 @@ type Monitor struct {
 
 	mu     sync.Mutex
 	status map[string]*hostState
+	// probeCtx lets tests tell fake probes which host they probe.
+	probeCtx func(context.Context, Host) context.Context
 }
 
 type hostState struct {
@@ -129,6 +131,9 @@ func (m *Monitor) ProbeOnce(ctx context.Context, h Host) (Transition, bool, bool
 			c.Conn().ResetConnectBackoff()
 		}
 		pctx, cancel := context.WithTimeout(ctx, m.policy.Timeout)
+		if m.probeCtx != nil {
+			pctx = m.probeCtx(pctx, h)
+		}
 		o = m.probe(pctx, c, m.policy)
 		cancel()
 	}
