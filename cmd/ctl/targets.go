@@ -191,9 +191,13 @@ func (a *app) setupTargets(cmd *cobra.Command) error {
 		sel.Labels = append(sel.Labels, m...)
 	}
 	// Like a bad --host, a bad target only matters to commands that dial.
+	if len(a.fl.hosts.vals) == 0 {
+		a.fl.hosts.vals = []string{""} // reported as an invalid --host
+	}
+	a.g.host = a.fl.hosts.vals[0]
 	hosts, globbed, err := resolveHosts(a.fl.hosts.vals, known)
 	if err != nil {
-		a.hostErr, a.g.host = err, a.fl.hosts.vals[0]
+		a.hostErr = err
 		return nil
 	}
 	a.multiHost = len(a.fl.hosts.vals) > 1 || globbed || !sel.Empty()
