@@ -142,7 +142,9 @@ func TestFleetSvcStopOnSystemd(t *testing.T) {
 	agents := startFleetAgents(t, p, 3)
 	ctx := ctxTimeout(t, 60*time.Second)
 	base := append(p.tlsArgs(), "--host", hostList(agents))
-	t.Cleanup(func() { runCtl(ctxTimeout(t, 30*time.Second), t, nil, p.tlsArgs()[0], p.CACert, "--cert", p.ClientCert, "--key", p.ClientKey, "--host", agents[0].addr, "svc", "start", unit) })
+	t.Cleanup(func() {
+		runCtl(ctxTimeout(t, 30*time.Second), t, nil, p.tlsArgs()[0], p.CACert, "--cert", p.ClientCert, "--key", p.ClientKey, "--host", agents[0].addr, "svc", "start", unit)
+	})
 	if r := runCtl(ctx, t, nil, append(base, "--yes", "svc", "start", unit)...); r.code != 0 {
 		t.Skipf("harness unit %s not usable (exit %d): %s", unit, r.code, r.stderr)
 	}

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -55,17 +54,10 @@ func ctlFleet(t *testing.T, paths pki.Paths, agents []*stubAgent, args ...string
 }
 
 func maxRSS(cmd *exec.Cmd) string {
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		return mib(uint64(ru.Maxrss) * 1024)
+	if b := maxRSSBytes(cmd); b > 0 {
+		return mib(b)
 	}
 	return "?"
-}
-
-func maxRSSBytes(cmd *exec.Cmd) uint64 {
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		return uint64(ru.Maxrss) * 1024
-	}
-	return 0
 }
 
 func TestFleetScaleHeartbeat(t *testing.T) {
