@@ -143,7 +143,7 @@ func TestFleetSvcStopOnSystemd(t *testing.T) {
 	ctx := ctxTimeout(t, 60*time.Second)
 	base := append(p.tlsArgs(), "--host", hostList(agents))
 	t.Cleanup(func() {
-		runCtl(ctxTimeout(t, 30*time.Second), t, nil, p.tlsArgs()[0], p.CACert, "--cert", p.ClientCert, "--key", p.ClientKey, "--host", agents[0].addr, "svc", "start", unit)
+		runCtl(ctxTimeout(t, 30*time.Second), t, nil, append(p.tlsArgs(), "--host", agents[0].addr, "svc", "start", unit)...)
 	})
 	if r := runCtl(ctx, t, nil, append(base, "--yes", "svc", "start", unit)...); r.code != 0 {
 		t.Skipf("harness unit %s not usable (exit %d): %s", unit, r.code, r.stderr)
