@@ -48,6 +48,13 @@ func LoadInventory(path string) (*Inventory, error) {
 	if err != nil {
 		return nil, err
 	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOwnership(path, fi); err != nil {
+		return nil, err
+	}
 	inv := &Inventory{}
 	if err := yaml.Unmarshal(data, inv); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
