@@ -11,8 +11,6 @@ import (
 
 	"github.com/remotectl/remotectl/client"
 	"github.com/remotectl/remotectl/fleet"
-	"github.com/remotectl/remotectl/internal/pki"
-	"github.com/remotectl/remotectl/internal/version"
 )
 
 // fanOp is one command run on many hosts by fanOut.
@@ -81,25 +79,14 @@ func (a *app) hostFailure(h fleet.Host, op string, hints map[int]string, err err
 	return outcome, ev, "ctl: " + h.Name + ": " + strings.TrimPrefix(line, "ctl: ")
 }
 
-// fleetPool is a pool dialing with the global credentials.
+// fleetPool is a pool of the targets' clients, sharing the credentials.
 func (a *app) fleetPool() (*fleet.Pool, error) {
-	opts := []client.Option{client.WithCallTimeout(a.g.timeout), client.WithUserAgent("ctl/" + version.Version)}
-	if a.g.insecure {
-		opts = append(opts, client.WithInsecure())
-	} else {
-		ca, cert, key, err := a.credentials()
-		if err != nil {
-			return nil, err
-		}
-		// Credentials are read once here, not once per host.
-		tc, err := pki.ClientTLSConfig(ca, cert, key, a.g.serverName)
-		if err != nil {
-			return nil, &hintedError{fmt.Errorf("load TLS credentials: %w", err), exitAuth, "check --cacert/--cert/--key (`ctl certs inspect FILE`)"}
-		}
-		opts = append(opts, client.WithTLSConfig(tc))
-		if a.g.serverName != "" {
-			opts = append(opts, client.WithServerName(a.g.serverName))
-		}
+	if a.hostErr != nil {
+		return nil, a.hostErr
+	}
+	opts, err := a.clientOptions()
+	if err != nil {
+		return nil, err
 	}
 	return fleet.NewPool(fleet.DirectDialer{Options: opts}), nil
 }
@@ -116,7 +103,7 @@ func (a *app) doOptions() fleet.DoOptions {
 // goes to stderr, and the exit code tells whether all hosts succeeded.
 func (a *app) fanOut(ctx context.Context, op fanOp) error {
 	if a.hostErr != nil {
-		return a.hostErr
+		return a.hostErr // before asking to confirm
 	}
 	if op.change != "" {
 		if done, err := a.confirm(op.change); done || err != nil {

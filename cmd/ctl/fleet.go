@@ -88,9 +88,6 @@ when some did not. -o json prints one object per host.`,
 		Example: "  ctl fleet status -g web\n  ctl fleet status --host a,b,c -o json",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if a.hostErr != nil {
-				return a.hostErr
-			}
 			pool, err := a.fleetPool()
 			if err != nil {
 				return err

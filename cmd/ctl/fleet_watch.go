@@ -53,9 +53,6 @@ func mergedWatch[E any](a *app, ctx context.Context, op string, m *fleet.Merged[
 }
 
 func (a *app) fleetWatchProcesses(ctx context.Context, req *pb.WatchProcessesRequest, fields fieldSet) error {
-	if a.hostErr != nil {
-		return a.hostErr
-	}
 	pool, err := a.fleetPool()
 	if err != nil {
 		return err
@@ -74,9 +71,6 @@ func (a *app) fleetWatchProcesses(ctx context.Context, req *pb.WatchProcessesReq
 }
 
 func (a *app) fleetWatchServices(ctx context.Context, req *pb.WatchServicesRequest) error {
-	if a.hostErr != nil {
-		return a.hostErr
-	}
 	pool, err := a.fleetPool()
 	if err != nil {
 		return err

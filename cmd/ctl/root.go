@@ -316,25 +316,18 @@ func (a *app) credentials() (ca, cert, key string, err error) {
 	return p.CACert, p.ClientCert, p.ClientKey, nil
 }
 
-// dial builds a client; it does not connect (the first RPC does).
-func (a *app) dial() (*client.Client, error) {
-	if a.hostErr != nil {
-		return nil, a.hostErr
-	}
+// clientOptions are the options of every client ctl makes; credentials
+// are read here, once, however many hosts they serve.
+func (a *app) clientOptions() ([]client.Option, error) {
 	opts := []client.Option{client.WithCallTimeout(a.g.timeout), client.WithUserAgent("ctl/" + version.Version)}
 	if a.g.insecure {
-		opts = append(opts, client.WithInsecure())
-	} else {
-		ca, cert, key, err := a.credentials()
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, client.WithTLSFiles(ca, cert, key))
-		if a.g.serverName != "" {
-			opts = append(opts, client.WithServerName(a.g.serverName))
-		}
+		return append(opts, client.WithInsecure()), nil
 	}
-	c, err := client.New(a.g.host, opts...)
+	ca, cert, key, err := a.credentials()
+	if err != nil {
+		return nil, err
+	}
+	tc, err := pki.ClientTLSConfig(ca, cert, key, a.g.serverName)
 	if err != nil {
 		hint := "check --cacert/--cert/--key: the agent's CA and a client certificate it issued (`ctl certs inspect FILE`)"
 		if errors.Is(err, fs.ErrPermission) {
@@ -342,7 +335,19 @@ func (a *app) dial() (*client.Client, error) {
 		}
 		return nil, &hintedError{fmt.Errorf("load TLS credentials: %w", err), exitAuth, hint}
 	}
-	return c, nil
+	return append(opts, client.WithTLSConfig(tc)), nil
+}
+
+// dial builds a client; it does not connect (the first RPC does).
+func (a *app) dial() (*client.Client, error) {
+	if a.hostErr != nil {
+		return nil, a.hostErr
+	}
+	opts, err := a.clientOptions()
+	if err != nil {
+		return nil, err
+	}
+	return client.New(a.g.host, opts...)
 }
 
 // withClient runs fn with a fresh client and closes it afterwards.
