@@ -167,10 +167,10 @@ func (d *detector) observe(p Policy, o Observation) (from State, changed bool) {
 		if o.Degraded != "" {
 			target = Degraded
 		}
-		switch {
-		case d.state == Unknown:
+		switch d.state {
+		case Unknown:
 			next = target
-		case d.state == target:
+		case target:
 			d.streak = 0
 		default:
 			if d.pending != target || d.streak == 0 {

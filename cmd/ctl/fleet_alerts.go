@@ -104,7 +104,7 @@ func (a *app) fleetWatch(ctx context.Context, m *fleet.Monitor, af alertFlags) e
 		} else {
 			_ = a.out.Line(fmt.Sprintf(fleetWatchLine, a.clock(v.Time), width, v.Host, v.Previous, v.State, a.rttCell(v), dash(v.Reason)))
 		}
-		if (af.onChange != "" || af.webhook != "") && !(t.From == fleet.Unknown && t.To == fleet.Up) {
+		if (af.onChange != "" || af.webhook != "") && (t.From != fleet.Unknown || t.To != fleet.Up) {
 			select {
 			case alerts <- v:
 			default:

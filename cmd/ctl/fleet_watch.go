@@ -11,7 +11,7 @@ import (
 // mergedWatch prints a merged stream: a HOST column (or a host key in
 // NDJSON) before each event, notes about hosts' streams on stderr. It
 // ends at Ctrl-C (exit 0), or when every host's stream ended for good.
-func mergedWatch[E any](a *app, ctx context.Context, op string, m *fleet.Merged[E], header string, line func(host string, ev E) string, jsonOf func(host string, ev E) any, resync func(host string) E) error {
+func mergedWatch[E any](ctx context.Context, a *app, op string, m *fleet.Merged[E], header string, line func(host string, ev E) string, jsonOf func(host string, ev E) any, resync func(host string) E) error {
 	width := hostWidth(a.hosts)
 	if !a.out.json() {
 		if err := a.out.Line(a.fleetWatchLine(width, "HOST", header)); err != nil {
@@ -42,14 +42,14 @@ func mergedWatch[E any](a *app, ctx context.Context, op string, m *fleet.Merged[
 			return err
 		}
 	}
-	if ctx.Err() != nil {
-		return nil // the user ended the watch
+	if ctx.Err() == nil {
+		a.diag("ctl: %s: every host's stream ended; %d with an error", op, failed)
+		if failed > 0 {
+			return &fleetExit{exitSomeFailed}
+		}
+		return &fleetExit{exitSomeUnreachable}
 	}
-	a.diag("ctl: %s: every host's stream ended; %d with an error", op, failed)
-	if failed > 0 {
-		return &fleetExit{exitSomeFailed}
-	}
-	return &fleetExit{exitSomeUnreachable}
+	return nil // the user ended the watch
 }
 
 func (a *app) fleetWatchProcesses(ctx context.Context, req *pb.WatchProcessesRequest, fields fieldSet) error {
@@ -60,7 +60,7 @@ func (a *app) fleetWatchProcesses(ctx context.Context, req *pb.WatchProcessesReq
 	defer func() { _ = pool.Close() }()
 	m := fleet.FollowProcesses(ctx, pool, a.hosts, req, fleet.FollowOptions{})
 	header := fmt.Sprintf(watchLine, "TIME", "TYPE", "PID", "PPID", "USER", "NAME", "COMMAND")
-	return mergedWatch(a, ctx, "watch processes", m, header,
+	return mergedWatch(ctx, a, "watch processes", m, header,
 		func(_ string, ev *pb.ProcessEvent) string { return a.eventLine(newEventView(ev, fields)) },
 		func(host string, ev *pb.ProcessEvent) any {
 			return hostProcessEvent{Host: host, eventView: newEventView(ev, fields)}
@@ -78,7 +78,7 @@ func (a *app) fleetWatchServices(ctx context.Context, req *pb.WatchServicesReque
 	defer func() { _ = pool.Close() }()
 	m := fleet.FollowServices(ctx, pool, a.hosts, req, fleet.FollowOptions{})
 	header := fmt.Sprintf(svcWatchLine, "TIME", "TYPE", "NAME", "OLD", "NEW", "PID")
-	return mergedWatch(a, ctx, "watch services", m, header,
+	return mergedWatch(ctx, a, "watch services", m, header,
 		func(_ string, ev *pb.ServiceEvent) string {
 			if ev == nil {
 				return fmt.Sprintf(svcWatchLine, "-", "RESYNC", "-", "-", "-", "-")

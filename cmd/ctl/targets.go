@@ -198,7 +198,7 @@ func (a *app) setupTargets(cmd *cobra.Command) error {
 	hosts, globbed, err := resolveHosts(a.fl.hosts.vals, known)
 	if err != nil {
 		a.hostErr = err
-		return nil
+		return nil //nolint:nilerr // reported by the commands that dial, like a bad --host
 	}
 	a.multiHost = len(a.fl.hosts.vals) > 1 || globbed || !sel.Empty()
 	if !sel.Empty() {
