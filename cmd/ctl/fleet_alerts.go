@@ -76,12 +76,12 @@ const fleetWatchLine = "%-12s  %-*s  %-8s  %-8s  %9s  %s"
 
 func (a *app) fleetWatch(ctx context.Context, m *fleet.Monitor, af alertFlags) error {
 	if af.metricsListen != "" {
-		stop, err := serveFleetMetrics(af.metricsListen, m)
+		addr, stop, err := serveFleetMetrics(af.metricsListen, m)
 		if err != nil {
 			return &hintedError{err, exitUsage, "pick a free --metrics-listen address"}
 		}
 		defer stop()
-		a.diag("ctl: metrics on http://%s/metrics", af.metricsListen)
+		a.diag("ctl: metrics on http://%s/metrics", addr)
 	}
 	// Hooks run in order on their own goroutine: a slow receiver delays
 	// alerts, never the probes.
@@ -228,18 +228,18 @@ func (c fleetCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func serveFleetMetrics(addr string, m *fleet.Monitor) (stop func(), err error) {
+func serveFleetMetrics(addr string, m *fleet.Monitor) (bound string, stop func(), err error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(fleetCollector{m})
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("metrics listen on %s: %w", addr, err)
+		return "", nil, fmt.Errorf("metrics listen on %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(lis) }()
-	return func() {
+	return lis.Addr().String(), func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(ctx)

@@ -7,6 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -32,11 +37,18 @@ func TestFleetWatchDownAndBackWithWebhook(t *testing.T) {
 	defer cancel()
 	pr, pw := io.Pipe()
 	env := map[string]string{"CTLD_STATE_DIR": t.TempDir()}
-	a := newApp(pw, io.Discard, envOf(env))
+	var stderr syncBuffer
+	a := newApp(pw, &stderr, envOf(env))
+	hookFile := filepath.Join(t.TempDir(), "events.ndjson")
+	args := append(p.tlsArgs(), "--host", hostList(agents), "-o", "json", "fleet", "watch",
+		"--interval", interval.String(), "--misses", "3", "--grace", grace.String(), "--max-backoff", "2s", "--cert-warn", "1m",
+		"--webhook", recv.URL, "--metrics-listen", "127.0.0.1:0")
+	if runtime.GOOS != "windows" {
+		args = append(args, "--on-change", "cat >> "+hookFile+"; echo >> "+hookFile)
+	}
 	done := make(chan int, 1)
 	go func() {
-		done <- a.run(ctx, append(p.tlsArgs(), "--host", hostList(agents), "-o", "json", "fleet", "watch",
-			"--interval", interval.String(), "--misses", "3", "--grace", grace.String(), "--max-backoff", "2s", "--cert-warn", "1m", "--webhook", recv.URL))
+		done <- a.run(ctx, args)
 		_ = pw.Close()
 	}()
 	lines := make(chan fleetStatusView, 64)
@@ -70,6 +82,15 @@ func TestFleetWatchDownAndBackWithWebhook(t *testing.T) {
 		up[v.Host] = true
 	}
 
+	metricsURL := regexp.MustCompile(`metrics on (http://\S+)`).FindStringSubmatch(stderr.String())
+	if metricsURL == nil {
+		t.Fatalf("no metrics address on stderr: %q", stderr.String())
+	}
+	if body := scrapeMetrics(t, metricsURL[1]); strings.Count(body, "remotectl_fleet_host_up{") != 3 ||
+		!strings.Contains(body, `remotectl_fleet_host_up{host="`+agents[1].addr+`"} 1`) {
+		t.Errorf("metrics before the kill:\n%s", body)
+	}
+
 	dead := agents[1]
 	dead.stop()
 	killed := time.Now()
@@ -80,6 +101,10 @@ func TestFleetWatchDownAndBackWithWebhook(t *testing.T) {
 	}
 	if limit := interval*misses + grace; tookDown > limit+interval/2 {
 		t.Errorf("DOWN after %s, want within interval x misses + grace = %s (+ half an interval of jitter)", tookDown, limit)
+	}
+	if body := scrapeMetrics(t, metricsURL[1]); !strings.Contains(body, `remotectl_fleet_host_up{host="`+dead.addr+`"} 0`) ||
+		!strings.Contains(body, `remotectl_fleet_host_state{host="`+dead.addr+`",state="DOWN"} 1`) {
+		t.Errorf("metrics after the kill:\n%s", body)
 	}
 	t.Logf("DOWN %s after the kill (interval %s x misses %d + grace %s = %s)", tookDown.Round(time.Millisecond), interval, misses, grace, interval*misses+grace)
 
@@ -115,4 +140,35 @@ func TestFleetWatchDownAndBackWithWebhook(t *testing.T) {
 	for h := range hooks {
 		t.Errorf("webhook got an extra event: %+v", h)
 	}
+	if runtime.GOOS != "windows" {
+		data, err := os.ReadFile(hookFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var states []string
+		for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			var v fleetStatusView
+			if err := json.Unmarshal([]byte(l), &v); err != nil {
+				t.Fatalf("--on-change stdin %q: %v", l, err)
+			}
+			states = append(states, v.Host+" "+v.State)
+		}
+		if want := []string{dead.addr + " DOWN", dead.addr + " UP"}; strings.Join(states, ",") != strings.Join(want, ",") {
+			t.Errorf("--on-change got %v, want %v", states, want)
+		}
+	}
+}
+
+func scrapeMetrics(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(body)
 }
