@@ -20,7 +20,7 @@ type fanOp struct {
 	// change, for a mutation, is what it does ("stop service nginx"):
 	// many hosts then need --yes, a y on a terminal, or --dry-run.
 	change string
-	call   func(ctx context.Context, c *client.Client) (any, error) // returns the JSON view
+	call   func(ctx context.Context, h fleet.Host, c *client.Client) (any, error) // returns the JSON view
 	// Text output is either lines per host (streamed, "HOST: " first) or
 	// a table with a HOST column (one table once every host answered).
 	lines  func(v any) []string
@@ -121,9 +121,7 @@ func (a *app) fanOut(ctx context.Context, op fanOp) error {
 	counts := map[string]int{}
 	start := time.Now()
 	var werr error
-	fleet.Do(ctx, pool, a.hosts, a.doOptions(), func(ctx context.Context, _ fleet.Host, c *client.Client) (any, error) {
-		return op.call(ctx, c)
-	}, func(r fleet.Result[any]) {
+	fleet.Do(ctx, pool, a.hosts, a.doOptions(), op.call, func(r fleet.Result[any]) {
 		views[r.Index] = hostResultView{Host: r.Host.Name, Result: r.Value}
 		if r.Err != nil {
 			outcome, ev, line := a.hostFailure(r.Host, op.op, op.hints, r.Err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/remotectl/remotectl/client"
+	"github.com/remotectl/remotectl/fleet"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
 
@@ -19,7 +20,7 @@ func (a *app) fleetHeartbeat(ctx context.Context, every time.Duration) error {
 	}
 	return a.fanOut(ctx, fanOp{
 		op: "heartbeat",
-		call: func(ctx context.Context, c *client.Client) (any, error) {
+		call: func(ctx context.Context, _ fleet.Host, c *client.Client) (any, error) {
 			b, err := heartbeatOnce(ctx, c)
 			if err != nil {
 				return nil, err
@@ -32,8 +33,10 @@ func (a *app) fleetHeartbeat(ctx context.Context, every time.Duration) error {
 
 func (a *app) fleetWhoami(ctx context.Context) error {
 	return a.fanOut(ctx, fanOp{
-		op:   "whoami",
-		call: func(ctx context.Context, c *client.Client) (any, error) { return a.whoami(ctx, c) },
+		op: "whoami",
+		call: func(ctx context.Context, h fleet.Host, c *client.Client) (any, error) {
+			return a.whoami(ctx, c, h.Name)
+		},
 		lines: func(v any) []string {
 			var out []string
 			for _, kv := range whoamiKV(v.(whoamiView)) {
@@ -47,7 +50,7 @@ func (a *app) fleetWhoami(ctx context.Context) error {
 func (a *app) fleetPs(ctx context.Context, req *pb.ListProcessesRequest, fields fieldSet) error {
 	return a.fanOut(ctx, fanOp{
 		op: "list processes",
-		call: func(ctx context.Context, c *client.Client) (any, error) {
+		call: func(ctx context.Context, _ fleet.Host, c *client.Client) (any, error) {
 			resp, err := c.ListProcesses(ctx, req)
 			if err != nil {
 				return nil, err
@@ -72,7 +75,7 @@ func (a *app) fleetPs(ctx context.Context, req *pb.ListProcessesRequest, fields 
 func (a *app) fleetSvcLs(ctx context.Context, req *pb.ListServicesRequest) error {
 	return a.fanOut(ctx, fanOp{
 		op: "list services",
-		call: func(ctx context.Context, c *client.Client) (any, error) {
+		call: func(ctx context.Context, _ fleet.Host, c *client.Client) (any, error) {
 			resp, err := c.ListServices(ctx, req)
 			if err != nil {
 				return nil, err
@@ -97,7 +100,7 @@ func (a *app) fleetSvcLs(ctx context.Context, req *pb.ListServicesRequest) error
 func (a *app) fleetSvcGet(ctx context.Context, name string) error {
 	return a.fanOut(ctx, fanOp{
 		op: "get service " + name, hints: svcHints(name),
-		call: func(ctx context.Context, c *client.Client) (any, error) {
+		call: func(ctx context.Context, _ fleet.Host, c *client.Client) (any, error) {
 			s, err := c.GetService(ctx, name)
 			if err != nil {
 				return nil, err
@@ -117,7 +120,7 @@ func (a *app) fleetSvcGet(ctx context.Context, name string) error {
 func (a *app) fleetSvcControl(ctx context.Context, action, name string, wait time.Duration, fn controlFunc, opts []client.ControlOption) error {
 	return a.fanOut(ctx, fanOp{
 		op: action + " service " + name, hints: svcHints(name), change: action + " service " + name,
-		call: func(ctx context.Context, c *client.Client) (any, error) {
+		call: func(ctx context.Context, _ fleet.Host, c *client.Client) (any, error) {
 			r, err := fn(c, ctx, name, wait, opts...)
 			if err != nil {
 				return nil, err

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -63,6 +64,7 @@ type app struct {
 	multiHost bool
 	stdin     io.Reader
 	stdinTTY  bool
+	diagMu    sync.Mutex // fan-outs report from many goroutines
 }
 
 func newApp(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *app {
@@ -82,6 +84,8 @@ func newApp(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *ap
 // diag writes one diagnostic line to stderr. A failing stderr leaves
 // nowhere to report to, so its error is dropped.
 func (a *app) diag(format string, args ...any) {
+	a.diagMu.Lock()
+	defer a.diagMu.Unlock()
 	_, _ = fmt.Fprintf(a.stderr, format+"\n", args...)
 }
 

@@ -43,7 +43,7 @@ agent's own certificate expires within 30 days.`,
 				return a.fleetWhoami(cmd.Context())
 			}
 			return a.withClient(func(c *client.Client) error {
-				v, err := a.whoami(cmd.Context(), c)
+				v, err := a.whoami(cmd.Context(), c, "")
 				if err != nil {
 					return wrapOp("whoami", err, nil)
 				}
@@ -56,8 +56,9 @@ agent's own certificate expires within 30 days.`,
 	}
 }
 
-// whoami asks the agent who we are, and warns when its certificate expires soon.
-func (a *app) whoami(ctx context.Context, c *client.Client) (whoamiView, error) {
+// whoami asks the agent who we are, and warns when its certificate
+// expires soon (naming host, when many are asked).
+func (a *app) whoami(ctx context.Context, c *client.Client, host string) (whoamiView, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.g.timeout)
 	defer cancel()
 	agentSvc := pb.NewAgentServiceClient(c.Conn())
@@ -75,7 +76,10 @@ func (a *app) whoami(ctx context.Context, c *client.Client) (whoamiView, error) 
 		na := hb.ServerCertNotAfter.AsTime()
 		v.AgentCertNotAfter = na.UTC().Format(time.RFC3339)
 		if left := na.Sub(a.now()); left <= expiryWarning {
-			a.diag("ctl: WARNING: the agent's certificate (serial %s) expires in %s (%s)", hb.ServerCertSerial, humanDuration(left), v.AgentCertNotAfter)
+			if host != "" {
+				host += ": "
+			}
+			a.diag("ctl: %sWARNING: the agent's certificate (serial %s) expires in %s (%s)", host, hb.ServerCertSerial, humanDuration(left), v.AgentCertNotAfter)
 		}
 	}
 	return v, nil
