@@ -10,7 +10,7 @@ import (
 //
 //	UNKNOWN  no probe has finished yet
 //	UP       the agent answered, in time and healthy
-//	DEGRADED the agent answered, but late (RTT > Late), with a backend
+//	DEGRADED the agent answered, but late (smoothed RTT > Late), with a backend
 //	         unavailable, with its clock off by more than MaxSkew, or with
 //	         a certificate expiring within CertWarn
 //	DOWN     Misses consecutive probes failed (no answer within Timeout),

@@ -125,3 +125,39 @@ func TestMonitorTimings(t *testing.T) {
 }
 
 type hostKey struct{}
+
+// TestLatenessIsSmoothed: an agent hovering around --late stays UP; one
+// that is consistently late becomes DEGRADED.
+func TestLatenessIsSmoothed(t *testing.T) {
+	c := idleClient(t)
+	pool := NewPool(DialerFunc(func(context.Context, Host) (*client.Client, error) { return c, nil }))
+	tests := []struct {
+		name string
+		rtts []time.Duration
+		want State
+		max  int // transitions allowed
+	}{
+		{"hovering", []time.Duration{900, 1100, 950, 1200, 800, 1100, 1000, 1150}, Up, 1},
+		{"consistently late", []time.Duration{900, 1500, 1500, 1500, 1500, 1500, 1500, 1500}, Degraded, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			i := 0
+			probe := func(context.Context, *client.Client, Policy) Observation {
+				o := Observation{At: time.Unix(int64(i), 0), RTT: tt.rtts[i] * time.Millisecond}
+				i++
+				return o
+			}
+			m := NewMonitor(pool, []Host{{Name: "h"}}, Policy{Late: time.Second, Rise: 2}, probe)
+			changes := 0
+			for range tt.rtts {
+				if _, changed, _ := m.ProbeOnce(context.Background(), Host{Name: "h"}); changed {
+					changes++
+				}
+			}
+			if st := m.Statuses()[0]; st.State != tt.want || changes > tt.max {
+				t.Errorf("state %v after %d changes (%s); want %v within %d", st.State, changes, st.Reason, tt.want, tt.max)
+			}
+		})
+	}
+}

@@ -55,6 +55,7 @@ type Monitor struct {
 type hostState struct {
 	det    detector
 	status Status
+	srtt   time.Duration // smoothed RTT, as TCP keeps it
 }
 
 // NewMonitor watches hosts through pool; a nil probe is HeartbeatProbe.
@@ -140,6 +141,19 @@ func (m *Monitor) ProbeOnce(ctx context.Context, h Host) (Transition, bool, bool
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	hs := m.status[h.Name]
+	if o.Err == nil {
+		// Lateness is judged on the smoothed RTT (7/8 old + 1/8 new), so
+		// an agent hovering around the threshold does not flap.
+		if hs.srtt == 0 {
+			hs.srtt = o.RTT
+		} else {
+			hs.srtt = (7*hs.srtt + o.RTT) / 8
+		}
+		if hs.srtt > m.policy.Late {
+			late := fmt.Sprintf("late: smoothed RTT %s", hs.srtt.Round(time.Millisecond))
+			o.Degraded = strings.Join(nonEmpty(late, o.Degraded), "; ")
+		}
+	}
 	from, changed := hs.det.observe(m.policy, o)
 	st := &hs.status
 	st.State, st.Since, st.Misses, st.LastSeen = hs.det.state, hs.det.since, hs.det.misses, hs.det.lastSeen
@@ -163,9 +177,9 @@ func (m *Monitor) Statuses() []Status {
 	return out
 }
 
-// HeartbeatProbe calls Heartbeat and judges the answer: late, a backend
+// HeartbeatProbe calls Heartbeat and judges the answer: a backend
 // unavailable, the clock skewed or the certificate near expiry make it
-// degraded.
+// degraded. (Lateness is the Monitor's call, on the smoothed RTT.)
 func HeartbeatProbe(ctx context.Context, c *client.Client, p Policy) Observation {
 	start := time.Now()
 	r, err := c.Heartbeat(ctx)
@@ -179,9 +193,6 @@ func HeartbeatProbe(ctx context.Context, c *client.Client, p Policy) Observation
 		o.Uptime = st.AsTime().Sub(at.AsTime())
 	}
 	var why []string
-	if rtt > p.Late {
-		why = append(why, fmt.Sprintf("late: answered in %s", rtt.Round(time.Millisecond)))
-	}
 	for _, b := range r.GetBackends() {
 		if !b.GetAvailable() {
 			why = append(why, "backend "+b.GetCapability()+" unavailable")
@@ -201,3 +212,13 @@ func HeartbeatProbe(ctx context.Context, c *client.Client, p Policy) Observation
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -89,7 +89,8 @@ func TestFleetScaleHeartbeat(t *testing.T) {
 				ok++
 			}
 		}
-		t.Logf("FIGURE heartbeat fan-out: %d agents, --parallel %d: %d ok in %s, ctl max RSS %s", n, parallel, ok, took.Round(time.Millisecond), maxRSS(cmd))
+		t.Logf("FIGURE heartbeat fan-out: %d agents, --parallel %d: %d ok in %s, ctl CPU %s, ctl max RSS %s (agents in this process, on the same cores)",
+			n, parallel, ok, took.Round(time.Millisecond), cpuTime(cmd).Round(time.Millisecond), maxRSS(cmd))
 		if ok != n {
 			t.Errorf("%d of %d agents answered\n%s", ok, n, stderr.String())
 		}
