@@ -73,6 +73,10 @@ func (a *app) hostFailure(h fleet.Host, op string, hints map[int]string, err err
 		outcome, ev.Code = outcomeSkipped, "skipped"
 	case errors.Is(err, fleet.ErrUnreachable):
 		outcome, ev.Code = outcomeUnreachable, "unreachable"
+		if code == exitTimeout {
+			ev.Hint = "no connection within --connect-timeout: is the host up and its port reachable?"
+			line = line[:strings.Index(line+" (hint: ", " (hint: ")] + " (hint: " + ev.Hint + ")"
+		}
 	case code == exitTimeout:
 		outcome = outcomeTimedOut
 	}

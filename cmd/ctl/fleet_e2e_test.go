@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -172,5 +173,42 @@ func TestFleetSvcStopOnSystemd(t *testing.T) {
 	views = fleetJSON(t, r)
 	if r.code != exitSomeUnreachable || views[2].Error == nil || views[2].Error.Code != "unreachable" || views[0].Error != nil {
 		t.Errorf("start with one agent killed: exit %d %+v\n%s", r.code, views, r.stderr)
+	}
+}
+
+// TestFleetConnectTimeoutIsUnreachable: a host that accepts TCP but never
+// speaks TLS is unreachable after --connect-timeout, apart from --timeout.
+func TestFleetConnectTimeoutIsUnreachable(t *testing.T) {
+	p := newTestPKI(t)
+	agents := startFleetAgents(t, p, 1)
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = silent.Close() }()
+	go func() {
+		var held []net.Conn // held open, silent, until the listener closes
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				for _, c := range held {
+					_ = c.Close()
+				}
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	start := time.Now()
+	r := runCtl(ctxTimeout(t, 30*time.Second), t, nil, append(p.tlsArgs(), "--host", agents[0].addr+","+silent.Addr().String(),
+		"--connect-timeout", "300ms", "--timeout", "20s", "-o", "json", "heartbeat")...)
+	took := time.Since(start)
+	views := fleetJSON(t, r)
+	if r.code != exitSomeUnreachable || len(views) != 2 || views[0].Error != nil || views[1].Error == nil ||
+		views[1].Error.Code != "unreachable" || !strings.Contains(views[1].Error.Hint, "--connect-timeout") {
+		t.Fatalf("exit %d %+v\n%s", r.code, views, r.stderr)
+	}
+	if took > 10*time.Second {
+		t.Errorf("took %s: the connect timeout (300ms) must bound the silent host, not --timeout (20s)", took)
 	}
 }
