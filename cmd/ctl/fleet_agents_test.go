@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
+	"io"
 	"net"
 	"testing"
 	"time"
@@ -91,4 +93,48 @@ func hostList(agents []*fleetAgent) string {
 		s += a.addr
 	}
 	return s
+}
+
+// liveCtl is a long-running ctl command (a watch) in this process: its
+// stdout lines arrive on lines; cancel plays Ctrl-C.
+type liveCtl struct {
+	lines  chan []byte
+	done   chan int
+	stderr *syncBuffer
+	cancel context.CancelFunc
+}
+
+func startLiveCtl(t *testing.T, args ...string) *liveCtl {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	l := &liveCtl{lines: make(chan []byte, 1024), done: make(chan int, 1), stderr: &syncBuffer{}, cancel: cancel}
+	a := newApp(pw, l.stderr, envOf(map[string]string{"CTLD_STATE_DIR": t.TempDir()}))
+	go func() {
+		l.done <- a.run(ctx, args)
+		_ = pw.Close()
+	}()
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			l.lines <- append([]byte(nil), sc.Bytes()...)
+		}
+		close(l.lines)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		for range l.lines { // drain so ctl can finish
+		}
+	})
+	return l
+}
+
+// stop interrupts the command and returns its exit code.
+func (l *liveCtl) stop() int {
+	l.cancel()
+	go func() {
+		for range l.lines {
+		}
+	}()
+	return <-l.done
 }

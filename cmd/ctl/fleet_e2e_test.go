@@ -168,11 +168,51 @@ func TestFleetSvcStopOnSystemd(t *testing.T) {
 	if changed != 1 { // one namespace, one unit: the first stop changes it
 		t.Errorf("%d hosts report a change, want 1", changed)
 	}
+
+	// Merged svc watch: every agent reports the change made through one.
+	w := startLiveCtl(t, append(base, "-o", "json", "svc", "watch", "--existing", "--name", "remotectl-fleet*")...)
+	seen := map[string]map[string]bool{}
+	waitAll := func(typ string) {
+		t.Helper()
+		for n := 0; n < len(agents); {
+			select {
+			case b := <-w.lines:
+				var ev struct {
+					Host     string `json:"host"`
+					Type     string `json:"type"`
+					NewState string `json:"new_state"`
+				}
+				if err := json.Unmarshal(b, &ev); err != nil {
+					t.Fatalf("NDJSON %q: %v", b, err)
+				}
+				if ev.Type == typ && (typ != "CHANGED" || ev.NewState == "running") {
+					if seen[typ] == nil {
+						seen[typ] = map[string]bool{}
+					}
+					if !seen[typ][ev.Host] {
+						seen[typ][ev.Host] = true
+						n++
+					}
+				}
+			case <-ctx.Done():
+				t.Fatalf("waiting for %s from every host: %v\n%s", typ, seen, w.stderr.String())
+			}
+		}
+	}
+	waitAll("SYNCED")
+	if r := runCtl(ctx, t, nil, append(p.tlsArgs(), "--host", agents[0].addr, "svc", "start", unit)...); r.code != 0 {
+		t.Fatalf("start through one agent: %d %s", r.code, r.stderr)
+	}
+	waitAll("CHANGED")
+	if code := w.stop(); code != 0 {
+		t.Errorf("svc watch exit %d after Ctrl-C", code)
+	}
+
 	agents[2].stop()
-	r = runCtl(ctx, t, nil, append(base, "--yes", "-o", "json", "svc", "start", unit)...)
+	r = runCtl(ctx, t, nil, append(base, "--yes", "-o", "json", "svc", "stop", unit)...)
 	views = fleetJSON(t, r)
 	if r.code != exitSomeUnreachable || views[2].Error == nil || views[2].Error.Code != "unreachable" || views[0].Error != nil {
-		t.Errorf("start with one agent killed: exit %d %+v\n%s", r.code, views, r.stderr)
+		t.Errorf("stop with one agent killed: exit %d %+v\n%s", r.code, views, r.stderr)
 	}
 }
 

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
-	"io"
 	"testing"
 	"time"
 )
@@ -17,15 +14,7 @@ func TestFleetMergedPsWatchResyncsPerHost(t *testing.T) {
 	p := newTestPKI(t)
 	agents := startFleetAgents(t, p, 2)
 	name := uniqueName("fleetw")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pr, pw := io.Pipe()
-	a := newApp(pw, io.Discard, envOf(map[string]string{"CTLD_STATE_DIR": t.TempDir()}))
-	done := make(chan int, 1)
-	go func() {
-		done <- a.run(ctx, append(p.tlsArgs(), "--host", hostList(agents), "-o", "json", "ps", "watch", "--existing", "--name", name))
-		_ = pw.Close()
-	}()
+	ctl := startLiveCtl(t, append(p.tlsArgs(), "--host", hostList(agents), "-o", "json", "ps", "watch", "--existing", "--name", name)...)
 	type line struct {
 		Host    string `json:"host"`
 		Type    string `json:"type"`
@@ -35,11 +24,10 @@ func TestFleetMergedPsWatchResyncsPerHost(t *testing.T) {
 	}
 	lines := make(chan line, 64)
 	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
+		for b := range ctl.lines {
 			var l line
-			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-				t.Errorf("NDJSON %q: %v", sc.Text(), err)
+			if err := json.Unmarshal(b, &l); err != nil {
+				t.Errorf("NDJSON %q: %v", b, err)
 			}
 			lines <- l
 		}
@@ -90,8 +78,7 @@ func TestFleetMergedPsWatchResyncsPerHost(t *testing.T) {
 
 	spawn(t, name, 30*time.Second)
 	until("second child", map[string]map[string]bool{h0: {"STARTED": false}, h1: {"STARTED": false}})
-	cancel()
-	if code := <-done; code != 0 {
+	if code := ctl.stop(); code != 0 {
 		t.Errorf("exit %d after Ctrl-C, want 0", code)
 	}
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -33,12 +31,6 @@ func TestFleetWatchDownAndBackWithWebhook(t *testing.T) {
 	defer recv.Close()
 
 	const interval, misses, grace = 500 * time.Millisecond, 3, 500 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pr, pw := io.Pipe()
-	env := map[string]string{"CTLD_STATE_DIR": t.TempDir()}
-	var stderr syncBuffer
-	a := newApp(pw, &stderr, envOf(env))
 	hookFile := filepath.Join(t.TempDir(), "events.ndjson")
 	args := append(p.tlsArgs(), "--host", hostList(agents), "-o", "json", "fleet", "watch",
 		"--interval", interval.String(), "--misses", "3", "--grace", grace.String(), "--max-backoff", "2s", "--cert-warn", "1m",
@@ -46,18 +38,14 @@ func TestFleetWatchDownAndBackWithWebhook(t *testing.T) {
 	if runtime.GOOS != "windows" {
 		args = append(args, "--on-change", "cat >> "+hookFile+"; echo >> "+hookFile)
 	}
-	done := make(chan int, 1)
-	go func() {
-		done <- a.run(ctx, args)
-		_ = pw.Close()
-	}()
+	ctl := startLiveCtl(t, args...)
+	stderr := ctl.stderr
 	lines := make(chan fleetStatusView, 64)
 	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
+		for l := range ctl.lines {
 			var v fleetStatusView
-			if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
-				t.Errorf("NDJSON line %q: %v", sc.Text(), err)
+			if err := json.Unmarshal(l, &v); err != nil {
+				t.Errorf("NDJSON line %q: %v", l, err)
 			}
 			lines <- v
 		}
@@ -130,11 +118,8 @@ func TestFleetWatchDownAndBackWithWebhook(t *testing.T) {
 			t.Fatalf("webhook did not receive %s", want)
 		}
 	}
-	cancel()
-	if code := <-done; code != 0 {
+	if code := ctl.stop(); code != 0 {
 		t.Errorf("fleet watch ended with %d, want 0 after Ctrl-C", code)
-	}
-	for range lines { // drain
 	}
 	close(hooks)
 	for h := range hooks {
