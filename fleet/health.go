@@ -58,8 +58,10 @@ type Policy struct {
 	// Interval between probes of a host, spread by ±Jitter (a fraction).
 	Interval time.Duration
 	Jitter   float64
-	// Timeout bounds one probe; no answer by then is a miss.
-	Timeout time.Duration
+	// Timeout bounds one probe's call; no answer by then is a miss.
+	// ConnectTimeout bounds (re)connecting first, when the connection is
+	// not up (default 5 s); not connected by then is a miss too.
+	Timeout, ConnectTimeout time.Duration
 	// Misses consecutive misses make a host DOWN; so does no answer for
 	// Interval×Misses+Grace.
 	Misses int
@@ -71,15 +73,18 @@ type Policy struct {
 	// MaxBackoff caps the probe interval of a DOWN host, which doubles
 	// (with jitter) from Interval, so a dead fleet costs little.
 	MaxBackoff time.Duration
+	// Parallel caps the probes in flight (default 256); Timeout counts
+	// from a probe's start, not from its wait for a slot.
+	Parallel int
 }
 
 // DefaultPolicy is what ctl fleet watch uses without flags: a dead agent
 // is DOWN within 3×5s+5s = 20s, back UP within MaxBackoff+Interval = 15s.
 var DefaultPolicy = Policy{
-	Interval: 5 * time.Second, Jitter: 0.1, Timeout: 3 * time.Second,
+	Interval: 5 * time.Second, Jitter: 0.1, Timeout: 3 * time.Second, ConnectTimeout: DefaultConnectTimeout,
 	Misses: 3, Grace: 5 * time.Second, Rise: 2,
 	Late: time.Second, MaxSkew: 30 * time.Second, CertWarn: 14 * 24 * time.Hour,
-	MaxBackoff: 10 * time.Second,
+	MaxBackoff: 10 * time.Second, Parallel: 256,
 }
 
 // WithDefaults fills the zero fields from DefaultPolicy.
@@ -93,6 +98,9 @@ func (p Policy) WithDefaults() Policy {
 	}
 	if p.Timeout <= 0 {
 		p.Timeout = min(d.Timeout, p.Interval)
+	}
+	if p.ConnectTimeout <= 0 {
+		p.ConnectTimeout = d.ConnectTimeout
 	}
 	if p.Misses <= 0 {
 		p.Misses = d.Misses
@@ -114,6 +122,9 @@ func (p Policy) WithDefaults() Policy {
 	}
 	if p.MaxBackoff < p.Interval {
 		p.MaxBackoff = 2 * p.Interval
+	}
+	if p.Parallel <= 0 {
+		p.Parallel = d.Parallel
 	}
 	return p
 }

@@ -35,7 +35,8 @@ type Transition struct {
 }
 
 // ProbeFunc asks one agent how it is. The default, HeartbeatProbe, calls
-// Heartbeat and judges the answer against the policy.
+// Heartbeat and judges the answer against the policy. ctx ends after
+// ConnectTimeout + Timeout; a probe applies Timeout to the call itself.
 type ProbeFunc func(ctx context.Context, c *client.Client, p Policy) Observation
 
 // Monitor probes every host on its own jittered schedule and emits state
@@ -79,12 +80,16 @@ func (m *Monitor) Run(ctx context.Context, emit func(Transition)) {
 	var (
 		wg     sync.WaitGroup
 		emitMu sync.Mutex
+		// At most Parallel probes run at once; a probe's Timeout starts
+		// once it has a slot, so a controller short of CPU delays probes
+		// instead of declaring healthy hosts DOWN.
+		slots = make(chan struct{}, m.policy.Parallel)
 	)
 	for _, h := range m.hosts {
 		wg.Go(func() {
 			// Start at a random point of the first interval, so a
-			// thousand hosts are not probed in one burst.
-			wait := time.Duration(rand.Int64N(int64(m.policy.Interval)/4 + 1))
+			// thousand hosts are not probed (and handshaken) in one burst.
+			wait := time.Duration(rand.Int64N(int64(m.policy.Interval)) + 1)
 			b := newBackoff(m.policy.Interval, m.policy.MaxBackoff)
 			for {
 				t := time.NewTimer(wait)
@@ -94,7 +99,13 @@ func (m *Monitor) Run(ctx context.Context, emit func(Transition)) {
 					return
 				case <-t.C:
 				}
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
 				tr, changed, down := m.ProbeOnce(ctx, h)
+				<-slots
 				if ctx.Err() != nil {
 					return
 				}
@@ -131,7 +142,7 @@ func (m *Monitor) ProbeOnce(ctx context.Context, h Host) (Transition, bool, bool
 			// returning agent is seen at the next probe.
 			c.Conn().ResetConnectBackoff()
 		}
-		pctx, cancel := context.WithTimeout(ctx, m.policy.Timeout)
+		pctx, cancel := context.WithTimeout(ctx, m.policy.ConnectTimeout+m.policy.Timeout)
 		if m.probeCtx != nil {
 			pctx = m.probeCtx(pctx, h)
 		}
@@ -181,6 +192,13 @@ func (m *Monitor) Statuses() []Status {
 // unavailable, the clock skewed or the certificate near expiry make it
 // degraded. (Lateness is the Monitor's call, on the smoothed RTT.)
 func HeartbeatProbe(ctx context.Context, c *client.Client, p Policy) Observation {
+	// Connecting (TCP, TLS) has its own time limit: a first contact under
+	// load is not a late answer.
+	if _, err := Connect(ctx, c, p.ConnectTimeout); err != nil {
+		return Observation{At: time.Now(), Err: err}
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
+	defer cancel()
 	start := time.Now()
 	r, err := c.Heartbeat(ctx)
 	rtt := time.Since(start)

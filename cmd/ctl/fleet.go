@@ -59,6 +59,7 @@ func bindPolicy(cmd *cobra.Command, p *fleet.Policy) {
 	fs.DurationVar(&p.Late, "late", d.Late, "an answer slower than `D` is DEGRADED")
 	fs.DurationVar(&p.CertWarn, "cert-warn", d.CertWarn, "an agent certificate expiring within `D` is DEGRADED")
 	fs.DurationVar(&p.MaxSkew, "max-skew", d.MaxSkew, "an agent clock off by more than `D` is DEGRADED")
+	fs.IntVar(&p.Parallel, "max-probes", d.Parallel, "probes in flight at once; --probe-timeout counts from a probe's start")
 	fs.DurationVar(&p.MaxBackoff, "max-backoff", d.MaxBackoff, "a DOWN host is probed at most every `D` (backoff with jitter)")
 }
 
@@ -94,6 +95,7 @@ when some did not. -o json prints one object per host.`,
 			}
 			defer func() { _ = pool.Close() }()
 			p.Misses = 1 // one shot: no answer is DOWN
+			p.ConnectTimeout = a.fl.connectTimeout
 			m := fleet.NewMonitor(pool, a.hosts, p, nil)
 			o := a.doOptions()
 			o.FailHard = false

@@ -60,6 +60,7 @@ remotectl_fleet_host_up, _state, _last_seen_timestamp_seconds, _rtt_seconds.`,
 				return err
 			}
 			defer func() { _ = pool.Close() }()
+			p.ConnectTimeout = a.fl.connectTimeout
 			return a.fleetWatch(cmd.Context(), fleet.NewMonitor(pool, a.hosts, p, nil), af)
 		},
 	}
