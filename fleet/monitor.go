@@ -23,6 +23,8 @@ type Status struct {
 	Misses       int           `json:"misses"`
 	// Reason explains the state: the last error, or why it is degraded.
 	Reason string `json:"reason,omitempty"`
+	// Err is the last probe's error (nil after an answer).
+	Err error `json:"-"`
 }
 
 // Transition is a host changing state.
@@ -168,6 +170,7 @@ func (m *Monitor) ProbeOnce(ctx context.Context, h Host) (Transition, bool, bool
 	from, changed := hs.det.observe(m.policy, o)
 	st := &hs.status
 	st.State, st.Since, st.Misses, st.LastSeen = hs.det.state, hs.det.since, hs.det.misses, hs.det.lastSeen
+	st.Err = o.Err
 	if o.Err == nil {
 		st.RTT, st.AgentVersion, st.Uptime, st.Reason = o.RTT, o.AgentVersion, o.Uptime, o.Degraded
 	} else {

@@ -34,6 +34,9 @@ func rfc3339(t time.Time) string {
 }
 
 func newFleetStatusView(s fleet.Status) fleetStatusView {
+	if s.Err != nil {
+		s.Reason = reasonOf(s.Err) // the transport's own words, not grpc's wrapping
+	}
 	return fleetStatusView{
 		Host: s.Host, State: s.State.String(), Since: rfc3339(s.Since), LastSeen: rfc3339(s.LastSeen),
 		RTTSeconds: s.RTT.Seconds(), AgentVersion: s.AgentVersion, UptimeSeconds: s.Uptime.Seconds(),
@@ -108,7 +111,7 @@ when some did not. -o json prints one object per host.`,
 			for _, r := range results {
 				st := r.Value
 				if r.Err != nil {
-					st = fleet.Status{Host: r.Host.Name, State: fleet.Down, Reason: reasonOf(r.Err)}
+					st = fleet.Status{Host: r.Host.Name, State: fleet.Down, Err: r.Err}
 				}
 				if st.State == fleet.Down {
 					down++
@@ -141,7 +144,7 @@ func (a *app) printFleetStatus(views []fleetStatusView) error {
 }
 
 func (a *app) rttCell(v fleetStatusView) string {
-	if v.LastSeen == "" {
+	if v.LastSeen == "" || v.State == fleet.Down.String() {
 		return "-"
 	}
 	return secondsString(v.RTTSeconds)
