@@ -133,18 +133,18 @@ func TestLatenessIsSmoothed(t *testing.T) {
 	pool := NewPool(DialerFunc(func(context.Context, Host) (*client.Client, error) { return c, nil }))
 	tests := []struct {
 		name string
-		rtts []time.Duration
+		rtts []int // milliseconds
 		want State
 		max  int // transitions allowed
 	}{
-		{"hovering", []time.Duration{900, 1100, 950, 1200, 800, 1100, 1000, 1150}, Up, 1},
-		{"consistently late", []time.Duration{900, 1500, 1500, 1500, 1500, 1500, 1500, 1500}, Degraded, 2},
+		{"hovering", []int{900, 1100, 950, 1200, 800, 1100, 1000, 1150}, Up, 1},
+		{"consistently late", []int{900, 1500, 1500, 1500, 1500, 1500, 1500, 1500}, Degraded, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			i := 0
 			probe := func(context.Context, *client.Client, Policy) Observation {
-				o := Observation{At: time.Unix(int64(i), 0), RTT: tt.rtts[i] * time.Millisecond}
+				o := Observation{At: time.Unix(int64(i), 0), RTT: time.Duration(tt.rtts[i]) * time.Millisecond}
 				i++
 				return o
 			}
