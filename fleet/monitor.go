@@ -164,7 +164,10 @@ func (m *Monitor) ProbeOnce(ctx context.Context, h Host) (Transition, bool, bool
 		}
 		if hs.srtt > m.policy.Late {
 			late := fmt.Sprintf("late: smoothed RTT %s", hs.srtt.Round(time.Millisecond))
-			o.Degraded = strings.Join(nonEmpty(late, o.Degraded), "; ")
+			if o.Degraded != "" {
+				late += "; " + o.Degraded
+			}
+			o.Degraded = late
 		}
 	}
 	from, changed := hs.det.observe(m.policy, o)
@@ -233,13 +236,3 @@ func HeartbeatProbe(ctx context.Context, c *client.Client, p Policy) Observation
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-func nonEmpty(ss ...string) []string {
-	var out []string
-	for _, s := range ss {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,6 +61,21 @@ func maxRSS(cmd *exec.Cmd) string {
 	return "?"
 }
 
+// startPiped starts cmd with its stdout on a pipe and its stderr kept.
+func startPiped(t *testing.T, cmd *exec.Cmd) (io.Reader, *syncBuffer) {
+	t.Helper()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return stdout, stderr
+}
+
 func TestFleetScaleHeartbeat(t *testing.T) {
 	fleetScale(t)
 	n := envInt("REMOTECTL_FLEET_AGENTS", 1000)
@@ -110,15 +126,7 @@ func TestFleetScaleWatch(t *testing.T) {
 	slow := n / 10
 	agents := stubFleet(t, paths, n, slow, 500*time.Millisecond)
 	cmd := ctlFleet(t, paths, agents, "fleet", "watch", "-o", "json")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stdout, stderr := startPiped(t, cmd)
 	type tr struct{ Host, State, Previous, Reason string }
 	lines := make(chan tr, 4096)
 	go func() {
@@ -179,15 +187,7 @@ func TestFleetScaleMergedPsWatch(t *testing.T) {
 	paths := devPKI(t)
 	agents := stubFleet(t, paths, n, 0, 0)
 	cmd := ctlFleet(t, paths, agents, "ps", "watch", "-o", "json")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stdout, stderr := startPiped(t, cmd)
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	for _, a := range agents {
 		select {
