@@ -79,7 +79,8 @@ type Policy struct {
 }
 
 // DefaultPolicy is what ctl fleet watch uses without flags: a dead agent
-// is DOWN within 3×5s+5s = 20s, back UP within MaxBackoff+Interval = 15s.
+// is DOWN within 3×5s+5s = 20s, back UP within MaxBackoff + 1.6×Interval
+// (the backed-off probe that finds it, then one more answer) = 18s.
 var DefaultPolicy = Policy{
 	Interval: 5 * time.Second, Jitter: 0.1, Timeout: 3 * time.Second, ConnectTimeout: DefaultConnectTimeout,
 	Misses: 3, Grace: 5 * time.Second, Rise: 2,

@@ -114,8 +114,9 @@ func TestMonitorTimings(t *testing.T) {
 		if window := p.Interval*3 + p.Grace; bDown < 10*time.Second || bDown > 10*time.Second+window {
 			t.Errorf("b DOWN at %s, want within %s of 10s", bDown, window)
 		}
-		// Backoff at most 4s plus half an interval, then Rise answers.
-		if bUp < 30*time.Second || bUp > 30*time.Second+4500*time.Millisecond+2200*time.Millisecond {
+		// The backed-off probe (at most 4s plus half an interval) finds
+		// it, the next one an interval (+10%) later confirms it (Rise 2).
+		if bUp < 30*time.Second || bUp > 30*time.Second+4500*time.Millisecond+1100*time.Millisecond {
 			t.Errorf("b UP again at %s, want soon after 30s", bUp)
 		}
 		if len(got) != 4 {

@@ -106,7 +106,7 @@ func (m *Monitor) Run(ctx context.Context, emit func(Transition)) {
 				case <-ctx.Done():
 					return
 				}
-				tr, changed, down := m.ProbeOnce(ctx, h)
+				tr, changed, missed := m.ProbeOnce(ctx, h)
 				<-slots
 				if ctx.Err() != nil {
 					return
@@ -116,7 +116,10 @@ func (m *Monitor) Run(ctx context.Context, emit func(Transition)) {
 					emit(tr)
 					emitMu.Unlock()
 				}
-				if down {
+				// Back off while a DOWN host does not answer (misses before
+				// DOWN keep the interval, so DOWN comes in time); once it
+				// answers again, probe at the interval so Rise answers come soon.
+				if missed && tr.Status.State == Down {
 					wait = b.next() + m.policy.Interval/2
 				} else {
 					b.reset()
@@ -129,7 +132,7 @@ func (m *Monitor) Run(ctx context.Context, emit func(Transition)) {
 }
 
 // ProbeOnce probes h now and applies the observation; it returns the
-// transition if the state changed, and whether the host is DOWN.
+// transition if the state changed, and whether the probe missed.
 func (m *Monitor) ProbeOnce(ctx context.Context, h Host) (Transition, bool, bool) {
 	var o Observation
 	c, err := m.pool.Get(ctx, h)
@@ -180,7 +183,7 @@ func (m *Monitor) ProbeOnce(ctx context.Context, h Host) (Transition, bool, bool
 		st.Reason = oneLine(o.Err.Error())
 	}
 	tr := Transition{Host: h.Name, From: from, To: st.State, At: o.At, Status: *st}
-	return tr, changed, st.State == Down
+	return tr, changed, o.Err != nil
 }
 
 // Statuses returns every host's status, in the monitor's host order.
