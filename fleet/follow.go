@@ -196,3 +196,23 @@ func forward[E any](ctx context.Context, h Host, in <-chan E, errf func() error,
 	}
 	return delivered, errf()
 }
+
+// FollowLogs merges the log follows of hosts. Each host's follow is
+// client.FollowLogs (it continues after its last entry across
+// reconnects); a host that cannot be reached yet is retried with backoff.
+// A reopened host starts afresh from req (its cursor is per host and
+// per follow).
+func FollowLogs(ctx context.Context, p *Pool, hosts []Host, req *pb.FollowLogsRequest, o FollowOptions) *Merged[*pb.LogEntry] {
+	return follow(ctx, p, hosts, o, func(ctx context.Context, c *client.Client, h Host, out chan<- Event[*pb.LogEntry], _ bool) (bool, error) {
+		f, err := c.FollowLogs(ctx, req, client.FollowOptions{OnReconnect: func(err error, _ time.Duration) {
+			select {
+			case out <- Event[*pb.LogEntry]{Host: h.Name, Err: err, Retrying: true}:
+			case <-ctx.Done():
+			}
+		}})
+		if err != nil {
+			return false, err
+		}
+		return forward(ctx, h, f.Entries(), f.Err, out)
+	})
+}
