@@ -52,7 +52,9 @@ func (a *app) fleetLogs(ctx context.Context, src *pb.LogSource, filter *pb.LogFi
 	m := fleet.FollowLogs(ctx, pool, a.hosts, req, fleet.FollowOptions{})
 	return mergedWatch(ctx, a, "follow logs", m, "LOG",
 		func(_ string, e *pb.LogEntry) string { return p.line(e) },
-		func(host string, e *pb.LogEntry) any { return hostLogEntry{Host: host, logEntryView: newLogEntryView(e)} },
+		func(host string, e *pb.LogEntry) any {
+			return hostLogEntry{Host: host, logEntryView: newLogEntryView(e)}
+		},
 		func(string) *pb.LogEntry { return &pb.LogEntry{} })
 }
 
