@@ -254,3 +254,12 @@ func TestFleetConnectTimeoutIsUnreachable(t *testing.T) {
 		t.Errorf("took %s: the connect timeout (300ms) must bound the silent host, not --timeout (20s)", took)
 	}
 }
+
+// TestFleetOneHostCommandsRefuseMany: a command without a fan-out form
+// (version asks one agent) never picks one of many hosts silently.
+func TestFleetOneHostCommandsRefuseMany(t *testing.T) {
+	r := runCtl(ctxTimeout(t, 30*time.Second), t, nil, "--host", "127.0.0.1:1,127.0.0.1:2", "version")
+	if r.code != 0 || !strings.Contains(r.stderr, "works on one host at a time (2 selected)") || !strings.Contains(r.stdout, "client") {
+		t.Errorf("exit %d\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
+	}
+}

@@ -357,6 +357,10 @@ func (a *app) dial() (*client.Client, error) {
 
 // withClient runs fn with a fresh client and closes it afterwards.
 func (a *app) withClient(fn func(*client.Client) error) error {
+	if a.multiHost { // a command without a fan-out form must not pick one host silently
+		return &hintedError{fmt.Errorf("this command works on one host at a time (%d selected)", len(a.hosts)), exitUsage,
+			"give one --host (`ctl fleet status` shows every host's agent version)"}
+	}
 	c, err := a.dial()
 	if err != nil {
 		return err
