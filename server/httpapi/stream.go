@@ -1,0 +1,182 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/binary"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// NDJSONContentType is the media type of a server stream over HTTP: one
+// JSON object per line, {"result": message} or, last, {"error": status}.
+const NDJSONContentType = "application/x-ndjson"
+
+// streamHandler serves one server-streaming method as NDJSON. It builds the
+// request message from the URL and body, then hands the gRPC server an
+// in-process gRPC request (HTTP/2 semantics, same *tls.ConnectionState, same
+// remote address), so the call passes the same interceptors as any other:
+// the caller's certificate is the identity that is authorized, audited and
+// limited. Each gRPC message written back is re-encoded as one JSON line.
+type streamHandler struct {
+	grpc       http.Handler
+	method     string // gRPC path, "/pkg.Service/Method"
+	in, out    protoreflect.MessageType
+	body       bool              // the JSON body is the request ("body: *")
+	vars       map[string]string // path wildcard -> request field path
+	maxRequest int64
+	marshal    protojson.MarshalOptions
+}
+
+func (h *streamHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req := h.in.New()
+	if err := h.decode(r, req); err != nil {
+		writeError(w, codes.InvalidArgument, err.Error())
+		return
+	}
+	payload, err := proto.Marshal(req.Interface())
+	if err != nil {
+		writeError(w, codes.InvalidArgument, err.Error())
+		return
+	}
+	frame := make([]byte, 5, 5+len(payload)) // gRPC framing: uncompressed, length
+	binary.BigEndian.PutUint32(frame[1:], uint32(len(payload)))
+	frame = append(frame, payload...)
+
+	inner := r.Clone(r.Context()) // keeps TLS (the identity) and RemoteAddr
+	inner.Method, inner.URL, inner.RequestURI = http.MethodPost, &url.URL{Path: h.method}, h.method
+	inner.Proto, inner.ProtoMajor, inner.ProtoMinor = "HTTP/2", 2, 0
+	inner.Header = http.Header{"Content-Type": {"application/grpc"}, "Te": {"trailers"}}
+	if ua := r.Header.Get("User-Agent"); ua != "" {
+		inner.Header.Set("User-Agent", ua)
+	}
+	inner.Body, inner.ContentLength, inner.Trailer = nopCloser{bytes.NewReader(frame)}, int64(len(frame)), nil
+
+	nw := &ndjsonWriter{w: w, rc: http.NewResponseController(w), out: h.out, marshal: h.marshal, hdr: http.Header{}}
+	h.grpc.ServeHTTP(nw, inner)
+	nw.finish(r)
+}
+
+type nopCloser struct{ *bytes.Reader }
+
+func (nopCloser) Close() error { return nil }
+
+// ndjsonWriter is the http.ResponseWriter the gRPC server writes to: it
+// collects headers and trailers, decodes each length-prefixed message and
+// writes it to the client as a JSON line, flushing each one. The gRPC
+// handler transport calls it from one goroutine, the one in ServeHTTP.
+type ndjsonWriter struct {
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	out     protoreflect.MessageType
+	marshal protojson.MarshalOptions
+	hdr     http.Header // gRPC headers and trailers (Grpc-Status, Grpc-Message)
+	buf     []byte      // an incomplete gRPC frame
+	started bool        // the 200 NDJSON response is committed
+	broken  string      // why the gRPC side's output could not be relayed
+}
+
+func (n *ndjsonWriter) Header() http.Header { return n.hdr }
+
+// WriteHeader: the gRPC server sends headers once it accepted the stream;
+// only then does the client see 200 (a refusal comes as trailers only and
+// becomes an HTTP error status instead).
+func (n *ndjsonWriter) WriteHeader(code int) {
+	if code != http.StatusOK {
+		n.broken = "gRPC transport answered HTTP " + strconv.Itoa(code)
+		return
+	}
+	n.start()
+}
+
+func (n *ndjsonWriter) Flush() {
+	if n.started {
+		_ = n.rc.Flush()
+	}
+}
+
+func (n *ndjsonWriter) start() {
+	if n.started {
+		return
+	}
+	n.started = true
+	h := n.w.Header()
+	h.Set("Content-Type", NDJSONContentType)
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	n.w.WriteHeader(http.StatusOK)
+	_ = n.rc.Flush()
+}
+
+func (n *ndjsonWriter) Write(p []byte) (int, error) {
+	if n.broken != "" {
+		return len(p), nil
+	}
+	n.buf = append(n.buf, p...)
+	for len(n.buf) >= 5 {
+		size := int(binary.BigEndian.Uint32(n.buf[1:5]))
+		if len(n.buf) < 5+size {
+			break
+		}
+		if n.buf[0] != 0 { // never asked for: the request sends no grpc-accept-encoding
+			n.broken = "compressed gRPC message"
+			return len(p), nil
+		}
+		msg := n.out.New()
+		if err := proto.Unmarshal(n.buf[5:5+size], msg.Interface()); err != nil {
+			n.broken = "undecodable gRPC message: " + err.Error()
+			return len(p), nil
+		}
+		n.buf = n.buf[5+size:]
+		js, err := n.marshal.Marshal(msg.Interface())
+		if err != nil {
+			n.broken = err.Error()
+			return len(p), nil
+		}
+		n.start()
+		line := make([]byte, 0, len(js)+12)
+		line = append(append(append(line, `{"result":`...), js...), "}\n"...)
+		if _, err := n.w.Write(line); err != nil {
+			return 0, err // the client is gone; the request context ends the stream
+		}
+	}
+	return len(p), nil
+}
+
+// finish reports the stream's status: an HTTP error when nothing was sent
+// yet, else a last {"error": ...} line (a clean end adds nothing).
+func (n *ndjsonWriter) finish(r *http.Request) {
+	code, msg := codes.Internal, n.broken
+	if msg == "" {
+		if s := n.hdr.Get("Grpc-Status"); s != "" {
+			c, err := strconv.Atoi(s)
+			if err != nil {
+				c = int(codes.Unknown)
+			}
+			code = codes.Code(c) //nolint:gosec // a gRPC status code, 0..16
+			msg, _ = url.PathUnescape(n.hdr.Get("Grpc-Message"))
+		} else if r.Context().Err() != nil {
+			return // the client went away
+		} else {
+			code, msg = codes.Unavailable, "the stream ended without a status (the agent is shutting down)"
+		}
+	}
+	if code == codes.OK {
+		n.start()
+		return
+	}
+	if !n.started {
+		writeError(n.w, code, msg)
+		return
+	}
+	st := statusJSON(&rpcstatus.Status{Code: int32(code), Message: msg}) //nolint:gosec // 0..16
+	line := append(append([]byte(`{"error":`), st...), "}\n"...)
+	_, _ = n.w.Write(line)
+	_ = n.rc.Flush()
+}
