@@ -5,7 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-		"io"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -86,9 +86,9 @@ func TestHTTPSRefusedAsGRPC(t *testing.T) {
 		pair      *tls.Certificate
 		h2        bool
 		handshake bool
-		list      int // GET /v1/processes
-		stop      int // POST /v1/services/nginx.service:stop
-		watch     int // GET /v1/processes:watch
+		list      int    // GET /v1/processes
+		stop      int    // POST /v1/services/nginx.service:stop
+		watch     int    // GET /v1/processes:watch
 		denial    string // in the list refusal
 	}{
 		{name: "no client cert", handshake: true},
