@@ -43,7 +43,7 @@ func (s *Server) ServeHTTPS(lis net.Listener) error {
 	if s.insecure && !isLoopback(lis.Addr()) {
 		return fmt.Errorf("insecure (plaintext) mode only listens on loopback, not %s", lis.Addr())
 	}
-	h, err := httpapi.NewHandler(httpapi.Config{GRPC: s.grpc, MaxRequestBytes: MaxRecvMsgSize, MaxResponseBytes: MaxSendMsgSize})
+	h, err := httpapi.NewHandler(httpapi.Config{GRPC: s.grpc, MaxRequestBytes: MaxRecvMsgSize})
 	if err != nil {
 		return err
 	}

@@ -16,11 +16,11 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// decode builds a stream's request message: the JSON body (for "body: *"
+// decode builds the request message: the JSON body (for "body: *"
 // bindings), then the query parameters, then the path variables — the
 // precedence the HTTP rule spec gives them (Vanguard does the same for
-// unary calls).
-func (h *streamHandler) decode(r *http.Request, m protoreflect.Message) error {
+// REST transcoders).
+func (h *relay) decode(r *http.Request, vars map[string]string, m protoreflect.Message) error {
 	if h.body && r.Body != nil {
 		data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, h.maxRequest))
 		if err != nil {
@@ -49,8 +49,8 @@ func (h *streamHandler) decode(r *http.Request, m protoreflect.Message) error {
 			return fmt.Errorf("query parameter %q: %w", k, err)
 		}
 	}
-	for wildcard, field := range h.vars {
-		if err := setField(m, field, []string{r.PathValue(wildcard)}); err != nil {
+	for field, v := range vars {
+		if err := setField(m, field, []string{v}); err != nil {
 			return fmt.Errorf("path variable %q: %w", field, err)
 		}
 	}

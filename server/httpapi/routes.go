@@ -84,9 +84,3 @@ func pattern(r *annotations.HttpRule) (string, string) {
 	}
 	return "", ""
 }
-
-// isServerStream: served as NDJSON by this package, not by Vanguard (whose
-// REST protocol streams only google.api.HttpBody).
-func isServerStream(md protoreflect.MethodDescriptor) bool {
-	return md.IsStreamingServer() && !md.IsStreamingClient()
-}

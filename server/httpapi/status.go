@@ -8,10 +8,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
-// httpStatus maps a gRPC code to the HTTP status of a refused call. It is
-// the mapping Vanguard applies to unary calls (Connect's), repeated here
-// for the NDJSON streams, which this package writes itself; a test holds
-// the two together.
+// httpStatus maps a gRPC code to the HTTP status of a refused call (the
+// mapping of grpc-gateway and Connect, except Canceled: 499 as in nginx).
 var httpStatus = [...]int{
 	codes.OK:                 http.StatusOK,
 	codes.Canceled:           499, // client closed request
@@ -40,8 +38,8 @@ func HTTPStatus(c codes.Code) int {
 	return httpStatus[c]
 }
 
-// statusJSON is the body of an error: google.rpc.Status in protojson, the
-// shape Vanguard writes for unary calls.
+// statusJSON is the body of an error: google.rpc.Status in protojson, as
+// grpc-gateway writes it (and the OpenAPI document describes it).
 func statusJSON(s *status.Status) []byte {
 	b, err := protojson.MarshalOptions{EmitUnpopulated: true}.Marshal(s)
 	if err != nil {

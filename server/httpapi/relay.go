@@ -18,25 +18,27 @@ import (
 // JSON object per line, {"result": message} or, last, {"error": status}.
 const NDJSONContentType = "application/x-ndjson"
 
-// streamHandler serves one server-streaming method as NDJSON. It builds the
-// request message from the URL and body, then hands the gRPC server an
-// in-process gRPC request (HTTP/2 semantics, same *tls.ConnectionState, same
-// remote address), so the call passes the same interceptors as any other:
-// the caller's certificate is the identity that is authorized, audited and
-// limited. Each gRPC message written back is re-encoded as one JSON line.
-type streamHandler struct {
+// relay serves one method over HTTP. It builds the request message from the
+// URL and body, then hands the gRPC server an in-process gRPC request
+// (HTTP/2 semantics, the same *tls.ConnectionState, the same remote
+// address), so the call passes the same interceptors as any other: the
+// caller's certificate is the identity that is authorized, audited and
+// limited. The gRPC response comes back as JSON (unary) or as one JSON line
+// per message (server streams).
+type relay struct {
 	grpc       http.Handler
 	method     string // gRPC path, "/pkg.Service/Method"
 	in, out    protoreflect.MessageType
-	body       bool              // the JSON body is the request ("body: *")
-	vars       map[string]string // path wildcard -> request field path
+	body       bool // the JSON body is the request ("body: *")
 	maxRequest int64
 	marshal    protojson.MarshalOptions
+	unary      bool // one JSON response instead of NDJSON
 }
 
-func (h *streamHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// serve answers r; vars are the path variables (request field -> value).
+func (h *relay) serve(w http.ResponseWriter, r *http.Request, vars map[string]string) {
 	req := h.in.New()
-	if err := h.decode(r, req); err != nil {
+	if err := h.decode(r, vars, req); err != nil {
 		writeError(w, codes.InvalidArgument, err.Error())
 		return
 	}
@@ -49,16 +51,17 @@ func (h *streamHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	binary.BigEndian.PutUint32(frame[1:], uint32(len(payload)))
 	frame = append(frame, payload...)
 
-	inner := r.Clone(r.Context()) // keeps TLS (the identity) and RemoteAddr
-	inner.Method, inner.URL, inner.RequestURI = http.MethodPost, &url.URL{Path: h.method}, h.method
-	inner.Proto, inner.ProtoMajor, inner.ProtoMinor = "HTTP/2", 2, 0
-	inner.Header = http.Header{"Content-Type": {"application/grpc"}, "Te": {"trailers"}}
-	if ua := r.Header.Get("User-Agent"); ua != "" {
-		inner.Header.Set("User-Agent", ua)
-	}
-	inner.Body, inner.ContentLength, inner.Trailer = nopCloser{bytes.NewReader(frame)}, int64(len(frame)), nil
+	// A fresh request, not a clone: only what the gRPC handler reads, and
+	// the peer (TLS state and address) that the interceptors identify.
+	inner := (&http.Request{
+		Method: http.MethodPost, URL: &url.URL{Path: h.method}, RequestURI: h.method, Host: r.Host,
+		Proto: "HTTP/2", ProtoMajor: 2, ProtoMinor: 0,
+		Header: http.Header{"Content-Type": {"application/grpc"}, "Te": {"trailers"}, "User-Agent": r.Header["User-Agent"]},
+		Body:   nopCloser{bytes.NewReader(frame)}, ContentLength: int64(len(frame)),
+		RemoteAddr: r.RemoteAddr, TLS: r.TLS,
+	}).WithContext(r.Context())
 
-	nw := &ndjsonWriter{w: w, rc: http.NewResponseController(w), out: h.out, marshal: h.marshal, hdr: http.Header{}}
+	nw := &relayWriter{w: w, rc: http.NewResponseController(w), out: h.out, marshal: h.marshal, hdr: http.Header{}, unary: h.unary}
 	h.grpc.ServeHTTP(nw, inner)
 	nw.finish(r)
 }
@@ -67,11 +70,12 @@ type nopCloser struct{ *bytes.Reader }
 
 func (nopCloser) Close() error { return nil }
 
-// ndjsonWriter is the http.ResponseWriter the gRPC server writes to: it
-// collects headers and trailers, decodes each length-prefixed message and
-// writes it to the client as a JSON line, flushing each one. The gRPC
+// relayWriter is the http.ResponseWriter the gRPC server writes to: it
+// collects headers and trailers and decodes each length-prefixed message:
+// a stream's become JSON lines, flushed one by one; a unary call's waits
+// for the status. The gRPC
 // handler transport calls it from one goroutine, the one in ServeHTTP.
-type ndjsonWriter struct {
+type relayWriter struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
 	out     protoreflect.MessageType
@@ -80,28 +84,32 @@ type ndjsonWriter struct {
 	buf     []byte      // an incomplete gRPC frame
 	started bool        // the 200 NDJSON response is committed
 	broken  string      // why the gRPC side's output could not be relayed
+	unary   bool
+	single  []byte // a unary call's response, written once the status is known
 }
 
-func (n *ndjsonWriter) Header() http.Header { return n.hdr }
+func (n *relayWriter) Header() http.Header { return n.hdr }
 
 // WriteHeader: the gRPC server sends headers once it accepted the stream;
 // only then does the client see 200 (a refusal comes as trailers only and
 // becomes an HTTP error status instead).
-func (n *ndjsonWriter) WriteHeader(code int) {
+func (n *relayWriter) WriteHeader(code int) {
 	if code != http.StatusOK {
 		n.broken = "gRPC transport answered HTTP " + strconv.Itoa(code)
 		return
 	}
-	n.start()
+	if !n.unary {
+		n.start()
+	}
 }
 
-func (n *ndjsonWriter) Flush() {
-	if n.started {
+func (n *relayWriter) Flush() {
+	if n.started && !n.unary {
 		_ = n.rc.Flush()
 	}
 }
 
-func (n *ndjsonWriter) start() {
+func (n *relayWriter) start() {
 	if n.started {
 		return
 	}
@@ -114,7 +122,7 @@ func (n *ndjsonWriter) start() {
 	_ = n.rc.Flush()
 }
 
-func (n *ndjsonWriter) Write(p []byte) (int, error) {
+func (n *relayWriter) Write(p []byte) (int, error) {
 	if n.broken != "" {
 		return len(p), nil
 	}
@@ -139,6 +147,10 @@ func (n *ndjsonWriter) Write(p []byte) (int, error) {
 			n.broken = err.Error()
 			return len(p), nil
 		}
+		if n.unary {
+			n.single = js
+			continue
+		}
 		n.start()
 		line := make([]byte, 0, len(js)+12)
 		line = append(append(append(line, `{"result":`...), js...), "}\n"...)
@@ -151,7 +163,7 @@ func (n *ndjsonWriter) Write(p []byte) (int, error) {
 
 // finish reports the stream's status: an HTTP error when nothing was sent
 // yet, else a last {"error": ...} line (a clean end adds nothing).
-func (n *ndjsonWriter) finish(r *http.Request) {
+func (n *relayWriter) finish(r *http.Request) {
 	code, msg := codes.Internal, n.broken
 	if msg == "" {
 		if s := n.hdr.Get("Grpc-Status"); s != "" {
@@ -166,6 +178,12 @@ func (n *ndjsonWriter) finish(r *http.Request) {
 		} else {
 			code, msg = codes.Unavailable, "the stream ended without a status (the agent is shutting down)"
 		}
+	}
+	if code == codes.OK && n.unary {
+		n.w.Header().Set("Content-Type", "application/json")
+		n.w.WriteHeader(http.StatusOK)
+		_, _ = n.w.Write(n.single)
+		return
 	}
 	if code == codes.OK {
 		n.start()
