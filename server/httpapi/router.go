@@ -26,14 +26,20 @@ type verbGroup struct {
 
 type route struct {
 	vars map[string]string // wildcard -> request field path
-	h    *relay
+	h    endpoint
+}
+
+// endpoint answers a routed request; vars are its path variables by
+// request field path. *relay is the one endpoint outside tests.
+type endpoint interface {
+	serve(w http.ResponseWriter, r *http.Request, vars map[string]string)
 }
 
 func newRouter() *router { return &router{groups: map[string]*verbGroup{}} }
 
 var fieldVar = regexp.MustCompile(`^\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\}$`)
 
-func (rt *router) add(method, tmpl string, h *relay) error {
+func (rt *router) add(method, tmpl string, h endpoint) error {
 	if !strings.HasPrefix(tmpl, "/") {
 		return fmt.Errorf("path %q is not absolute", tmpl)
 	}
