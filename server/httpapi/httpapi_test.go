@@ -272,7 +272,8 @@ func TestNewHandlerServesOpenAPIAndRefusesUnknownRoutes(t *testing.T) {
 	}
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v2/nothing", nil))
-	if rec.Code != 404 || !strings.Contains(rec.Body.String(), `"code":5`) {
+	var st struct{ Code int }
+	if rec.Code != 404 || json.Unmarshal(rec.Body.Bytes(), &st) != nil || st.Code != int(codes.NotFound) {
 		t.Fatalf("unknown route: HTTP %d %s", rec.Code, rec.Body)
 	}
 }
