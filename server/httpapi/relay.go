@@ -123,29 +123,33 @@ func (n *relayWriter) start() {
 }
 
 func (n *relayWriter) Write(p []byte) (int, error) {
-	if n.broken != "" {
-		return len(p), nil
+	if n.broken == "" {
+		n.buf = append(n.buf, p...)
+		n.broken = n.drain()
 	}
-	n.buf = append(n.buf, p...)
+	return len(p), nil // the gRPC transport ignores write errors; finish reports them
+}
+
+// drain relays every complete gRPC frame in buf and says why it could not,
+// "" when all went well. A client that went away is not an error here: its
+// request context ends the call.
+func (n *relayWriter) drain() string {
 	for len(n.buf) >= 5 {
 		size := int(binary.BigEndian.Uint32(n.buf[1:5]))
 		if len(n.buf) < 5+size {
-			break
+			return ""
 		}
 		if n.buf[0] != 0 { // never asked for: the request sends no grpc-accept-encoding
-			n.broken = "compressed gRPC message"
-			return len(p), nil
+			return "compressed gRPC message"
 		}
 		msg := n.out.New()
 		if err := proto.Unmarshal(n.buf[5:5+size], msg.Interface()); err != nil {
-			n.broken = "undecodable gRPC message: " + err.Error()
-			return len(p), nil
+			return "undecodable gRPC message: " + err.Error()
 		}
 		n.buf = n.buf[5+size:]
 		js, err := n.marshal.Marshal(msg.Interface())
 		if err != nil {
-			n.broken = err.Error()
-			return len(p), nil
+			return err.Error()
 		}
 		if n.unary {
 			n.single = js
@@ -154,11 +158,9 @@ func (n *relayWriter) Write(p []byte) (int, error) {
 		n.start()
 		line := make([]byte, 0, len(js)+12)
 		line = append(append(append(line, `{"result":`...), js...), "}\n"...)
-		if _, err := n.w.Write(line); err != nil {
-			return 0, err // the client is gone; the request context ends the stream
-		}
+		_, _ = n.w.Write(line)
 	}
-	return len(p), nil
+	return ""
 }
 
 // finish reports the stream's status: an HTTP error when nothing was sent
