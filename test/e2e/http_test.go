@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -261,9 +260,3 @@ func throughput(t *testing.T, n int, d time.Duration, call func() error) (float6
 	return float64(total) / time.Since(start).Seconds(), float64((cpuTime() - cpu0).Microseconds()) / float64(total)
 }
 
-// cpuTime is the process's user+system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
