@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/peer"
 
 	"github.com/remotectl/remotectl/server/audit"
 	"github.com/remotectl/remotectl/server/httpapi"
@@ -43,7 +45,7 @@ func (s *Server) ServeHTTPS(lis net.Listener) error {
 	if s.insecure && !isLoopback(lis.Addr()) {
 		return fmt.Errorf("insecure (plaintext) mode only listens on loopback, not %s", lis.Addr())
 	}
-	h, err := httpapi.NewHandler(httpapi.Config{GRPC: s.grpc, MaxRequestBytes: MaxRecvMsgSize})
+	h, err := httpapi.NewHandler(httpapi.Config{GRPC: s.grpc, MaxRequestBytes: MaxRecvMsgSize, SchemaAccess: s.schemaAccess})
 	if err != nil {
 		return err
 	}
@@ -73,6 +75,39 @@ func (s *Server) ServeHTTPS(lis net.Listener) error {
 	}
 	return err
 }
+
+// schemaMethod is the gRPC method whose permission the OpenAPI document
+// needs: it describes what reflection describes.
+const schemaMethod = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
+
+// schemaAccess applies the authorization table to the OpenAPI document, as
+// to reflection, with the same audit record on refusal.
+func (s *Server) schemaAccess(r *http.Request) error {
+	ctx := peer.NewContext(r.Context(), httpPeer(r))
+	ctx, err := authenticate(ctx, s.insecure)
+	if err != nil {
+		return err
+	}
+	c := newCall(ctx, schemaMethod)
+	if d := s.guard.policy.Load().Decide(c.id, c.method); !d.Allowed {
+		return s.guard.deny(c, codes.PermissionDenied, d.Rule.Permission, d.Reason)
+	}
+	return nil
+}
+
+// httpPeer is the peer of an HTTP request as gRPC would see it.
+func httpPeer(r *http.Request) *peer.Peer {
+	p := &peer.Peer{Addr: strAddr(r.RemoteAddr)}
+	if r.TLS != nil {
+		p.AuthInfo = credentials.TLSInfo{State: *r.TLS}
+	}
+	return p
+}
+
+type strAddr string
+
+func (a strAddr) Network() string { return "tcp" }
+func (a strAddr) String() string  { return string(a) }
 
 // shutdownHTTP stops accepting HTTP requests at once and returns a channel
 // closed when the running ones ended (the gRPC drain ends their streams)

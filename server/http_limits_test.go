@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -139,5 +140,22 @@ func TestHTTPInsecureModeIsLoopbackPlainHTTP(t *testing.T) {
 	var who struct{ CommonName string }
 	if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &who) != nil || who.CommonName != "insecure-loopback" {
 		t.Fatalf("whoami over insecure HTTP: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestOpenAPINeedsWhatReflectionNeeds: the document passes the same
+// authentication and table entry as gRPC reflection.
+func TestOpenAPINeedsWhatReflectionNeeds(t *testing.T) {
+	a := startTLSAgent(t, Limits{}, "")
+	base := serveHTTPS(t, a)
+	got := do(a.httpClient(t, a.issue(t, "mallory"), false), http.MethodGet, base+"/openapi.json", "")
+	if got.status != http.StatusOK || !json.Valid([]byte(got.body)) {
+		t.Fatalf("an identity with agent.read: HTTP %d", got.status)
+	}
+	// A request that reached the handler without a verified certificate
+	// (impossible through the TLS listener) is refused, not served.
+	err := a.srv.schemaAccess(httptest.NewRequest(http.MethodGet, "/openapi.json", nil))
+	if status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("no certificate: %v, want Unauthenticated", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -37,6 +38,10 @@ type Config struct {
 	GRPC *grpc.Server
 	// MaxRequestBytes bounds a request body (the gRPC receive limit).
 	MaxRequestBytes int64
+	// SchemaAccess decides who may read the OpenAPI document (the schema
+	// gRPC reflection also describes); nil allows every caller the TLS
+	// layer let in. A refusal is a gRPC status error.
+	SchemaAccess func(*http.Request) error
 }
 
 // NewHandler returns the HTTP handler of the API: the REST routes of
@@ -51,7 +56,14 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+OpenAPIPath, func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET "+OpenAPIPath, func(w http.ResponseWriter, r *http.Request) {
+		if cfg.SchemaAccess != nil {
+			if err := cfg.SchemaAccess(r); err != nil {
+				st := status.Convert(err)
+				writeError(w, st.Code(), st.Message())
+				return
+			}
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openAPI)
 	})
