@@ -259,4 +259,3 @@ func throughput(t *testing.T, n int, d time.Duration, call func() error) (float6
 	}
 	return float64(total) / time.Since(start).Seconds(), float64((cpuTime() - cpu0).Microseconds()) / float64(total)
 }
-
