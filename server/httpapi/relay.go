@@ -70,11 +70,11 @@ type nopCloser struct{ *bytes.Reader }
 
 func (nopCloser) Close() error { return nil }
 
-// relayWriter is the http.ResponseWriter the gRPC server writes to: it
-// collects headers and trailers and decodes each length-prefixed message:
-// a stream's become JSON lines, flushed one by one; a unary call's waits
-// for the status. The gRPC
-// handler transport calls it from one goroutine, the one in ServeHTTP.
+// relayWriter is the http.ResponseWriter the gRPC server writes to. It
+// collects headers and trailers and decodes each length-prefixed message: a
+// stream's become JSON lines, flushed one by one; a unary call's waits for
+// the status. The gRPC handler transport calls it from one goroutine, the
+// one in ServeHTTP.
 type relayWriter struct {
 	w       http.ResponseWriter
 	rc      *http.ResponseController
