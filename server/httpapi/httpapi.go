@@ -45,8 +45,8 @@ type Config struct {
 }
 
 // NewHandler returns the HTTP handler of the API: the REST routes of
-// routes.yaml, every other method at POST /<package.Service>/<Method> with
-// a JSON body, and the OpenAPI document at OpenAPIPath.
+// routes.yaml, every method at POST /<package.Service>/<Method> with a JSON
+// body, and the OpenAPI document at OpenAPIPath.
 func NewHandler(cfg Config) (http.Handler, error) {
 	if cfg.GRPC == nil || cfg.MaxRequestBytes <= 0 {
 		return nil, fmt.Errorf("httpapi: GRPC and MaxRequestBytes are required")
@@ -68,10 +68,8 @@ func NewHandler(cfg Config) (http.Handler, error) {
 		_, _ = w.Write(openAPI)
 	})
 	rt := newRouter()
-	bound := map[string]bool{}
 	for _, r := range rules {
 		md, _ := methodOf(r.GetSelector()) // checked by Rules
-		bound[fullMethod(md)] = true
 		for _, b := range append([]*annotations.HttpRule{r}, r.GetAdditionalBindings()...) {
 			verb, path := pattern(b)
 			h, err := newRelay(cfg, md, b.GetBody())
@@ -83,11 +81,12 @@ func NewHandler(cfg Config) (http.Handler, error) {
 			}
 		}
 	}
-	// Methods without a rule: POST /<package.Service>/<Method>, JSON body.
+	// Every method, with a route or not: POST /<package.Service>/<Method>
+	// with the request as JSON body (a script can call a new RPC at once).
 	for svc, info := range cfg.GRPC.GetServiceInfo() {
 		for _, m := range info.Methods {
 			path := "/" + svc + "/" + m.Name
-			if bound[path] || m.IsClientStream {
+			if m.IsClientStream {
 				continue
 			}
 			md, err := methodOf(svc + "." + m.Name)

@@ -270,6 +270,17 @@ func TestNewHandlerServesOpenAPIAndRefusesUnknownRoutes(t *testing.T) {
 	if rec.Code != 200 || !json.Valid(rec.Body.Bytes()) || rec.Body.Len() < 1000 {
 		t.Fatalf("GET %s: HTTP %d, %d bytes", OpenAPIPath, rec.Code, rec.Body.Len())
 	}
+	// A bound method is served on its route and at its gRPC path; both
+	// reach the gRPC server (which answers UNIMPLEMENTED here).
+	for _, req := range []*http.Request{httptest.NewRequest(http.MethodGet, "/v1/heartbeat", nil),
+		httptest.NewRequest(http.MethodPost, "/remotectl.v1.AgentService/Heartbeat", strings.NewReader("{}"))} {
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var st struct{ Code int }
+		if rec.Code != http.StatusNotImplemented || json.Unmarshal(rec.Body.Bytes(), &st) != nil || st.Code != int(codes.Unimplemented) {
+			t.Errorf("%s %s: HTTP %d %s, want 501 from the gRPC server", req.Method, req.URL.Path, rec.Code, rec.Body)
+		}
+	}
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v2/nothing", nil))
 	var st struct{ Code int }
