@@ -38,6 +38,8 @@ type Config struct {
 	Audit AuditConfig  `yaml:"audit"`
 	// Limits bound each client identity (zero: server defaults).
 	Limits LimitsConfig `yaml:"limits"`
+	// Logs says which logs LogService serves.
+	Logs LogsConfig `yaml:"logs"`
 	// HTTPListen serves the same API as JSON over HTTPS (same mutual TLS,
 	// authorization, audit and limits) on its own port; empty is off.
 	HTTPListen string `yaml:"http_listen"`
@@ -138,6 +140,7 @@ func addConfigFlags(fs *pflag.FlagSet) *flagValues {
 			fs.DurationVar(s.dur, s.flag, 0, s.usage+" (env "+s.env+")")
 		}
 	}
+	addLogsFlags(fs, &fv.c)
 	return fv
 }
 
@@ -188,6 +191,7 @@ func (fv *flagValues) load() (Config, error) {
 			*s.dur = *f.dur
 		}
 	}
+	applyLogs(&c, &fv.c, fv.fs)
 	return c, c.validate()
 }
 
@@ -227,6 +231,9 @@ func (c *Config) validate() error {
 		return errors.New("state dir must not be empty")
 	}
 	if _, err := authz.New(c.Authz); err != nil {
+		return err
+	}
+	if err := c.Logs.validate(); err != nil {
 		return err
 	}
 	for _, serial := range c.TLS.RevokedSerials {
