@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Drives the JSON-over-HTTPS face of a real ctld with curl (docs/http.md):
 # heartbeat, a filtered process listing, a process watch followed as NDJSON,
+# a log file read and followed,
 # starting and stopping a unit of a real systemd (scripts/systemd-harness.sh),
 # and the refusals: no client certificate (handshake) and a viewer stopping a
 # unit (403 naming the missing permission), each checked in the audit log.
@@ -58,8 +59,9 @@ authz:
     - {cn: remotectl-admin, role: admin}
     - {ou: viewers, role: viewer}
 YAML
+mkdir -p "$work/logs" && printf 'one\ntwo\nthree\n' >"$work/logs/app.log"
 "$work/ctld" run --config "$work/ctld.yaml" --listen "127.0.0.1:$port" --http-listen "127.0.0.1:$hport" \
-  --state-dir "$work/state" --poll-interval 200ms --log-format json 2>"$work/ctld.log" &
+  --state-dir "$work/state" --poll-interval 200ms --logs-allow "$work/logs/**" --log-format json 2>"$work/ctld.log" &
 ctld_pid=$!
 
 certs=$work/state/certs
@@ -114,6 +116,19 @@ kill "$second"; wait "$second" 2>/dev/null || true
 wait_line "e.get('type') == 'PROCESS_EVENT_TYPE_EXITED' and e['process']['pid'] == $second" "EXITED $second"
 kill "$watch_pid"; wait "$watch_pid" 2>/dev/null || true; watch_pid=
 ok "GET /v1/processes:watch (NDJSON): EXISTING/SYNCED, then STARTED and EXITED of pid $second ($(wc -l <"$work/watch.ndjson") lines)"
+
+# Logs: the last lines of a file, then a follow (NDJSON) sees an appended line.
+out=$(curl -sS --fail-with-body "${admin[@]}" "$base/v1/logs?source.file=$work/logs/app.log&lines=2") || fail "logs: $out"
+got=$(json '",".join(e["message"] for e in j["entries"])' <<<"$out")
+[ "$got" = two,three ] || fail "GET /v1/logs lines=2: $got: $out"
+curl -sS -N "${admin[@]}" "$base/v1/logs:follow?source.file=$work/logs/app.log&lines=1" >"$work/follow.ndjson" &
+watch_pid=$!
+for _ in $(seq 100); do grep -q '"three"' "$work/follow.ndjson" 2>/dev/null && break; sleep 0.1; done
+echo four >>"$work/logs/app.log"
+for _ in $(seq 150); do grep -q '"four"' "$work/follow.ndjson" && break; sleep 0.1; done
+grep -q '"four"' "$work/follow.ndjson" || fail "logs:follow did not deliver the appended line: $(head -c 2000 "$work/follow.ndjson")"
+kill "$watch_pid"; wait "$watch_pid" 2>/dev/null || true; watch_pid=
+ok "GET /v1/logs?lines=2: $got; GET /v1/logs:follow (NDJSON) delivered an appended line"
 
 # The OpenAPI document.
 out=$(curl -sS --fail-with-body "${admin[@]}" "$base/openapi.json") || fail "openapi: $out"
