@@ -3,7 +3,6 @@ package e2e
 import (
 	"os/exec"
 	"syscall"
-	"time"
 )
 
 // maxRSSBytes is the peak resident set of a finished command (Linux
@@ -13,9 +12,4 @@ func maxRSSBytes(cmd *exec.Cmd) uint64 {
 		return uint64(ru.Maxrss) * 1024
 	}
 	return 0
-}
-
-// cpuTime is the user plus system CPU time of a finished command.
-func cpuTime(cmd *exec.Cmd) time.Duration {
-	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 }
