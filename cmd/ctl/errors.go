@@ -22,6 +22,10 @@ const (
 	exitUnavailable  = 5 // agent unreachable, or the capability is unavailable on its host
 	exitTimeout      = 6 // deadline exceeded
 	exitPrecondition = 7 // the OS refused the change in the current state
+	// Runs on many hosts (docs/fleet.md): every host answered but some
+	// failed; some hosts did not answer (unreachable or timed out).
+	exitSomeFailed      = 10
+	exitSomeUnreachable = 11
 )
 
 const exitCodesHelp = `Exit codes:
@@ -32,7 +36,15 @@ const exitCodesHelp = `Exit codes:
   4  permission denied or unauthenticated (TLS refusal, unusable certificates)
   5  agent unreachable, or the capability is unavailable on the agent's host
   6  timed out (the RPC deadline --timeout or the service --wait expired)
-  7  failed precondition (the OS refused the change in the current state)`
+  7  failed precondition (the OS refused the change in the current state)
+  10 on many hosts: some hosts failed (every host answered)
+  11 on many hosts: some hosts unreachable or timed out`
+
+// fleetExit ends a run on many hosts with its exit code; the per-host
+// errors and the summary line are already on stderr.
+type fleetExit struct{ code int }
+
+func (e *fleetExit) Error() string { return "exit status " + strconv.Itoa(e.code) }
 
 // usageError is a mistake on the command line (exit 2).
 type usageError struct{ err error }

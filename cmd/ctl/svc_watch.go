@@ -77,6 +77,9 @@ An agent that cuts a too-slow reader off ends the command with exit code 1
 				}
 				req.States = append(req.States, st)
 			}
+			if a.multiHost {
+				return a.fleetWatchServices(cmd.Context(), req)
+			}
 			return a.withClient(func(c *client.Client) error { return a.watchServices(cmd.Context(), c, req) })
 		},
 	}
