@@ -79,6 +79,8 @@ type Config struct {
 	// ServerCert reports the certificate currently served, for Heartbeat;
 	// nil when unknown.
 	ServerCert func() *x509.Certificate
+	// Signaler signals processes by identity; nil means process.NewSignaler().
+	Signaler process.Signaler
 }
 
 // Server is a configured remotectl gRPC server.
@@ -108,6 +110,8 @@ func New(cfg Config) (*Server, error) {
 		policy = policy.WithBinding(authz.Binding{CN: insecureIdentity.CommonName, Role: authz.RoleAdmin})
 	}
 	g := newGuard(policy, cfg.Audit, cfg.Services, cfg.Limits, cfg.Logger)
+	g.procs, g.protect = cfg.Processes, process.HostProtection()
+	signaler, startTypes := signalBackends(cfg)
 	if cfg.ServerCert == nil && cfg.TLS != nil {
 		cfg.ServerCert = servedLeaf(cfg.TLS)
 	}
@@ -136,12 +140,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	gs := grpc.NewServer(opts...)
 	stop := make(chan struct{})
-	pb.RegisterProcessServiceServer(gs, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher, draining: stop})
+	pb.RegisterProcessServiceServer(gs, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher, draining: stop, signaler: signaler})
 	svcWatcher := cfg.ServiceWatcher
 	if svcWatcher == nil {
 		svcWatcher = service.NewWatcher(cfg.Services)
 	}
-	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: cfg.Services, watcher: svcWatcher, draining: stop})
+	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: cfg.Services, watcher: svcWatcher, draining: stop, startTypes: startTypes})
 	pb.RegisterAgentServiceServer(gs, &agentAPI{reporter: cfg.Reporter, guard: g, serverCert: cfg.ServerCert})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)

@@ -32,6 +32,9 @@ var Methods = map[string]Rule{
 	"/remotectl.v1.ServiceManager/RestartService": {Permission: ServicesControl, Mutates: true, StopsService: true},
 	"/remotectl.v1.ServiceManager/WatchServices":  {Permission: ServicesRead},
 	"/remotectl.v1.AgentService/Heartbeat":        {Permission: AgentRead},
+	// Disabling is stopping at the next boot: protected like a stop.
+	"/remotectl.v1.ServiceManager/SetServiceStartType": {Permission: ServicesControl, Mutates: true, StopsService: true},
+	"/remotectl.v1.ProcessService/SignalProcess":       {Permission: ProcessesControl, Mutates: true},
 	"/remotectl.v1.AgentService/WhoAmI":           {Permission: AgentRead},
 	"/grpc.health.v1.Health/Check":                {Permission: Public},
 	"/grpc.health.v1.Health/Watch":                {Permission: Public},
@@ -68,6 +71,9 @@ func (p *Policy) Decide(id pki.Identity, method string, targets ...string) Decis
 		d.Reason = fmt.Sprintf("missing permission %s (identity %s has roles %s)", rule.Permission, id, rolesText(d.Roles))
 		return d
 	}
+	if rule.Permission == ProcessesControl {
+		return p.decideProcess(d, targets)
+	}
 	if rule.Permission != ServicesControl {
 		d.Allowed = true
 		return d
@@ -78,7 +84,7 @@ func (p *Policy) Decide(id pki.Identity, method string, targets ...string) Decis
 		}
 		if rule.StopsService {
 			if g, hit := matchAny(p.protected, t); hit {
-				d.Reason = fmt.Sprintf("service %q is protected (rule protected_services %q): it may not be stopped or restarted remotely", t, g)
+				d.Reason = fmt.Sprintf("service %q is protected (rule protected_services %q): it may not be stopped, restarted or disabled remotely", t, g)
 				return d
 			}
 		}
