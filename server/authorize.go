@@ -120,6 +120,9 @@ type namedRequest interface{ GetName() string }
 func (g *guard) unary() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		c := newCall(ctx, info.FullMethod)
+		if pr, ok := req.(processRequest); ok {
+			c.target = processTargetName(pr)
+		}
 		p := g.policy.Load()
 		d := p.Decide(c.id, c.method)
 		if !d.Allowed {

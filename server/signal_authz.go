@@ -25,6 +25,11 @@ type processRequest interface {
 	GetStartTime() *timestamppb.Timestamp
 }
 
+// processTargetName is the audit target of a process request: its pid
+// (the rest of its identity goes to the Process* fields once looked up,
+// which only callers holding the permission get).
+func processTargetName(r processRequest) string { return fmt.Sprintf("pid %d", r.GetPid()) }
+
 // maxAuditArgs bounds the argv summary in an audit record.
 const maxAuditArgs = 256
 
@@ -48,7 +53,6 @@ func (t *procTarget) fill(r *audit.Record) {
 // caller's rate budget, and an already audited status error on refusal.
 func (g *guard) authorizeProcess(ctx context.Context, c *call, p *authz.Policy, req processRequest) (skip bool, err error) {
 	pid := req.GetPid()
-	c.target = fmt.Sprintf("pid %d", pid)
 	if pid <= 0 || req.GetStartTime() == nil || req.GetStartTime().CheckValid() != nil {
 		return true, nil
 	}

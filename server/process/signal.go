@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
@@ -41,17 +40,6 @@ func (s Signal) String() string {
 		return n
 	}
 	return fmt.Sprintf("signal(%d)", int(s))
-}
-
-// ParseSignal accepts "TERM", "SIGTERM" and "term".
-func ParseSignal(s string) (Signal, bool) {
-	s = strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "SIG")
-	for k, n := range signalNames {
-		if n == s {
-			return k, true
-		}
-	}
-	return SignalUnknown, false
 }
 
 const (
