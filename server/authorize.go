@@ -60,10 +60,11 @@ type guard struct {
 	audit    *audit.Sink
 	services service.Manager
 	limits   Limits
+	log      zerolog.Logger
+
 	// procs and protect identify and protect SignalProcess targets.
 	procs   process.Lister
 	protect process.Protection
-	log      zerolog.Logger
 
 	mu       sync.Mutex
 	limiters map[string]*rate.Limiter

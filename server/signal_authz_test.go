@@ -183,7 +183,6 @@ func TestSignalProcessRefusalRules(t *testing.T) {
 
 func itoa(n int32) string { return strconv.Itoa(int(n)) }
 
-
 func TestSignalProcessAllowedIsAuditedWithTheTarget(t *testing.T) {
 	start := time.Unix(1700000000, 0)
 	f := newSignalGuard(t, nil)
@@ -232,7 +231,9 @@ func TestSignalProcessMalformedSkipsLookup(t *testing.T) {
 	f := newSignalGuard(t, nil)
 	ctx := context.WithValue(context.Background(), identityKey{}, pki.Identity{CommonName: "a", OrganizationalUnits: []string{"admins"}})
 	_, err := f.g.unary()(ctx, &pb.SignalProcessRequest{Pid: 82}, &grpc.UnaryServerInfo{FullMethod: signalMethod},
-		func(context.Context, any) (any, error) { return nil, status.Error(codes.InvalidArgument, "start time required") })
+		func(context.Context, any) (any, error) {
+			return nil, status.Error(codes.InvalidArgument, "start time required")
+		})
 	if status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("%v", err)
 	}

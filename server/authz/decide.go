@@ -32,9 +32,6 @@ var Methods = map[string]Rule{
 	"/remotectl.v1.ServiceManager/RestartService": {Permission: ServicesControl, Mutates: true, StopsService: true},
 	"/remotectl.v1.ServiceManager/WatchServices":  {Permission: ServicesRead},
 	"/remotectl.v1.AgentService/Heartbeat":        {Permission: AgentRead},
-	// Disabling is stopping at the next boot: protected like a stop.
-	"/remotectl.v1.ServiceManager/SetServiceStartType": {Permission: ServicesControl, Mutates: true, StopsService: true},
-	"/remotectl.v1.ProcessService/SignalProcess":       {Permission: ProcessesControl, Mutates: true},
 	"/remotectl.v1.AgentService/WhoAmI":           {Permission: AgentRead},
 	"/grpc.health.v1.Health/Check":                {Permission: Public},
 	"/grpc.health.v1.Health/Watch":                {Permission: Public},
@@ -42,6 +39,10 @@ var Methods = map[string]Rule{
 	// Reflection only describes the (public) API schema.
 	"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo":      {Permission: AgentRead},
 	"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": {Permission: AgentRead},
+	// Disabling is stopping at the next boot: protected like a stop.
+	"/remotectl.v1.ServiceManager/SetServiceStartType": {Permission: ServicesControl, Mutates: true, StopsService: true},
+	// Process names pass protected_processes and role_process_allow.
+	"/remotectl.v1.ProcessService/SignalProcess": {Permission: ProcessesControl, Mutates: true},
 }
 
 // Decision is the answer to one call.

@@ -20,10 +20,10 @@ type StartTypeOptions struct {
 // StartTypeResult is the outcome of SetStartType.
 type StartTypeResult struct {
 	// Service is read back after the change.
-	Service               Service
-	PreviousStartType     StartType
+	Service                 Service
+	PreviousStartType       StartType
 	PreviousNativeStartType string
-	PreviousState         State
+	PreviousState           State
 	// Changed is false when nothing had to be done.
 	Changed bool
 }
@@ -44,7 +44,9 @@ func ValidStartType(t StartType) error {
 }
 
 // startsService: the start types whose Now starts the service.
-func startsService(t StartType) bool { return t == StartTypeAutomatic || t == StartTypeAutomaticDelayed }
+func startsService(t StartType) bool {
+	return t == StartTypeAutomatic || t == StartTypeAutomaticDelayed
+}
 
 // applyNow runs the start or stop of SetStartType's Now and folds it into r.
 func applyNow(ctx context.Context, m Manager, name string, t StartType, opts StartTypeOptions, r *StartTypeResult) error {
