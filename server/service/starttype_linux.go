@@ -54,7 +54,7 @@ func (m *systemdManager) SetStartType(ctx context.Context, name string, t StartT
 // requested start type.
 func changeUnitFile(ctx context.Context, m *systemdManager, unit string, t StartType, native string, r *StartTypeResult) error {
 	if strings.HasPrefix(native, "masked") {
-		return fmt.Errorf("%w: unit %q is masked (%s): it cannot be started or enabled until an administrator unmasks it on the host (systemctl unmask %s); ctld does not unmask units",
+		return fmt.Errorf("%w: unit %q is masked (UnitFileState %s): it cannot be started or enabled until an administrator unmasks it on the host (systemctl unmask %s); ctld does not unmask units",
 			errdefs.ErrFailedPrecondition, unit, native, unit)
 	}
 	want := startTypeOf(native)
