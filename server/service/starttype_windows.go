@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"unsafe"
 
@@ -40,7 +41,7 @@ func (m scmManager) SetStartType(ctx context.Context, name string, t StartType, 
 	}
 	r := StartTypeResult{PreviousStartType: before.StartType, PreviousNativeStartType: before.NativeStartType, PreviousState: before.State}
 	if before.StartType != t {
-		if err := changeStartType(before.Name, t); err != nil {
+		if err := changeStartType(before.Name, t, before.StartType == StartTypeAutomaticDelayed); err != nil {
 			return StartTypeResult{}, err
 		}
 		r.Changed = true
@@ -55,7 +56,10 @@ func (m scmManager) SetStartType(ctx context.Context, name string, t StartType, 
 	return r, applyNow(ctx, m, before.Name, t, opts, &r)
 }
 
-func changeStartType(name string, t StartType) error {
+// changeStartType sets the start type, and the delayed flag only when it
+// must change (set for AutomaticDelayed, cleared when leaving it), so an
+// SCM without the flag (Wine 8) still sets the other types.
+func changeStartType(name string, t StartType, wasDelayed bool) error {
 	sc, err := connect()
 	if err != nil {
 		return err
@@ -71,13 +75,20 @@ func changeStartType(name string, t StartType) error {
 		nil, nil, nil, nil, nil, nil, nil); err != nil {
 		return scmErr("change the start type of", name, err)
 	}
-	// The flag only means something with AUTO_START; clear it otherwise so a
-	// later "automatic" does not come back delayed.
+	// The flag only means something with AUTO_START; clear it when leaving
+	// AutomaticDelayed so a later "automatic" does not come back delayed.
+	if !want.delayed && !wasDelayed {
+		return nil
+	}
 	info := windows.SERVICE_DELAYED_AUTO_START_INFO{}
 	if want.delayed {
 		info.IsDelayedAutoStartUp = 1
 	}
 	if err := windows.ChangeServiceConfig2(s.Handle, windows.SERVICE_CONFIG_DELAYED_AUTO_START_INFO, (*byte)(unsafe.Pointer(&info))); err != nil {
+		if errors.Is(err, windows.ERROR_INVALID_LEVEL) {
+			return fmt.Errorf("%w: service %s: this service control manager does not support the delayed auto-start flag (SERVICE_CONFIG_DELAYED_AUTO_START_INFO; Wine lacks it); the start type is now %s: %w",
+				errdefs.ErrNotSupported, name, map[bool]StartType{true: StartTypeAutomatic, false: t}[want.delayed], err)
+		}
 		return scmErr("set the delayed auto-start flag of", name, err)
 	}
 	return nil
