@@ -28,7 +28,7 @@ const exitCodesHelp = `Exit codes:
   0  success
   1  other error
   2  usage error (bad flags or arguments, or arguments the agent rejected)
-  3  not found (no such service)
+  3  not found (no such service or process, or a process identity gone stale)
   4  permission denied or unauthenticated (TLS refusal, unusable certificates)
   5  agent unreachable, or the capability is unavailable on the agent's host
   6  timed out (the RPC deadline --timeout or the service --wait expired)
