@@ -30,6 +30,12 @@ type processRequest interface {
 // which only callers holding the permission get).
 func processTargetName(r processRequest) string { return fmt.Sprintf("pid %d", r.GetPid()) }
 
+// wellFormed: a positive pid and a valid start time, without which the
+// handler rejects the request anyway.
+func wellFormed(r processRequest) bool {
+	return r.GetPid() > 0 && r.GetStartTime() != nil && r.GetStartTime().IsValid()
+}
+
 // maxAuditArgs bounds the argv summary in an audit record.
 const maxAuditArgs = 256
 
@@ -53,7 +59,7 @@ func (t *procTarget) fill(r *audit.Record) {
 // caller's rate budget, and an already audited status error on refusal.
 func (g *guard) authorizeProcess(ctx context.Context, c *call, p *authz.Policy, req processRequest) (skip bool, err error) {
 	pid := req.GetPid()
-	if pid <= 0 || req.GetStartTime() == nil || req.GetStartTime().CheckValid() != nil {
+	if !wellFormed(req) {
 		return true, nil
 	}
 	want := req.GetStartTime().AsTime()

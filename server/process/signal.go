@@ -112,16 +112,6 @@ func sameStart(a, b time.Time, resolution time.Duration) bool {
 // this platform (they agree to its resolution: Linux 10 ms, Windows 100 ns).
 func SameStart(a, b time.Time) bool { return sameStart(a, b, startResolution) }
 
-// staleErr is the refusal of an identity that no longer holds.
-func staleErr(k Key, actual time.Time) error {
-	return fmt.Errorf("%w: process %d started at %s is gone: pid %d now names a process started at %s (pid reused; list processes again)",
-		errdefs.ErrNotFound, k.PID, k.StartTime.UTC().Format(time.RFC3339Nano), k.PID, actual.UTC().Format(time.RFC3339Nano))
-}
-
-func goneErr(k Key) error {
-	return fmt.Errorf("%w: process %d started at %s has exited", errdefs.ErrNotFound, k.PID, k.StartTime.UTC().Format(time.RFC3339Nano))
-}
-
 // Protection holds the built-in rules that keep a process out of reach of
 // remote signals, whoever asks. Configured name globs and protected
 // services are applied by the caller (they are policy, not host facts).

@@ -101,17 +101,17 @@ func waitExit(ctx context.Context, fd int, wait time.Duration) (Exit, error) {
 	deadline := start.Add(wait)
 	var out Exit
 	for {
-		left := time.Until(deadline)
-		if ctx.Err() != nil || left < 0 {
-			left = 0
+		left := max(time.Until(deadline), 0)
+		select {
+		case <-ctx.Done():
+			left = 0 // the caller gave up: one last look
+		default:
 		}
-		ms := int(min(left, 100*time.Millisecond) / time.Millisecond)
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds, ms)
-		if err != nil && !errors.Is(err, unix.EINTR) {
-			return out, fmt.Errorf("%w: poll pidfd: %w", errdefs.ErrInternal, err)
+		exited, err := pollExit(fd, min(left, 100*time.Millisecond))
+		if err != nil {
+			return out, err
 		}
-		if n > 0 {
+		if exited {
 			out.Exited = true
 			break
 		}
@@ -122,10 +122,8 @@ func waitExit(ctx context.Context, fd int, wait time.Duration) (Exit, error) {
 	}
 	// The status appears once the parent reaps the process.
 	for {
-		info := unix.PidfdInfo{Mask: unix.PIDFD_INFO_EXIT}
-		err := unix.IoctlPidfdInfo(fd, &info)
-		if err == nil && info.Mask&unix.PIDFD_INFO_EXIT != 0 {
-			ws := unix.WaitStatus(info.Exit_code)
+		ws, known, retry := exitStatus(fd)
+		if known {
 			out.Known = true
 			switch {
 			case ws.Exited():
@@ -134,16 +132,47 @@ func waitExit(ctx context.Context, fd int, wait time.Duration) (Exit, error) {
 				out.SignalNumber = int32(ws.Signal())
 				out.Signal = portableSignal(ws.Signal())
 			}
+		}
+		if known || !retry || time.Since(start) > wait+exitInfoGrace {
 			break
 		}
-		// ESRCH: reaped before 6.15 could tell; ENOTTY/EINVAL: no pidfd info.
-		if err != nil && !errors.Is(err, unix.ESRCH) || time.Since(start) > wait+exitInfoGrace || ctx.Err() != nil {
-			break
+		select {
+		case <-ctx.Done():
+			out.Waited = time.Since(start)
+			return out, nil
+		case <-time.After(10 * time.Millisecond):
 		}
-		_, _ = unix.Poll(nil, 10)
 	}
 	out.Waited = time.Since(start)
 	return out, nil
+}
+
+// pollExit waits up to d for the pidfd to become readable (its process
+// exited); an interrupted poll counts as not yet.
+func pollExit(fd int, d time.Duration) (bool, error) {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(fds, int(d/time.Millisecond))
+	switch {
+	case errors.Is(err, unix.EINTR):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("%w: poll pidfd: %w", errdefs.ErrInternal, err)
+	}
+	return n > 0, nil
+}
+
+// exitStatus reads the exit status of the pidfd's process (PIDFD_INFO_EXIT,
+// Linux 6.15+). retry: not published yet (the parent has not reaped it);
+// otherwise the kernel cannot tell (ENOTTY, EINVAL: no pidfd info).
+func exitStatus(fd int) (ws unix.WaitStatus, known, retry bool) {
+	info := unix.PidfdInfo{Mask: unix.PIDFD_INFO_EXIT}
+	if err := unix.IoctlPidfdInfo(fd, &info); err != nil {
+		return 0, false, errors.Is(err, unix.ESRCH)
+	}
+	if info.Mask&unix.PIDFD_INFO_EXIT == 0 {
+		return 0, false, true
+	}
+	return unix.WaitStatus(info.Exit_code), true, false
 }
 
 func portableSignal(sig unix.Signal) Signal {

@@ -25,8 +25,8 @@ func child(t *testing.T) (Key, <-chan *exec.ExitError) {
 	}
 	done := make(chan *exec.ExitError, 1)
 	go func() {
-		err := cmd.Wait()
-		ee, _ := err.(*exec.ExitError)
+		var ee *exec.ExitError
+		_ = errors.As(cmd.Wait(), &ee)
 		done <- ee
 	}()
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
@@ -51,7 +51,7 @@ func TestPidfdSignalerEndsTheIdentifiedProcess(t *testing.T) {
 				t.Fatalf("not exited after %v: %+v", exit.Waited, exit)
 			}
 			ee := <-done
-			if ee == nil || ee.Sys().(syscall.WaitStatus).Signal() != syscall.Signal(unixSignals[sig]) {
+			if ee == nil || ee.Sys().(syscall.WaitStatus).Signal() != unixSignals[sig] {
 				t.Fatalf("child wait status %v; want killed by %v", ee, sig)
 			}
 			// Linux 6.15+ tells the status through the pidfd; older kernels do not.
