@@ -39,13 +39,7 @@ func signalList() string {
 
 // parseSignal accepts TERM, SIGTERM and term.
 func parseSignal(s string) (pb.ProcessSignal, bool) {
-	s = strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "SIG")
-	for k, n := range processSignalNames {
-		if n == s {
-			return k, true
-		}
-	}
-	return 0, false
+	return keyOf(processSignalNames, strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "SIG"))
 }
 
 // endsProcess: the signals whose default action ends the process, after

@@ -14,13 +14,18 @@ import (
 
 // parseStartType is the inverse of startTypeName for set-start-type.
 func parseStartType(s string) (pb.ServiceStartType, bool) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	for k, n := range startTypeNames {
-		if n == s {
+	return keyOf(startTypeNames, strings.ToLower(strings.TrimSpace(s)))
+}
+
+// keyOf inverts an enum spelling table.
+func keyOf[K comparable](names map[K]string, name string) (K, bool) {
+	for k, n := range names {
+		if n == name {
 			return k, true
 		}
 	}
-	return 0, false
+	var zero K
+	return zero, false
 }
 
 // startTypeList is the help text's list of start types.
