@@ -85,7 +85,7 @@ func (g *guard) authorizeProcess(ctx context.Context, c *call, p *authz.Policy, 
 	if svc, err := g.protectedServiceOf(ctx, p, pid); err != nil {
 		return false, g.refuse(c, errdefs.ToGRPC(err))
 	} else if svc != "" {
-		return false, g.deny(*c, codes.PermissionDenied, perm, fmt.Sprintf("process %d (%s) is the main process of %s", pid, t.Name, svc))
+		return false, g.deny(*c, codes.PermissionDenied, perm, fmt.Sprintf("process %d (%s) is protected: it is the main process of %s", pid, t.Name, svc))
 	}
 	if d := p.Decide(c.id, c.method, t.Name); !d.Allowed {
 		return false, g.deny(*c, codes.PermissionDenied, d.Rule.Permission, d.Reason)

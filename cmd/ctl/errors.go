@@ -121,6 +121,8 @@ func classify(err error, t target) (int, string) {
 		return he.code, he.hint
 	case errors.Is(err, client.ErrNotFound):
 		return exitNotFound, ""
+	case errors.Is(err, client.ErrPermissionDenied) && strings.Contains(statusMessage(err), " is protected"):
+		return exitAuth, "the agent refuses this for every identity (protected target); docs/security.md lists the rules"
 	case errors.Is(err, client.ErrPermissionDenied):
 		return exitAuth, "your identity lacks permission for this operation"
 	case errors.Is(err, client.ErrUnauthenticated):
