@@ -26,12 +26,15 @@ const (
 	AgentRead       Permission = "agent.read"
 	// ProcessesControl signals and ends processes (SignalProcess).
 	ProcessesControl Permission = "processes.control"
+	// LogsRead reads and follows logs (files, journal, Event Log) on the
+	// agent's and the role's log allow-lists.
+	LogsRead Permission = "logs.read"
 	// Public marks methods anyone connected may call (grpc health).
 	Public Permission = "public"
 )
 
 // AllPermissions lists every grantable permission.
-var AllPermissions = []Permission{ProcessesRead, ProcessesWatch, ServicesRead, ServicesControl, AgentRead, ProcessesControl}
+var AllPermissions = []Permission{ProcessesRead, ProcessesWatch, ServicesRead, ServicesControl, AgentRead, LogsRead, ProcessesControl}
 
 // Built-in role names.
 const (
@@ -73,6 +76,10 @@ type Config struct {
 	// signal to these name globs. A role without an entry may signal any
 	// (non-protected) process.
 	RoleProcessAllow map[string][]string `yaml:"role_process_allow"`
+	// RoleLogsAllow optionally restricts the log sources a role may read
+	// to these entries (the syntax of ctld's logs.allow). A role without
+	// an entry reads whatever the agent's allow-list serves.
+	RoleLogsAllow map[string][]string `yaml:"role_logs_allow"`
 }
 
 // DefaultProtectedProcesses keep the agent, init and the host's lifelines
@@ -95,7 +102,7 @@ func DefaultRoles() map[string][]Permission {
 	viewer := []Permission{ProcessesRead, ProcessesWatch, ServicesRead, AgentRead}
 	return map[string][]Permission{
 		RoleViewer:   viewer,
-		RoleOperator: append(slices.Clone(viewer), ServicesControl, ProcessesControl),
+		RoleOperator: append(slices.Clone(viewer), ServicesControl, LogsRead, ProcessesControl),
 		RoleAdmin:    slices.Clone(AllPermissions),
 	}
 }
@@ -106,6 +113,7 @@ type Policy struct {
 	bindings  []Binding
 	protected []string
 	allow     map[string][]string
+	logsAllow map[string][]string
 	// protectedProcs and procAllow are the process counterparts.
 	protectedProcs []string
 	procAllow      map[string][]string
@@ -152,6 +160,9 @@ func New(c Config) (*Policy, error) {
 			return nil, err
 		}
 		p.allow[role] = globs
+	}
+	if err := p.setLogsAllow(c.RoleLogsAllow); err != nil {
+		return nil, err
 	}
 	if err := p.processRules(c); err != nil {
 		return nil, err
