@@ -204,6 +204,18 @@ write_units() {
 		[Service]
 		ExecStart=/bin/sleep infinity
 	EOF
+	# Installable, disabled at boot: test/e2e enables and disables it
+	# (svc enable/disable, SetServiceStartType).
+	cat >"$u/remotectl-boot.service" <<-'EOF'
+		[Unit]
+		Description=remotectl start-type test service
+		DefaultDependencies=no
+		StartLimitIntervalSec=0
+		[Service]
+		ExecStart=/bin/sleep infinity
+		[Install]
+		WantedBy=remotectl-harness.target
+	EOF
 	# Installable but disabled and never loaded: only the unit-file listing knows it.
 	cat >"$u/remotectl-disabled.service" <<-'EOF'
 		[Unit]

@@ -26,6 +26,7 @@ type processAPI struct {
 	watcher watch.ProcessWatcher
 	// draining is closed when the server starts shutting down.
 	draining <-chan struct{}
+	signaler process.Signaler
 }
 
 // WatchSequenceHeader is the response header of WatchProcesses that carries

@@ -80,6 +80,8 @@ type Config struct {
 	// ServerCert reports the certificate currently served, for Heartbeat;
 	// nil when unknown.
 	ServerCert func() *x509.Certificate
+	// Signaler signals processes by identity; nil means process.NewSignaler().
+	Signaler process.Signaler
 	// Logs serves LogService; nil means logs.New with the default
 	// allow-list (/var/log/** and the journal; Windows: classic channels).
 	Logs logs.Reader
@@ -114,6 +116,8 @@ func New(cfg Config) (*Server, error) {
 		policy = policy.WithBinding(authz.Binding{CN: insecureIdentity.CommonName, Role: authz.RoleAdmin})
 	}
 	g := newGuard(policy, cfg.Audit, cfg.Services, cfg.Limits, cfg.Logger)
+	g.procs, g.protect = cfg.Processes, process.HostProtection()
+	signaler, startTypes := signalBackends(cfg)
 	if cfg.ServerCert == nil && cfg.TLS != nil {
 		cfg.ServerCert = servedLeaf(cfg.TLS)
 	}
@@ -142,12 +146,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	gs := grpc.NewServer(opts...)
 	stop := make(chan struct{})
-	pb.RegisterProcessServiceServer(gs, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher, draining: stop})
+	pb.RegisterProcessServiceServer(gs, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher, draining: stop, signaler: signaler})
 	svcWatcher := cfg.ServiceWatcher
 	if svcWatcher == nil {
 		svcWatcher = service.NewWatcher(cfg.Services)
 	}
-	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: cfg.Services, watcher: svcWatcher, draining: stop})
+	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: cfg.Services, watcher: svcWatcher, draining: stop, startTypes: startTypes})
 	pb.RegisterAgentServiceServer(gs, &agentAPI{reporter: cfg.Reporter, guard: g, serverCert: cfg.ServerCert})
 	if cfg.Logs == nil {
 		l, err := logs.New(logs.Config{})

@@ -32,7 +32,7 @@ const exitCodesHelp = `Exit codes:
   0  success
   1  other error
   2  usage error (bad flags or arguments, or arguments the agent rejected)
-  3  not found (no such service)
+  3  not found (no such service or process, or a process identity gone stale)
   4  permission denied or unauthenticated (TLS refusal, unusable certificates)
   5  agent unreachable, or the capability is unavailable on the agent's host
   6  timed out (the RPC deadline --timeout or the service --wait expired)
@@ -133,6 +133,8 @@ func classify(err error, t target) (int, string) {
 		return he.code, he.hint
 	case errors.Is(err, client.ErrNotFound):
 		return exitNotFound, ""
+	case errors.Is(err, client.ErrPermissionDenied) && strings.Contains(statusMessage(err), " is protected"):
+		return exitAuth, "the agent refuses this for every identity (protected target); docs/security.md lists the rules"
 	case errors.Is(err, client.ErrPermissionDenied):
 		return exitAuth, "your identity lacks permission for this operation"
 	case errors.Is(err, client.ErrUnauthenticated):

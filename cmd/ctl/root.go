@@ -154,6 +154,7 @@ stderr as one line: ctl: <what failed>: <reason> (hint: <what to do>).
 	pf.StringVarP(&a.g.output, "output", "o", formatTable, "output format: table or json (env CTL_OUTPUT)")
 	root.AddCommand(a.newPsCmd(), a.newSvcCmd(), a.newHeartbeatCmd(), a.newWhoamiCmd(), a.newCertsCmd(), a.newVersionCmd())
 	root.AddCommand(a.newFleetCmd(), a.newConfigCmd())
+	root.AddCommand(a.newKillCmd())
 	root.AddCommand(a.newLogsCmd())
 	return root
 }

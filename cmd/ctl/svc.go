@@ -36,6 +36,7 @@ func (a *app) newSvcCmd() *cobra.Command {
 	for _, action := range []string{"start", "stop", "restart"} {
 		cmd.AddCommand(a.newSvcControlCmd(action))
 	}
+	cmd.AddCommand(a.newSvcStartTypeCmds()...)
 	return cmd
 }
 
