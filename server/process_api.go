@@ -21,6 +21,7 @@ type processAPI struct {
 	watcher watch.ProcessWatcher
 	// draining is closed when the server starts shutting down.
 	draining <-chan struct{}
+	signaler process.Signaler
 }
 
 // maxListLimit bounds ListProcessesRequest.limit.

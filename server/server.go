@@ -80,6 +80,8 @@ type Config struct {
 	// ServerCert reports the certificate currently served, for Heartbeat;
 	// nil when unknown.
 	ServerCert func() *x509.Certificate
+	// Signaler signals processes by identity; nil means process.NewSignaler().
+	Signaler process.Signaler
 	// Logs serves LogService; nil means logs.New with the default
 	// allow-list (/var/log/** and the journal; Windows: classic channels).
 	Logs logs.Reader
@@ -94,6 +96,8 @@ type Server struct {
 	insecure bool
 	stop     chan struct{}
 	guard    *guard
+	tls      *tls.Config // also serves HTTPS (http.go)
+	http     httpFront
 }
 
 // New builds the server. It does not listen; call Serve.
@@ -112,6 +116,8 @@ func New(cfg Config) (*Server, error) {
 		policy = policy.WithBinding(authz.Binding{CN: insecureIdentity.CommonName, Role: authz.RoleAdmin})
 	}
 	g := newGuard(policy, cfg.Audit, cfg.Services, cfg.Limits, cfg.Logger)
+	g.procs, g.protect = cfg.Processes, process.HostProtection()
+	signaler, startTypes := signalBackends(cfg)
 	if cfg.ServerCert == nil && cfg.TLS != nil {
 		cfg.ServerCert = servedLeaf(cfg.TLS)
 	}
@@ -140,12 +146,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	gs := grpc.NewServer(opts...)
 	stop := make(chan struct{})
-	pb.RegisterProcessServiceServer(gs, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher, draining: stop})
+	pb.RegisterProcessServiceServer(gs, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher, draining: stop, signaler: signaler})
 	svcWatcher := cfg.ServiceWatcher
 	if svcWatcher == nil {
 		svcWatcher = service.NewWatcher(cfg.Services)
 	}
-	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: cfg.Services, watcher: svcWatcher, draining: stop})
+	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: cfg.Services, watcher: svcWatcher, draining: stop, startTypes: startTypes})
 	pb.RegisterAgentServiceServer(gs, &agentAPI{reporter: cfg.Reporter, guard: g, serverCert: cfg.ServerCert})
 	if cfg.Logs == nil {
 		l, err := logs.New(logs.Config{})
@@ -162,7 +168,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Metrics.InitializeMetrics(gs)
 	}
 
-	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop, guard: g}
+	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop, guard: g, tls: cfg.TLS}
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.ProcessService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.AgentService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
@@ -240,6 +246,8 @@ func (s *Server) Shutdown(ctx context.Context) {
 		close(s.stop)
 	}
 	s.health.Shutdown() // probes see NOT_SERVING while draining
+	httpDone := s.shutdownHTTP(ctx)
+	defer func() { <-httpDone }()
 	done := make(chan struct{})
 	go func() { s.grpc.GracefulStop(); close(done) }()
 	select {

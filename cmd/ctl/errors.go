@@ -22,17 +22,29 @@ const (
 	exitUnavailable  = 5 // agent unreachable, or the capability is unavailable on its host
 	exitTimeout      = 6 // deadline exceeded
 	exitPrecondition = 7 // the OS refused the change in the current state
+	// Runs on many hosts (docs/fleet.md): every host answered but some
+	// failed; some hosts did not answer (unreachable or timed out).
+	exitSomeFailed      = 10
+	exitSomeUnreachable = 11
 )
 
 const exitCodesHelp = `Exit codes:
   0  success
   1  other error
   2  usage error (bad flags or arguments, or arguments the agent rejected)
-  3  not found (no such service)
+  3  not found (no such service or process, or a process identity gone stale)
   4  permission denied or unauthenticated (TLS refusal, unusable certificates)
   5  agent unreachable, or the capability is unavailable on the agent's host
   6  timed out (the RPC deadline --timeout or the service --wait expired)
-  7  failed precondition (the OS refused the change in the current state)`
+  7  failed precondition (the OS refused the change in the current state)
+  10 on many hosts: some hosts failed (every host answered)
+  11 on many hosts: some hosts unreachable or timed out`
+
+// fleetExit ends a run on many hosts with its exit code; the per-host
+// errors and the summary line are already on stderr.
+type fleetExit struct{ code int }
+
+func (e *fleetExit) Error() string { return "exit status " + strconv.Itoa(e.code) }
 
 // usageError is a mistake on the command line (exit 2).
 type usageError struct{ err error }
@@ -121,6 +133,8 @@ func classify(err error, t target) (int, string) {
 		return he.code, he.hint
 	case errors.Is(err, client.ErrNotFound):
 		return exitNotFound, ""
+	case errors.Is(err, client.ErrPermissionDenied) && strings.Contains(statusMessage(err), " is protected"):
+		return exitAuth, "the agent refuses this for every identity (protected target); docs/security.md lists the rules"
 	case errors.Is(err, client.ErrPermissionDenied):
 		return exitAuth, "your identity lacks permission for this operation"
 	case errors.Is(err, client.ErrUnauthenticated):

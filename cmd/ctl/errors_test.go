@@ -26,6 +26,7 @@ func TestClassify(t *testing.T) {
 	}{
 		{"not found", grpcErr(codes.NotFound, "not found: unit x.service"), exitNotFound, ""},
 		{"permission denied", grpcErr(codes.PermissionDenied, "access denied"), exitAuth, "your identity lacks permission"},
+		{"protected target", grpcErr(codes.PermissionDenied, "process 1 (systemd) is protected: pid 1 (init) is protected"), exitAuth, "for every identity (protected target)"},
 		{"unauthenticated", grpcErr(codes.Unauthenticated, "a client certificate verified against the agent's CA is required"), exitAuth,
 			"the agent refused your client certificate (/pki/client.crt)"},
 		{"deadline", grpcErr(codes.DeadlineExceeded, "context deadline exceeded"), exitTimeout, "raise --timeout"},

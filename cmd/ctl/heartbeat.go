@@ -33,6 +33,9 @@ and the watch goes on. -o json prints one object (NDJSON with --watch).`,
 			if flagChanged(cmd.Flags(), "watch") && every <= 0 {
 				return usagef("invalid --watch %s: must be positive", every)
 			}
+			if a.multiHost {
+				return a.fleetHeartbeat(cmd.Context(), every)
+			}
 			return a.withClient(func(c *client.Client) error {
 				warmUp(cmd.Context(), c.Conn(), a.g.timeout)
 				if every > 0 {

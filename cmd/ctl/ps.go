@@ -108,6 +108,9 @@ array of process objects (docs/cli.md lists the keys).`,
 				return usagef("invalid --sort %q: use pid, cpu or mem", sortBy)
 			}
 			req := &pb.ListProcessesRequest{Filter: filter, Sort: s, Limit: top, Fields: fieldList}
+			if a.multiHost {
+				return a.fleetPs(cmd.Context(), req, fields)
+			}
 			return a.withClient(func(c *client.Client) error {
 				resp, err := c.ListProcesses(cmd.Context(), req)
 				if err != nil {
@@ -135,15 +138,22 @@ func (a *app) printProcesses(procs []*pb.Process, fields fieldSet) error {
 	if a.out.json() {
 		return a.out.JSON(views)
 	}
-	t := a.out.table("PID", "PPID", "USER", "S", "CPU%", "RSS", "VSZ", "THR", "STARTED", "COMMAND")
+	t := a.out.table(processHeader...)
 	for _, v := range views {
-		t.row(strconv.Itoa(int(v.PID)), strconv.Itoa(int(v.PPID)), dash(deref(v.User)), statusLetter(v),
-			fmtPtr(v.CPUPercent, func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }),
-			fmtPtr(v.RSSBytes, humanBytes), fmtPtr(v.VSZBytes, humanBytes),
-			fmtPtr(v.Threads, func(n int32) string { return strconv.Itoa(int(n)) }),
-			a.out.shortTime(parseTime(v.StartTime)), commandOf(v))
+		t.row(a.processCells(v)...)
 	}
 	return t.flush()
+}
+
+var processHeader = []string{"PID", "PPID", "USER", "S", "CPU%", "RSS", "VSZ", "THR", "STARTED", "COMMAND"}
+
+// processCells is one process's table row (also under HOST on many hosts).
+func (a *app) processCells(v processView) []string {
+	return []string{strconv.Itoa(int(v.PID)), strconv.Itoa(int(v.PPID)), dash(deref(v.User)), statusLetter(v),
+		fmtPtr(v.CPUPercent, func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }),
+		fmtPtr(v.RSSBytes, humanBytes), fmtPtr(v.VSZBytes, humanBytes),
+		fmtPtr(v.Threads, func(n int32) string { return strconv.Itoa(int(n)) }),
+		a.out.shortTime(parseTime(v.StartTime)), commandOf(v)}
 }
 
 func (a *app) newPsWatchCmd() *cobra.Command {
@@ -179,6 +189,9 @@ seq stays below 2^53, so jq and JavaScript keep it exact.`,
 				return err
 			}
 			req := &pb.WatchProcessesRequest{Filter: filter, IncludeExisting: existing, Fields: fieldList}
+			if a.multiHost {
+				return a.fleetWatchProcesses(cmd.Context(), req, fields)
+			}
 			return a.withClient(func(c *client.Client) error { return a.watchProcesses(cmd.Context(), c, req, fields) })
 		},
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -17,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/remotectl/remotectl/client"
+	"github.com/remotectl/remotectl/fleet"
 	"github.com/remotectl/remotectl/internal/defaults"
 	"github.com/remotectl/remotectl/internal/pki"
 	"github.com/remotectl/remotectl/internal/version"
@@ -53,10 +55,20 @@ type app struct {
 	hostErr error // invalid --host, reported when dialing
 	out     *output
 	target  target
+
+	// Fleet runs (targets.go): the fleet flags, the inventory and the
+	// resolved hosts; multiHost selects the fan-out output.
+	fl        fleetFlags
+	inv       *fleet.Inventory
+	hosts     []fleet.Host
+	multiHost bool
+	stdin     io.Reader
+	stdinTTY  bool
+	diagMu    sync.Mutex // fan-outs report from many goroutines
 }
 
 func newApp(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *app {
-	a := &app{stdout: stdout, stderr: stderr, lookupEnv: lookupEnv, now: time.Now}
+	a := &app{stdout: stdout, stderr: stderr, lookupEnv: lookupEnv, now: time.Now, stdin: os.Stdin, stdinTTY: isatty.IsTerminal(os.Stdin.Fd())}
 	if f, ok := stdout.(*os.File); ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) {
 		a.width = termWidth(f)
 		if c, err := strconv.Atoi(a.env("COLUMNS")); err == nil && c > 0 {
@@ -72,6 +84,8 @@ func newApp(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *ap
 // diag writes one diagnostic line to stderr. A failing stderr leaves
 // nowhere to report to, so its error is dropped.
 func (a *app) diag(format string, args ...any) {
+	a.diagMu.Lock()
+	defer a.diagMu.Unlock()
 	_, _ = fmt.Fprintf(a.stderr, format+"\n", args...)
 }
 
@@ -89,6 +103,10 @@ func (a *app) run(ctx context.Context, args []string) int {
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
+	}
+	var fe *fleetExit
+	if errors.As(err, &fe) {
+		return fe.code // the summary line is already on stderr
 	}
 	path := strings.TrimPrefix(strings.TrimPrefix(cmd.CommandPath(), root.Name()), " ")
 	code, line := describe(a.diagnose(err), path, a.target)
@@ -126,7 +144,7 @@ stderr as one line: ctl: <what failed>: <reason> (hint: <what to do>).
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.g.host, "host", defaults.Host, "agent address, `HOST:PORT` (env CTL_HOST)")
+	a.bindFleetFlags(pf)
 	pf.StringVar(&a.g.cacert, "cacert", "", "CA bundle that signed the agent's certificate (env CTL_CACERT)")
 	pf.StringVar(&a.g.cert, "cert", "", "client certificate, PEM (env CTL_CERT)")
 	pf.StringVar(&a.g.key, "key", "", "client private key, PEM (env CTL_KEY)")
@@ -135,6 +153,8 @@ stderr as one line: ctl: <what failed>: <reason> (hint: <what to do>).
 	pf.DurationVar(&a.g.timeout, "timeout", client.DefaultCallTimeout, "deadline of each RPC (env CTL_TIMEOUT)")
 	pf.StringVarP(&a.g.output, "output", "o", formatTable, "output format: table or json (env CTL_OUTPUT)")
 	root.AddCommand(a.newPsCmd(), a.newSvcCmd(), a.newHeartbeatCmd(), a.newWhoamiCmd(), a.newCertsCmd(), a.newVersionCmd())
+	root.AddCommand(a.newFleetCmd(), a.newConfigCmd())
+	root.AddCommand(a.newKillCmd())
 	root.AddCommand(a.newLogsCmd())
 	return root
 }
@@ -210,6 +230,9 @@ func (a *app) setup(cmd *cobra.Command) error {
 	}
 	if a.g.timeout <= 0 {
 		return usagef("invalid --timeout %s: must be positive", a.g.timeout)
+	}
+	if err := a.setupTargets(cmd); err != nil {
+		return err
 	}
 	// A bad --host/CTL_HOST only matters to commands that dial (not certs).
 	if host, err := normalizeHost(a.g.host); err == nil {
@@ -299,25 +322,18 @@ func (a *app) credentials() (ca, cert, key string, err error) {
 	return p.CACert, p.ClientCert, p.ClientKey, nil
 }
 
-// dial builds a client; it does not connect (the first RPC does).
-func (a *app) dial() (*client.Client, error) {
-	if a.hostErr != nil {
-		return nil, a.hostErr
-	}
+// clientOptions are the options of every client ctl makes; credentials
+// are read here, once, however many hosts they serve.
+func (a *app) clientOptions() ([]client.Option, error) {
 	opts := []client.Option{client.WithCallTimeout(a.g.timeout), client.WithUserAgent("ctl/" + version.Version)}
 	if a.g.insecure {
-		opts = append(opts, client.WithInsecure())
-	} else {
-		ca, cert, key, err := a.credentials()
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, client.WithTLSFiles(ca, cert, key))
-		if a.g.serverName != "" {
-			opts = append(opts, client.WithServerName(a.g.serverName))
-		}
+		return append(opts, client.WithInsecure()), nil
 	}
-	c, err := client.New(a.g.host, opts...)
+	ca, cert, key, err := a.credentials()
+	if err != nil {
+		return nil, err
+	}
+	tc, err := pki.ClientTLSConfig(ca, cert, key, a.g.serverName)
 	if err != nil {
 		hint := "check --cacert/--cert/--key: the agent's CA and a client certificate it issued (`ctl certs inspect FILE`)"
 		if errors.Is(err, fs.ErrPermission) {
@@ -325,11 +341,27 @@ func (a *app) dial() (*client.Client, error) {
 		}
 		return nil, &hintedError{fmt.Errorf("load TLS credentials: %w", err), exitAuth, hint}
 	}
-	return c, nil
+	return append(opts, client.WithTLSConfig(tc)), nil
+}
+
+// dial builds a client; it does not connect (the first RPC does).
+func (a *app) dial() (*client.Client, error) {
+	if a.hostErr != nil {
+		return nil, a.hostErr
+	}
+	opts, err := a.clientOptions()
+	if err != nil {
+		return nil, err
+	}
+	return client.New(a.g.host, opts...)
 }
 
 // withClient runs fn with a fresh client and closes it afterwards.
 func (a *app) withClient(fn func(*client.Client) error) error {
+	if a.multiHost { // a command without a fan-out form must not pick one host silently
+		return &hintedError{fmt.Errorf("this command works on one host at a time (%d selected)", len(a.hosts)), exitUsage,
+			"give one --host (`ctl fleet status` shows every host's agent version)"}
+	}
 	c, err := a.dial()
 	if err != nil {
 		return err

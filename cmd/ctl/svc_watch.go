@@ -79,6 +79,9 @@ slowly) it prints RESYNC, then EXISTING for every matching service and SYNCED.`,
 				}
 				req.States = append(req.States, st)
 			}
+			if a.multiHost {
+				return a.fleetWatchServices(cmd.Context(), req)
+			}
 			return a.withClient(func(c *client.Client) error { return a.watchServices(cmd.Context(), c, req) })
 		},
 	}

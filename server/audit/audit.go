@@ -41,6 +41,12 @@ type Record struct {
 	// StateBefore and StateAfter are the service state around a change.
 	StateBefore string
 	StateAfter  string
+	// The target of a process-control call, beyond its pid in Target:
+	// name, user, argv summary and start time (its identity with the pid).
+	ProcessName  string
+	ProcessUser  string
+	ProcessArgs  string
+	ProcessStart time.Time
 }
 
 // Sink serialises records to one writer.
@@ -121,6 +127,12 @@ func (s *Sink) Write(r Record) error {
 	opt("state_before", r.StateBefore)
 	opt("state_after", r.StateAfter)
 	opt("message", r.Message)
+	opt("process_name", r.ProcessName)
+	opt("process_user", r.ProcessUser)
+	opt("process_args", r.ProcessArgs)
+	if !r.ProcessStart.IsZero() {
+		ev = ev.Time("process_start", r.ProcessStart.UTC())
+	}
 	if r.Event != EventIntent {
 		ev = ev.Float64("duration_ms", float64(r.Duration.Microseconds())/1000)
 	}

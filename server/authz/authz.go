@@ -24,6 +24,8 @@ const (
 	ServicesRead    Permission = "services.read"
 	ServicesControl Permission = "services.control"
 	AgentRead       Permission = "agent.read"
+	// ProcessesControl signals and ends processes (SignalProcess).
+	ProcessesControl Permission = "processes.control"
 	// LogsRead reads and follows logs (files, journal, Event Log) on the
 	// agent's and the role's log allow-lists.
 	LogsRead Permission = "logs.read"
@@ -32,7 +34,7 @@ const (
 )
 
 // AllPermissions lists every grantable permission.
-var AllPermissions = []Permission{ProcessesRead, ProcessesWatch, ServicesRead, ServicesControl, AgentRead, LogsRead}
+var AllPermissions = []Permission{ProcessesRead, ProcessesWatch, ServicesRead, ServicesControl, AgentRead, LogsRead, ProcessesControl}
 
 // Built-in role names.
 const (
@@ -66,11 +68,25 @@ type Config struct {
 	// control to these globs. A role without an entry may control any
 	// (non-protected) service.
 	RoleServiceAllow map[string][]string `yaml:"role_service_allow"`
+	// ProtectedProcesses are globs of process names nobody may signal
+	// remotely. Nil means DefaultProtectedProcesses; an explicit empty list
+	// adds none to the built-in rules (pid 1, kernel threads, ctld, ...).
+	ProtectedProcesses []string `yaml:"protected_processes"`
+	// RoleProcessAllow optionally restricts the processes a role may
+	// signal to these name globs. A role without an entry may signal any
+	// (non-protected) process.
+	RoleProcessAllow map[string][]string `yaml:"role_process_allow"`
 	// RoleLogsAllow optionally restricts the log sources a role may read
 	// to these entries (the syntax of ctld's logs.allow). A role without
 	// an entry reads whatever the agent's allow-list serves.
 	RoleLogsAllow map[string][]string `yaml:"role_logs_allow"`
 }
+
+// DefaultProtectedProcesses keep the agent, init and the host's lifelines
+// (remote login, IPC bus, Windows session and security processes) out of
+// reach of a remote signal. Matched case-insensitively against the name.
+var DefaultProtectedProcesses = []string{"ctld*", "init", "systemd", "sshd", "sshd-session", "dbus-daemon", "dbus-broker*",
+	"csrss.exe", "wininit.exe", "winlogon.exe", "services.exe", "lsass.exe", "smss.exe", "svchost.exe"}
 
 // DefaultProtectedServices keep the agent itself and the host's lifelines
 // (remote login, IPC bus, RPC, init) out of reach of a remote stop.
@@ -86,7 +102,7 @@ func DefaultRoles() map[string][]Permission {
 	viewer := []Permission{ProcessesRead, ProcessesWatch, ServicesRead, AgentRead}
 	return map[string][]Permission{
 		RoleViewer:   viewer,
-		RoleOperator: append(slices.Clone(viewer), ServicesControl, LogsRead),
+		RoleOperator: append(slices.Clone(viewer), ServicesControl, LogsRead, ProcessesControl),
 		RoleAdmin:    slices.Clone(AllPermissions),
 	}
 }
@@ -98,6 +114,9 @@ type Policy struct {
 	protected []string
 	allow     map[string][]string
 	logsAllow map[string][]string
+	// protectedProcs and procAllow are the process counterparts.
+	protectedProcs []string
+	procAllow      map[string][]string
 	// everyone is a role every identity holds (AllVerifiedAdmin only).
 	everyone string
 }
@@ -143,6 +162,9 @@ func New(c Config) (*Policy, error) {
 		p.allow[role] = globs
 	}
 	if err := p.setLogsAllow(c.RoleLogsAllow); err != nil {
+		return nil, err
+	}
+	if err := p.processRules(c); err != nil {
 		return nil, err
 	}
 	return p, nil

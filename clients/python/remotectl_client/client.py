@@ -121,5 +121,19 @@ class Client:
         # The deadline covers the agent's wait for the stop (its default is 30 s) plus the call itself.
         return self.services.StopService(req, timeout=self._timeout + (timeout_seconds or AGENT_DEFAULT_WAIT))
 
+    def signal_process(self, process: process_pb2.Process, signal: int = process_pb2.PROCESS_SIGNAL_TERM,
+                       wait_seconds: float = 0) -> process_pb2.SignalProcessResponse:
+        """Signals a process by identity (its pid and start time, as listed).
+
+        A pid reused by another process since the listing is NOT_FOUND, never
+        signalled; a protected process is PERMISSION_DENIED naming the rule.
+        wait_seconds (at most 600) waits for the process to exit.
+        """
+        req = process_pb2.SignalProcessRequest(pid=process.pid, signal=signal)
+        req.start_time.CopyFrom(process.start_time)
+        if wait_seconds:
+            req.wait.CopyFrom(duration_pb2.Duration(seconds=int(wait_seconds), nanos=int((wait_seconds % 1) * 1e9)))
+        return self.processes.SignalProcess(req, timeout=self._timeout + wait_seconds)
+
     def get_service(self, name: str) -> service_pb2.Service:
         return self.services.GetService(service_pb2.GetServiceRequest(name=name), timeout=self._timeout).service

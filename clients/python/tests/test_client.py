@@ -95,6 +95,23 @@ class ClientTest(unittest.TestCase):
             self.assertLess(synced.sequence, started.sequence)
             self.assertLess(started.sequence, exited.sequence)
 
+    def test_signal_process_by_identity(self):
+        name, path = self.named_sleep()
+        child = self.spawn(path, "30")
+        proc = self.client.list_processes(name_glob=name).processes[0]
+        stale = process_pb2.Process()
+        stale.CopyFrom(proc)
+        stale.start_time.seconds -= 5  # what a reused pid looks like
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.client.signal_process(stale, process_pb2.PROCESS_SIGNAL_KILL)
+        self.assertEqual(cm.exception.code(), grpc.StatusCode.NOT_FOUND)
+        self.assertIsNone(child.poll())  # the refused signal reached nothing
+
+        resp = self.client.signal_process(proc, process_pb2.PROCESS_SIGNAL_TERM, wait_seconds=10)
+        self.assertEqual(child.wait(timeout=10), -15)
+        self.assertTrue(resp.exited)
+        self.assertEqual(resp.process.name, name)
+
     def test_bad_glob_is_invalid_argument(self):
         with self.assertRaises(grpc.RpcError) as cm:
             self.client.list_processes(name_glob="[oops")

@@ -16,8 +16,11 @@ import {
   ListProcessesRequestSchema,
   ProcessService,
   WatchProcessesRequestSchema,
+  ProcessSignal,
   type ListProcessesResponse,
+  type Process,
   type ProcessEvent,
+  type SignalProcessResponse,
 } from "./gen/remotectl/v1/process_pb.js";
 import { ServiceManager, type StopServiceResponse } from "./gen/remotectl/v1/service_pb.js";
 
@@ -146,6 +149,17 @@ export class RemotectlClient {
     first.catch(() => {}); // rejections are handled below or by the iterator
     await Promise.race([headers, first]);
     return new ProcessWatch(it, first, abort);
+  }
+
+  /**
+   * Signals a process by identity (its pid and start time, as listed). A pid
+   * reused by another process since the listing is NOT_FOUND, never
+   * signalled; a protected process is PERMISSION_DENIED naming the rule.
+   * waitMs (at most 10 min) waits for the process to exit.
+   */
+  signalProcess(target: Pick<Process, "pid" | "startTime">, signal = ProcessSignal.TERM, waitMs = 0): Promise<SignalProcessResponse> {
+    const wait = waitMs > 0 ? { seconds: BigInt(Math.floor(waitMs / 1000)), nanos: (waitMs % 1000) * 1e6 } : undefined;
+    return this.processes.signalProcess({ pid: target.pid, startTime: target.startTime, signal, wait }, { timeoutMs: this.timeoutMs + waitMs });
   }
 
   /**
