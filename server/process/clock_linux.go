@@ -44,6 +44,17 @@ func BootTime() (time.Time, error) {
 	return clocks.boot, clocks.err
 }
 
+// bootOf is the boot time start times under procRoot are counted from: the
+// precise one for the host's /proc, /proc/stat's btime for a tree under
+// test. Listings and the signaler (which checks a start time) both use it.
+func bootOf(procRoot string) (time.Time, error) {
+	if procRoot == "/proc" {
+		return BootTime()
+	}
+	boot, _, err := bootTime(procRoot)
+	return boot, err
+}
+
 // StartTimeSinceBoot converts a start offset since boot to the start time a
 // listing reports for the same process: boot time plus whole ticks.
 func StartTimeSinceBoot(d time.Duration) time.Time {
