@@ -51,7 +51,10 @@ const forkGrace = 100 * time.Millisecond
 type connector struct {
 	lister process.Lister
 	fd     int
-	wake   int                       // eventfd: ends a blocking poll when the run ends
+	// f wraps fd for the Go netpoller: a run waits for events without a
+	// thread blocked in poll(2) (cheaper wake-ups) and ends by a deadline.
+	f      *os.File
+	rc     syscall.RawConn
 	ts     *taskstats                // nil when taskstats cannot be opened
 	known  map[int32]process.Process // announced, by PID
 	forked map[int32]forkInfo        // forked, not yet announced
@@ -78,7 +81,7 @@ func newConnector(l process.Lister) (producer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netlink connector socket: %w", err)
 	}
-	c := &connector{lister: l, fd: fd, wake: -1, known: map[int32]process.Process{}, forked: map[int32]forkInfo{},
+	c := &connector{lister: l, fd: fd, known: map[int32]process.Process{}, forked: map[int32]forkInfo{},
 		execed: map[int32]bool{}}
 	if err := c.subscribe(); err != nil {
 		_ = unix.Close(fd)
@@ -86,9 +89,14 @@ func newConnector(l process.Lister) (producer, error) {
 	}
 	// Best effort: without the filter, thread events are read and dropped.
 	_ = attachThreadFilter(fd)
-	if c.wake, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
+	if err := unix.SetNonblock(fd, true); err != nil {
 		c.close()
-		return nil, fmt.Errorf("netlink connector eventfd: %w", err)
+		return nil, fmt.Errorf("netlink connector: %w", err)
+	}
+	c.f = os.NewFile(uintptr(fd), "netlink-connector")
+	if c.rc, err = c.f.SyscallConn(); err != nil {
+		c.close()
+		return nil, fmt.Errorf("netlink connector: %w", err)
 	}
 	// Without taskstats the connector still reports every process; one too
 	// brief for /proc then has unresolved fields (see Event.matches).
@@ -164,9 +172,10 @@ func (c *connector) subscribe() error {
 }
 
 func (c *connector) close() {
-	_ = unix.Close(c.fd)
-	if c.wake >= 0 {
-		_ = unix.Close(c.wake)
+	if c.f != nil {
+		_ = c.f.Close()
+	} else {
+		_ = unix.Close(c.fd)
 	}
 	if c.ts != nil {
 		c.ts.close()
@@ -193,62 +202,64 @@ func (c *connector) run(ctx context.Context, s sink) error {
 	if err := c.scan(ctx, s); err != nil {
 		return err
 	}
-	stop := context.AfterFunc(ctx, func() { _, _ = unix.Write(c.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0}) })
+	stop := context.AfterFunc(ctx, func() { _ = c.f.SetReadDeadline(time.Now()) })
 	defer stop()
 	buf := make([]byte, 256<<10)
 	ne := binary.NativeEndian
-	fds := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}, {Fd: int32(c.wake), Events: unix.POLLIN}}
-	for ctx.Err() == nil {
-		// Sleep until an event, the end of the run, or the next fork grace.
-		if _, err := unix.Poll(fds, c.timeout()); err != nil && !errors.Is(err, unix.EINTR) {
-			return fmt.Errorf("netlink connector poll: %w", err)
+	for {
+		// Sleep until an event, the end of the run, or the next fork grace
+		// (the deadline is set before ctx is checked: see the AfterFunc).
+		_ = c.f.SetReadDeadline(c.deadline())
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-		for ctx.Err() == nil {
-			n, _, err := unix.Recvfrom(c.fd, buf, unix.MSG_DONTWAIT)
-			if err != nil {
-				if errors.Is(err, unix.ENOBUFS) {
-					// The kernel dropped events: start over from /proc and
-					// resync every subscriber.
-					if err := c.scan(ctx, s); err != nil {
-						return err
+		var n int
+		var rerr error
+		err := c.rc.Read(func(fd uintptr) bool {
+			n, _, rerr = unix.Recvfrom(int(fd), buf, unix.MSG_DONTWAIT)
+			return !errors.Is(rerr, unix.EAGAIN)
+		})
+		switch {
+		case errors.Is(err, os.ErrDeadlineExceeded):
+		case err != nil:
+			return fmt.Errorf("netlink connector receive: %w", err)
+		case errors.Is(rerr, unix.ENOBUFS):
+			// The kernel dropped events: start over from /proc and resync
+			// every subscriber.
+			if err := c.scan(ctx, s); err != nil {
+				return err
+			}
+		case errors.Is(rerr, unix.EINTR):
+		case rerr != nil:
+			return fmt.Errorf("netlink connector receive: %w", rerr)
+		default:
+			if msgs, err := syscall.ParseNetlinkMessage(buf[:n]); err == nil {
+				for _, m := range msgs {
+					d := m.Data
+					if len(d) < cnMsgLen+evMinSz || ne.Uint32(d[0:]) != cnIdxProc || ne.Uint32(d[4:]) != cnValProc {
+						continue
 					}
-					continue
+					c.handle(ctx, s, d[cnMsgLen:])
 				}
-				if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
-					break
-				}
-				return fmt.Errorf("netlink connector receive: %w", err)
-			}
-			msgs, err := syscall.ParseNetlinkMessage(buf[:n])
-			if err != nil {
-				continue
-			}
-			for _, m := range msgs {
-				d := m.Data
-				if len(d) < cnMsgLen+evMinSz || ne.Uint32(d[0:]) != cnIdxProc || ne.Uint32(d[4:]) != cnValProc {
-					continue
-				}
-				c.handle(ctx, s, d[cnMsgLen:])
 			}
 		}
 		c.announceForks(ctx, s, time.Now().Add(-forkGrace))
 	}
-	return ctx.Err()
 }
 
-// timeout is the poll timeout in milliseconds: until the oldest pending
-// fork's grace ends, or forever (-1) when none is pending.
-func (c *connector) timeout() int {
-	if len(c.forked) == 0 {
-		return -1
-	}
+// deadline is when the oldest pending fork's grace ends, or zero (no
+// deadline) when none is pending.
+func (c *connector) deadline() time.Time {
 	var oldest time.Time
 	for _, fi := range c.forked {
 		if oldest.IsZero() || fi.seen.Before(oldest) {
 			oldest = fi.seen
 		}
 	}
-	return int(max(time.Until(oldest.Add(forkGrace)), 0)/time.Millisecond) + 1
+	if oldest.IsZero() {
+		return oldest
+	}
+	return oldest.Add(forkGrace)
 }
 
 // handle applies one proc_event. Only thread-group leaders are processes.
