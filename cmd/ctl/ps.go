@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -135,13 +136,21 @@ func (a *app) printProcesses(procs []*pb.Process, fields fieldSet) error {
 	if a.out.json() {
 		return a.out.JSON(views)
 	}
-	t := a.out.table("PID", "PPID", "USER", "S", "CPU%", "RSS", "VSZ", "THR", "STARTED", "COMMAND")
+	headers := []string{"PID", "PPID", "USER", "S", "CPU%", "RSS", "VSZ", "THR", "STARTED", "COMMAND"}
+	if a.out.wide() { // ps's TIME (CPU time used) before COMMAND
+		headers = slices.Insert(headers, len(headers)-1, "TIME")
+	}
+	t := a.out.table(headers...)
 	for _, v := range views {
-		t.row(strconv.Itoa(int(v.PID)), strconv.Itoa(int(v.PPID)), dash(deref(v.User)), statusLetter(v),
+		cells := []string{strconv.Itoa(int(v.PID)), strconv.Itoa(int(v.PPID)), dash(deref(v.User)), statusLetter(v),
 			fmtPtr(v.CPUPercent, func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }),
 			fmtPtr(v.RSSBytes, humanBytes), fmtPtr(v.VSZBytes, humanBytes),
 			fmtPtr(v.Threads, func(n int32) string { return strconv.Itoa(int(n)) }),
-			a.out.shortTime(parseTime(v.StartTime)), commandOf(v))
+			a.out.shortTime(parseTime(v.StartTime)), commandOf(v)}
+		if a.out.wide() {
+			cells = slices.Insert(cells, len(cells)-1, cpuTime(v))
+		}
+		t.row(cells...)
 	}
 	return t.flush()
 }
@@ -204,7 +213,7 @@ func (a *app) watchProcesses(ctx context.Context, c *client.Client, req *pb.Watc
 		return wrapOp(op, err, nil)
 	}
 	if !a.out.json() {
-		if err := a.out.Line(fmt.Sprintf(watchLine, "TIME", "TYPE", "PID", "PPID", "USER", "NAME", "COMMAND")); err != nil {
+		if err := a.out.Header(fmt.Sprintf(watchLine, "TIME", "TYPE", "PID", "PPID", "USER", "NAME", "COMMAND")); err != nil {
 			return err
 		}
 	}
@@ -278,4 +287,16 @@ func fmtPtr[T any](p *T, f func(T) string) string {
 func parseTime(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, s)
 	return t
+}
+
+// cpuTime is ps's TIME column: user plus system CPU time, [H:]MM:SS.
+func cpuTime(v processView) string {
+	if v.CPUUserSeconds == nil {
+		return "-"
+	}
+	d := time.Duration((*v.CPUUserSeconds + deref(v.CPUSystemSeconds)) * float64(time.Second)).Truncate(time.Second)
+	if h := int(d.Hours()); h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, int(d.Minutes())%60, int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%02d:%02d", int(d.Minutes()), int(d.Seconds())%60)
 }

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -29,6 +28,8 @@ type globalFlags struct {
 	insecure                            bool
 	timeout                             time.Duration
 	output                              string
+	noHeaders                           bool
+	width                               int
 }
 
 var envFallbacks = []struct{ flag, env string }{
@@ -57,15 +58,7 @@ type app struct {
 
 func newApp(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *app {
 	a := &app{stdout: stdout, stderr: stderr, lookupEnv: lookupEnv, now: time.Now}
-	if f, ok := stdout.(*os.File); ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) {
-		a.width = termWidth(f)
-		if c, err := strconv.Atoi(a.env("COLUMNS")); err == nil && c > 0 {
-			a.width = c
-		}
-		if a.width <= 0 {
-			a.width = 80
-		}
-	}
+	a.width = a.stdoutWidth(stdout)
 	return a
 }
 
@@ -133,7 +126,8 @@ stderr as one line: ctl: <what failed>: <reason> (hint: <what to do>).
 	pf.StringVar(&a.g.serverName, "server-name", "", "name expected in the agent's certificate; default: the host of --host (env CTL_SERVER_NAME)")
 	pf.BoolVar(&a.g.insecure, "insecure", false, "plaintext without TLS: only for an agent run with --insecure on loopback")
 	pf.DurationVar(&a.g.timeout, "timeout", client.DefaultCallTimeout, "deadline of each RPC (env CTL_TIMEOUT)")
-	pf.StringVarP(&a.g.output, "output", "o", formatTable, "output format: table or json (env CTL_OUTPUT)")
+	pf.StringVarP(&a.g.output, "output", "o", formatTable, "output `FORMAT`: "+outputFormatsHelp()+" (env CTL_OUTPUT)")
+	a.bindOutputFlags(root)
 	root.AddCommand(a.newPsCmd(), a.newSvcCmd(), a.newHeartbeatCmd(), a.newWhoamiCmd(), a.newCertsCmd(), a.newVersionCmd())
 	return root
 }
@@ -204,8 +198,9 @@ func (a *app) setup(cmd *cobra.Command) error {
 			}
 		}
 	}
-	if a.g.output != formatTable && a.g.output != formatJSON {
-		return usagef("invalid output format %q: use table or json", a.g.output)
+	kind, p, err := parseFormat(a.g.output)
+	if err != nil {
+		return err
 	}
 	if a.g.timeout <= 0 {
 		return usagef("invalid --timeout %s: must be positive", a.g.timeout)
@@ -224,7 +219,13 @@ func (a *app) setup(cmd *cobra.Command) error {
 		}
 	}
 	a.target = target{host: a.g.host, serverName: a.g.serverName, cacert: a.g.cacert, cert: a.g.cert, key: a.g.key, insecure: a.g.insecure}
-	a.out = &output{w: a.stdout, format: a.g.output, width: a.width, now: a.now, loc: time.Local}
+	a.out = &output{w: a.stdout, format: kind, p: p, width: a.width, noHeaders: a.g.noHeaders, now: a.now, loc: time.Local}
+	if flagChanged(global, "width") {
+		if a.g.width < 0 {
+			return usagef("invalid --width %d: must not be negative (0: never cut)", a.g.width)
+		}
+		a.out.width = a.g.width
+	}
 	return nil
 }
 

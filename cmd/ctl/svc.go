@@ -91,13 +91,12 @@ func (a *app) printServices(svcs []*pb.Service) error {
 	if a.out.json() {
 		return a.out.JSON(views)
 	}
+	if a.out.wide() {
+		return a.printServicesWide(views)
+	}
 	t := a.out.table("NAME", "STATE", "STARTUP", "PID", "DESCRIPTION")
 	for _, v := range views {
-		pid := "-"
-		if v.MainPID > 0 {
-			pid = strconv.Itoa(int(v.MainPID))
-		}
-		t.row(v.Name, v.State, v.StartType, pid, dash(v.Description))
+		t.row(v.Name, v.State, v.StartType, pidCell(v.MainPID), dash(v.Description))
 	}
 	return t.flush()
 }
@@ -211,4 +210,21 @@ func controlLine(v controlView) string {
 		return fmt.Sprintf("%s: already %s (no change)", clean(v.Service.Name), v.Service.State)
 	}
 	return fmt.Sprintf("%s: %s -> %s", clean(v.Service.Name), v.PreviousState, v.Service.State)
+}
+
+// printServicesWide adds the platform's own state and start type and the
+// command line.
+func (a *app) printServicesWide(views []serviceView) error {
+	t := a.out.table("NAME", "STATE", "NATIVE", "STARTUP", "NATIVE-STARTUP", "PID", "COMMAND", "DESCRIPTION")
+	for _, v := range views {
+		t.row(v.Name, v.State, dash(v.NativeState), v.StartType, dash(v.NativeStartType), pidCell(v.MainPID), dash(v.Command), dash(v.Description))
+	}
+	return t.flush()
+}
+
+func pidCell(pid int32) string {
+	if pid <= 0 {
+		return "-"
+	}
+	return strconv.Itoa(int(pid))
 }
