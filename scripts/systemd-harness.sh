@@ -156,6 +156,16 @@ write_units() {
 		EOF
 	done
 	sed 's/^Description=.*/Description=remotectl slow service (e2e)/' "$u/remotectl-slow.service" >"$u/remotectl-e2e-slow.service"
+	# Needs ~3 s to stop (ctl's progress line for svc stop).
+	cat >"$u/remotectl-slowstop.service" <<-'EOF'
+		[Unit]
+		Description=remotectl service slow to stop
+		DefaultDependencies=no
+		StartLimitIntervalSec=0
+		[Service]
+		ExecStart=/bin/sleep infinity
+		ExecStop=/bin/sleep 3
+	EOF
 	ln -s /dev/null "$u/remotectl-masked.service"
 	# Dependency pair: remotectl-dep Requires remotectl-base. remotectl-dep is
 	# wanted by the target so it is loaded (systemd only knows reverse

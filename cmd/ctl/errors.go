@@ -18,10 +18,11 @@ const (
 	exitError        = 1 // anything not listed below
 	exitUsage        = 2 // bad flags or arguments (also INVALID_ARGUMENT from the agent)
 	exitNotFound     = 3
-	exitAuth         = 4 // permission denied, unauthenticated, TLS refusal, unusable credentials
-	exitUnavailable  = 5 // agent unreachable, or the capability is unavailable on its host
-	exitTimeout      = 6 // deadline exceeded
-	exitPrecondition = 7 // the OS refused the change in the current state
+	exitAuth         = 4   // permission denied, unauthenticated, TLS refusal, unusable credentials
+	exitUnavailable  = 5   // agent unreachable, or the capability is unavailable on its host
+	exitTimeout      = 6   // deadline exceeded
+	exitPrecondition = 7   // the OS refused the change in the current state
+	exitInterrupted  = 130 // Ctrl-C before the agent answered a change (128 + SIGINT, as shells report it)
 )
 
 const exitCodesHelp = `Exit codes:
@@ -32,7 +33,8 @@ const exitCodesHelp = `Exit codes:
   4  permission denied or unauthenticated (TLS refusal, unusable certificates)
   5  agent unreachable, or the capability is unavailable on the agent's host
   6  timed out (the RPC deadline --timeout or the service --wait expired)
-  7  failed precondition (the OS refused the change in the current state)`
+  7  failed precondition (the OS refused the change in the current state)
+  130  interrupted (Ctrl-C) while svc start|stop|restart waited; the change goes on`
 
 // usageError is a mistake on the command line (exit 2).
 type usageError struct{ err error }

@@ -47,7 +47,8 @@ var envFallbacks = []struct{ flag, env string }{
 type app struct {
 	stdout, stderr io.Writer
 	lookupEnv      func(string) (string, bool)
-	width          int // terminal width of stdout; 0 when not a terminal
+	width          int       // terminal width of stdout; 0 when not a terminal
+	progressTo     io.Writer // progress lines (tests); default: stderr when a terminal
 	now            func() time.Time
 
 	g       globalFlags

@@ -183,7 +183,9 @@ nothing had to be done. -o json prints
 				if withDeps {
 					opts = append(opts, client.WithDependents())
 				}
-				r, err := fn(c, cmd.Context(), name, wait, opts...)
+				r, err := a.controlProgress(cmd.Context(), c, action, name, func(ctx context.Context) (*client.ControlResult, error) {
+					return fn(c, ctx, name, wait, opts...)
+				})
 				if err != nil {
 					return wrapOp(action+" service "+name, err, svcHints(name))
 				}
