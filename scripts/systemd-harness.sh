@@ -145,7 +145,7 @@ write_units() {
 	# by one package's test must not be one another expects running (plain
 	# units, since a stopped template instance is unloaded).
 	local n
-	for n in remotectl-e2e remotectl-ctl remotectl-watch remotectl-watch-other remotectl-watch-ctl remotectl-watch-e2e; do
+	for n in remotectl-e2e remotectl-ctl remotectl-watch remotectl-watch-other remotectl-watch-ctl remotectl-watch-e2e remotectl-py remotectl-ts; do
 		cat >"$u/$n.service" <<-EOF
 			[Unit]
 			Description=remotectl test service ($n)

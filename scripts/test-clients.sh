@@ -13,7 +13,8 @@ PY=/usr/bin/python3 # Debian's interpreter: python3-grpcio lives in its dist-pac
 
 # Dependencies: Debian's gRPC Python runtime and the npm-pinned Node packages.
 need=()
-for p in python3-grpcio python3-protobuf; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+# python3-venv, -setuptools and -wheel: `pip install ./clients/python` into a venv, offline.
+for p in python3-grpcio python3-protobuf python3-venv python3-setuptools python3-wheel; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
   echo "test-clients: apt-get install ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -26,14 +27,28 @@ echo "test-clients: node $(node --version), $($PY -c 'import sys, grpc, google.p
 
 work=$(mktemp -d)
 ctld_pid=
+harness_up=0
+# ctld's service RPCs run against a real systemd (the harness) when root, so
+# the clients' service control and service watch tests run too.
+harness_state=${REMOTECTL_CLIENTS_SYSTEMD_STATE:-/tmp/remotectl-systemd-clients}
 cleanup() {
   if [ -n "$ctld_pid" ] && kill -0 "$ctld_pid" 2>/dev/null; then
     kill -TERM "$ctld_pid"
     wait "$ctld_pid" || true
   fi
+  [ $harness_up = 1 ] && STATE=$harness_state scripts/systemd-harness.sh down || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+if [ "$(id -u)" = 0 ] && [ -z "${REMOTECTL_NO_SYSTEMD:-}" ]; then
+  if STATE=$harness_state scripts/systemd-harness.sh up; then
+    harness_up=1
+    # shellcheck disable=SC1091
+    . "$harness_state/env"
+  elif [ "${CI:-}" = true ]; then
+    echo "test-clients: the systemd harness did not come up" >&2; exit 1
+  fi
+fi
 
 CGO_ENABLED=0 $GO build -o "$work/" ./cmd/ctl ./cmd/ctld
 free_port() { $PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -135,8 +150,19 @@ export REMOTECTL_ADDR=$addr REMOTECTL_CA=$certs/ca.crt REMOTECTL_CERT=$certs/cli
   REMOTECTL_UNBOUND_CERT=$work/unbound/client.crt REMOTECTL_UNBOUND_KEY=$work/unbound/client.key \
   REMOTECTL_ROGUE_CERT=$work/rogue/client.crt REMOTECTL_ROGUE_KEY=$work/rogue/client.key
 
-echo "== Python client (python3 -m unittest)"
-(cd clients/python && GRPC_VERBOSITY=NONE $PY -m unittest discover -v -s tests -t .)
+echo "== Python client: pip install ./clients/python into a fresh venv, offline"
+# --system-site-packages: grpcio, protobuf, setuptools and wheel come from
+# Debian; --no-build-isolation --no-index: pip asks no package index. pip
+# builds in the source tree, so it installs from a copy.
+$PY -m venv --system-site-packages "$work/venv"
+cp -r clients/python "$work/pysrc"
+"$work/venv/bin/pip" install -q --no-build-isolation --no-index "$work/pysrc" 2>&1 | grep -v -i 'beta' || true
+# The tests run from a directory without the sources: they import the installed package.
+mkdir "$work/pytest" && cp -r clients/python/tests "$work/pytest/"
+(cd "$work/pytest" && "$work/venv/bin/python" -c 'import remotectl_client, remotectl.v1.agent_pb2 as a; print("ok   import remotectl_client from", remotectl_client.__file__)')
+pyunit=
+[ $harness_up = 1 ] && pyunit=remotectl-py.service
+(cd "$work/pytest" && REMOTECTL_PY_UNIT=$pyunit GRPC_VERBOSITY=NONE "$work/venv/bin/python" -m unittest discover -v -s tests -t .)
 
 echo "== TypeScript client (node --test)"
 npm --prefix clients/ts test --silent
