@@ -165,7 +165,33 @@ pyunit=
 (cd "$work/pytest" && REMOTECTL_PY_UNIT=$pyunit GRPC_VERBOSITY=NONE "$work/venv/bin/python" -m unittest discover -v -s tests -t .)
 
 echo "== TypeScript client (node --test)"
-npm --prefix clients/ts test --silent
+tsunit=
+[ $harness_up = 1 ] && tsunit=remotectl-ts.service
+REMOTECTL_TS_UNIT=$tsunit npm --prefix clients/ts test --silent
+
+echo "== TypeScript package: npm pack, then the documented example from a scratch project"
+(cd clients/ts && npm pack --pack-destination "$work" --loglevel=error >/dev/null)
+tgz=$work/remotectl-client-0.1.0.tgz
+contents=$(tar tzf "$tgz" | sort)
+for f in package/dist/index.js package/dist/index.d.ts package/dist/follow.js package/dist/gen/remotectl/v1/service_pb.d.ts; do
+  grep -qx "$f" <<<"$contents" || fail "npm pack lacks $f: $contents"
+done
+! grep -E '(^package/(src|test|build)/|\.test\.|tsconfig|\.ts$)' <<<"$contents" | grep -v '\.d\.ts$' ||
+  fail "npm pack ships sources or tests: $contents"
+ok "npm pack: $(wc -l <<<"$contents") files, built JS and .d.ts only: $(tr '\n' ' ' <<<"$contents")"
+scratch=$work/scratch
+mkdir "$scratch" && cp clients/ts/examples/quickstart.mjs "$scratch/"
+(cd "$scratch" && npm init -y >/dev/null && npm pkg set type=module &&
+  npm install --prefer-offline --no-audit --no-fund --loglevel=error "$tgz" >/dev/null)
+# Type-check the example against the installed package's own types (exports -> .d.ts).
+ts=clients/ts/node_modules
+node $ts/typescript/bin/tsc --noEmit --allowJs --checkJs --strict --module nodenext --moduleResolution nodenext \
+  --target es2022 --skipLibCheck --typeRoots $ts/@types --types node "$scratch/quickstart.mjs" || fail "quickstart.mjs does not type-check"
+out=$(cd "$scratch" && REMOTECTL_ADDR=$addr REMOTECTL_CERTS=$certs REMOTECTL_UNIT=$tsunit node quickstart.mjs) || fail "quickstart.mjs: $out"
+grep -q "^host $(hostname) (linux)" <<<"$out" && grep -q "^follow ended$" <<<"$out" || fail "quickstart.mjs output: $out"
+[ -z "$tsunit" ] || grep -q "^$tsunit: .* -> RUNNING$" <<<"$out" || fail "quickstart.mjs restart: $out"
+ok "scratch project: npm install $(basename "$tgz"); node quickstart.mjs:"
+sed 's/^/       /' <<<"$out"
 
 kill -TERM "$ctld_pid"
 wait "$ctld_pid" || fail "ctld did not exit cleanly"
