@@ -54,6 +54,7 @@ lint: $(GOLANGCI_LINT) $(BUF) ## golangci-lint (linux and windows) and buf lint
 
 proto: $(BUF) proto-deps ## regenerate the Go, Python and TypeScript code from proto/ (pinned local plugins)
 	$(BUF) generate
+	$(BUF) build -o internal/apidocs/remotectl.binpb
 
 proto-deps: ## install the Python (apt) and TypeScript (npm ci) code generators
 	scripts/proto-deps.sh

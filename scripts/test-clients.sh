@@ -82,6 +82,11 @@ out=$("$GRPCURL" "${tls[@]}" "$addr" describe remotectl.v1.ProcessService) || fa
 grep -q "rpc WatchProcesses ( .remotectl.v1.WatchProcessesRequest ) returns ( stream .remotectl.v1.WatchProcessesResponse )" <<<"$out" ||
   fail "describe: $out"
 ok "grpcurl describe remotectl.v1.ProcessService (ListProcesses, WatchProcesses)"
+# Reflection serves the descriptors with source info: describe shows the docs.
+out=$("$GRPCURL" "${tls[@]}" "$addr" describe remotectl.v1.ProcessService.ListProcesses) || fail "grpcurl describe method"
+grep -q "^// ListProcesses returns one consistent listing" <<<"$out" || fail "describe ListProcesses shows no documentation: $out"
+ok "grpcurl describe remotectl.v1.ProcessService.ListProcesses:"
+sed 's/^/       /' <<<"$out"
 out=$("$GRPCURL" "${tls[@]}" "$addr" describe remotectl.v1.ListProcessesRequest.limit) || fail "grpcurl describe field"
 ok "grpcurl describe remotectl.v1.ListProcessesRequest.limit: $(grep -v '^remotectl' <<<"$out" | tr -s ' \n' ' ')"
 out=$("$GRPCURL" "${tls[@]}" "$addr" remotectl.v1.AgentService/Heartbeat) || fail "grpcurl Heartbeat"
