@@ -61,12 +61,13 @@ func (a *app) registerCompletions(root *cobra.Command) {
 		if fn, ok := args[path]; ok {
 			c.ValidArgsFunction = oneArg(fn)
 		}
+		local := c.LocalFlags() // builds a FlagSet: once per command
 		for name, byPath := range flags {
 			fn, ok := byPath[path]
 			if !ok {
 				fn, ok = byPath[""]
 			}
-			if !ok || c.LocalFlags().Lookup(name) == nil {
+			if !ok || local.Lookup(name) == nil {
 				continue
 			}
 			_ = c.RegisterFlagCompletionFunc(name, fn) // fails only when registered twice

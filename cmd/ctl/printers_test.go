@@ -152,3 +152,28 @@ func TestStdoutWidth(t *testing.T) {
 		}
 	}
 }
+
+// -o json lists: one compact element per line inside the array; an empty
+// list is [] and a single result stays one indented object.
+func TestJSONListOneElementPerLine(t *testing.T) {
+	a, out, _ := testApp(formatJSON, 0)
+	if err := a.printProcesses(sampleProcesses(), allFields()); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 5 || lines[0] != "[" || lines[4] != "]" || !strings.HasPrefix(lines[1], `  {"pid":1,`) || !strings.HasSuffix(lines[1], "},") {
+		t.Errorf("layout:\n%s", out)
+	}
+	var v []map[string]any
+	if err := json.Unmarshal(out.Bytes(), &v); err != nil || len(v) != 3 {
+		t.Errorf("not a JSON array of 3: %v", err)
+	}
+	out.Reset()
+	if err := a.out.JSON([]processView{}); err != nil || out.String() != "[]\n" {
+		t.Errorf("empty list: %q %v", out, err)
+	}
+	out.Reset()
+	if err := a.out.JSON(serviceView{Name: "x"}); err != nil || !strings.HasPrefix(out.String(), "{\n  \"name\": \"x\",") {
+		t.Errorf("single object: %q %v", out, err)
+	}
+}

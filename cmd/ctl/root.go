@@ -77,6 +77,9 @@ func (a *app) env(name string) string {
 // run executes args and returns the exit code; errors become one line on stderr.
 func (a *app) run(ctx context.Context, args []string) int {
 	root := a.newRootCmd()
+	if len(args) > 0 && strings.HasPrefix(args[0], cobra.ShellCompRequestCmd) {
+		a.registerCompletions(root) // only the shell asks: other runs skip the cost
+	}
 	root.SetArgs(args)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
@@ -130,7 +133,6 @@ stderr as one line: ctl: <what failed>: <reason> (hint: <what to do>).
 	pf.StringVarP(&a.g.output, "output", "o", formatTable, "output `FORMAT`: "+outputFormatsHelp()+" (env CTL_OUTPUT)")
 	a.bindOutputFlags(root)
 	root.AddCommand(a.newPsCmd(), a.newSvcCmd(), a.newHeartbeatCmd(), a.newWhoamiCmd(), a.newCertsCmd(), a.newVersionCmd())
-	a.registerCompletions(root)
 	return root
 }
 
