@@ -201,7 +201,7 @@ func (a *app) watchProcesses(ctx context.Context, c *client.Client, req *pb.Watc
 	defer cancel()
 	timer := time.AfterFunc(a.g.timeout, cancel)
 	w, err := c.FollowProcesses(sctx, req, client.FollowOptions{OnReconnect: func(err error, delay time.Duration) {
-		a.diag("ctl: watch interrupted (%v); reconnecting in %s", err, delay.Round(time.Millisecond))
+		a.diag("ctl: watch interrupted (%s); reconnecting in %s", reasonOf(err), delay.Round(time.Millisecond))
 	}})
 	fired := !timer.Stop()
 	switch {
@@ -244,17 +244,25 @@ func (a *app) eventLine(v eventView) string {
 		clean(dash(deref(p.User))), clean(dash(deref(p.Name))), clean(commandOf(p)))
 }
 
-// commandOf is the COMMAND column: the command line; [name] for a kernel
-// thread (args read and empty); the bare name when args were not read.
+// commandOf is the COMMAND column: the command line; like ps, [name] for a
+// kernel thread (args read and empty, no executable) and "[name] <defunct>"
+// for a zombie; the bare name when the args were not read or are empty for
+// a process that has an executable (unreadable argv is not a kernel thread).
 func commandOf(v processView) string {
 	if len(v.Args) > 0 {
 		return strings.Join(v.Args, " ")
 	}
 	name := deref(v.Name)
-	if v.Args != nil && name != "" {
+	if v.Args == nil || name == "" {
+		return dash(name)
+	}
+	switch {
+	case deref(v.Status) == processStatusNames[pb.ProcessStatus_PROCESS_STATUS_ZOMBIE]:
+		return "[" + name + "] <defunct>"
+	case deref(v.Exe) == "":
 		return "[" + name + "]"
 	}
-	return dash(name)
+	return name
 }
 
 func statusLetter(v processView) string {

@@ -121,7 +121,7 @@ stderr as one line: ctl: <what failed>: <reason> (hint: <what to do>).
 		RunE:              missingSubcommand,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return a.setup(cmd) },
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError(err) })
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.g.host, "host", defaults.Host, "agent address, `HOST:PORT` (env CTL_HOST)")
 	pf.StringVar(&a.g.cacert, "cacert", "", "CA bundle that signed the agent's certificate (env CTL_CACERT)")
@@ -309,6 +309,7 @@ func (a *app) dial() (*client.Client, error) {
 		return nil, a.hostErr
 	}
 	opts := []client.Option{client.WithCallTimeout(a.g.timeout), client.WithUserAgent("ctl/" + version.Version)}
+	opts = append(opts, client.WithConnectTimeout(a.g.timeout+client.MaxControlWait)) // each call's deadline rules
 	if a.g.insecure {
 		opts = append(opts, client.WithInsecure())
 	} else {
@@ -339,7 +340,7 @@ func (a *app) withClient(fn func(*client.Client) error) error {
 		return err
 	}
 	defer func() { _ = c.Close() }()
-	return fn(c)
+	return unanswered(c, a.g.host, fn(c))
 }
 
 // flagChanged reports whether a flag was given on the command line.
