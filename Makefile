@@ -73,8 +73,8 @@ proto-check: $(BUF) proto-deps ## lint protos, fail on generated-code drift and 
 demo: build ## start ctld on defaults, drive it with ctl, stop it
 	scripts/demo.sh
 
-run: build ## run ctld in the foreground on defaults
-	$(BIN)/ctld run
+run: build ## run ctld in the foreground on defaults, listening on loopback only
+	$(BIN)/ctld run --listen 127.0.0.1:7443
 
 cross: ## build ctl and ctld for every release platform
 	@set -e; for p in $(CROSS); do os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
