@@ -7,6 +7,7 @@
 # grpc-health-probe and passes them in GRPCURL and HEALTH_PROBE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo=$PWD
 : "${GRPCURL:?set GRPCURL (make test-clients does)}" "${HEALTH_PROBE:?set HEALTH_PROBE (make test-clients does)}"
 GO=${GO:-go}
 PY=/usr/bin/python3 # Debian's interpreter: python3-grpcio lives in its dist-packages
@@ -168,6 +169,13 @@ mkdir "$work/pytest" && cp -r clients/python/tests "$work/pytest/"
 pyunit=
 [ $harness_up = 1 ] && pyunit=remotectl-py.service
 (cd "$work/pytest" && REMOTECTL_PY_UNIT=$pyunit GRPC_VERBOSITY=NONE "$work/venv/bin/python" -m unittest discover -v -s tests -t .)
+# The documented example, as written (docs/clients/python.md).
+out=$(cd "$work/pytest" && REMOTECTL_ADDR=$addr REMOTECTL_CERTS=$certs REMOTECTL_UNIT=$pyunit GRPC_VERBOSITY=NONE \
+  "$work/venv/bin/python" "$repo/clients/python/examples/quickstart.py") || fail "quickstart.py: $out"
+grep -q "^host $(hostname) (linux)" <<<"$out" && grep -q "^follow ended$" <<<"$out" || fail "quickstart.py output: $out"
+[ -z "$pyunit" ] || grep -q "^$pyunit: .* -> SERVICE_STATE_RUNNING$" <<<"$out" || fail "quickstart.py restart: $out"
+ok "python3 clients/python/examples/quickstart.py:"
+sed 's/^/       /' <<<"$out"
 
 echo "== TypeScript client (node --test)"
 tsunit=

@@ -6,9 +6,9 @@ NOT_FOUND for an unknown service, PERMISSION_DENIED for a caller the agent's
 policy does not allow, UNAVAILABLE when the agent cannot be reached or the
 TLS handshake fails).
 
-Adding an RPC: a unary one is one method calling ``self._unary``; a server
-stream one method calling ``self._watch`` (and, to survive reconnects, one
-more built on ``follow``).
+Adding an RPC: a unary one is one method calling its stub with
+``timeout=self._timeout``; a server stream one method calling ``self._watch``
+(and, to survive reconnects, one more built on ``follow``).
 """
 
 from __future__ import annotations
