@@ -310,6 +310,7 @@ func (a *app) dial() (*client.Client, error) {
 	}
 	opts := []client.Option{client.WithCallTimeout(a.g.timeout), client.WithUserAgent("ctl/" + version.Version)}
 	opts = append(opts, client.WithConnectTimeout(a.g.timeout+client.MaxControlWait)) // each call's deadline rules
+	opts = append(opts, transportOptions()...)
 	if a.g.insecure {
 		opts = append(opts, client.WithInsecure())
 	} else {
