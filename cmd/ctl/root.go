@@ -133,6 +133,7 @@ stderr as one line: ctl: <what failed>: <reason> (hint: <what to do>).
 	pf.StringVarP(&a.g.output, "output", "o", formatTable, "output `FORMAT`: "+outputFormatsHelp()+" (env CTL_OUTPUT)")
 	a.bindOutputFlags(root)
 	root.AddCommand(a.newPsCmd(), a.newSvcCmd(), a.newHeartbeatCmd(), a.newWhoamiCmd(), a.newCertsCmd(), a.newVersionCmd())
+	root.AddCommand(a.newLogsCmd())
 	return root
 }
 

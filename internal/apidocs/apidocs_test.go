@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 
@@ -36,6 +37,17 @@ func TestImageMatchesGeneratedCode(t *testing.T) {
 			t.Errorf("%s: the image differs from the generated code: run `make proto`", f.GetName())
 		}
 	}
+	// And every generated file is in the image (a new proto without `make proto`).
+	protoregistry.GlobalFiles.RangeFilesByPackage("remotectl.v1", func(fd protoreflect.FileDescriptor) bool {
+		found := false
+		for _, f := range set.GetFile() {
+			found = found || f.GetName() == fd.Path()
+		}
+		if !found {
+			t.Errorf("%s is generated but not in the image: run `make proto`", fd.Path())
+		}
+		return true
+	})
 	if seen < 3 {
 		t.Errorf("%d remotectl files in the image, want agent, process and service", seen)
 	}

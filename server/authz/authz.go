@@ -24,12 +24,15 @@ const (
 	ServicesRead    Permission = "services.read"
 	ServicesControl Permission = "services.control"
 	AgentRead       Permission = "agent.read"
+	// LogsRead reads and follows logs (files, journal, Event Log) on the
+	// agent's and the role's log allow-lists.
+	LogsRead Permission = "logs.read"
 	// Public marks methods anyone connected may call (grpc health).
 	Public Permission = "public"
 )
 
 // AllPermissions lists every grantable permission.
-var AllPermissions = []Permission{ProcessesRead, ProcessesWatch, ServicesRead, ServicesControl, AgentRead}
+var AllPermissions = []Permission{ProcessesRead, ProcessesWatch, ServicesRead, ServicesControl, AgentRead, LogsRead}
 
 // Built-in role names.
 const (
@@ -63,6 +66,10 @@ type Config struct {
 	// control to these globs. A role without an entry may control any
 	// (non-protected) service.
 	RoleServiceAllow map[string][]string `yaml:"role_service_allow"`
+	// RoleLogsAllow optionally restricts the log sources a role may read
+	// to these entries (the syntax of ctld's logs.allow). A role without
+	// an entry reads whatever the agent's allow-list serves.
+	RoleLogsAllow map[string][]string `yaml:"role_logs_allow"`
 }
 
 // DefaultProtectedServices keep the agent itself and the host's lifelines
@@ -79,7 +86,7 @@ func DefaultRoles() map[string][]Permission {
 	viewer := []Permission{ProcessesRead, ProcessesWatch, ServicesRead, AgentRead}
 	return map[string][]Permission{
 		RoleViewer:   viewer,
-		RoleOperator: append(slices.Clone(viewer), ServicesControl),
+		RoleOperator: append(slices.Clone(viewer), ServicesControl, LogsRead),
 		RoleAdmin:    slices.Clone(AllPermissions),
 	}
 }
@@ -90,6 +97,7 @@ type Policy struct {
 	bindings  []Binding
 	protected []string
 	allow     map[string][]string
+	logsAllow map[string][]string
 	// everyone is a role every identity holds (AllVerifiedAdmin only).
 	everyone string
 }
@@ -133,6 +141,9 @@ func New(c Config) (*Policy, error) {
 			return nil, err
 		}
 		p.allow[role] = globs
+	}
+	if err := p.setLogsAllow(c.RoleLogsAllow); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
