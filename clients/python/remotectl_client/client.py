@@ -19,6 +19,7 @@ import grpc
 from google.protobuf import duration_pb2
 
 from remotectl.v1 import agent_pb2, agent_pb2_grpc
+from remotectl.v1 import log_pb2_grpc
 from remotectl.v1 import process_pb2, process_pb2_grpc
 from remotectl.v1 import service_pb2, service_pb2_grpc
 from remotectl_client.follow import Backoff, OnReconnect, follow
@@ -101,6 +102,8 @@ class Client:
         self.agent = agent_pb2_grpc.AgentServiceStub(self._channel)
         self.processes = process_pb2_grpc.ProcessServiceStub(self._channel)
         self.services = service_pb2_grpc.ServiceManagerStub(self._channel)
+        # LogService (ReadLogs, FollowLogs) has no wrapper methods yet: use the stub.
+        self.logs = log_pb2_grpc.LogServiceStub(self._channel)
 
     def close(self) -> None:
         self._channel.close()

@@ -70,6 +70,15 @@ class ServiceTest(unittest.TestCase):
         self.assertEqual((first.type, first.name), (service_pb2.SERVICE_EVENT_TYPE_EXISTING, unit))
         follower.close()  # cancels the stream
 
+    def test_logs_stub_reaches_the_agent(self):
+        # LogService has no wrapper yet; its stub is on the client. A request
+        # without a source is refused by the agent itself (not UNIMPLEMENTED).
+        from remotectl.v1 import log_pb2
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.client.logs.ReadLogs(log_pb2.ReadLogsRequest(), timeout=15)
+        self.assertIn(cm.exception.code(), (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.PERMISSION_DENIED),
+                      cm.exception.details())
+
     def test_get_unknown_service(self):
         self.unit()
         with self.assertRaises(grpc.RpcError) as cm:

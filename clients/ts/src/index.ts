@@ -31,10 +31,12 @@ import {
   type StopServiceResponse,
 } from "./gen/remotectl/v1/service_pb.js";
 import { followProcesses, followServices, type FollowOptions } from "./follow.js";
+import { LogService } from "./gen/remotectl/v1/log_pb.js";
 
 export * from "./gen/remotectl/v1/agent_pb.js";
 export * from "./gen/remotectl/v1/process_pb.js";
 export * from "./gen/remotectl/v1/service_pb.js";
+export * from "./gen/remotectl/v1/log_pb.js";
 export { Code, ConnectError } from "@connectrpc/connect";
 export { Backoff, type FollowOptions } from "./follow.js";
 
@@ -138,6 +140,8 @@ export class RemotectlClient {
   readonly agent: Client<typeof AgentService>;
   readonly processes: Client<typeof ProcessService>;
   readonly services: Client<typeof ServiceManager>;
+  /** LogService (readLogs, followLogs): no wrapper methods yet; call it directly. */
+  readonly logs: Client<typeof LogService>;
   private readonly sessions: Http2SessionManager;
   private readonly timeoutMs: number;
 
@@ -159,6 +163,7 @@ export class RemotectlClient {
     this.agent = createClient(AgentService, transport);
     this.processes = createClient(ProcessService, transport);
     this.services = createClient(ServiceManager, transport);
+    this.logs = createClient(LogService, transport);
     this.timeoutMs = opts.timeoutMs ?? 30_000;
   }
 

@@ -23,6 +23,12 @@ describe("remotectl TypeScript client: whole API", { skip }, () => {
     assert.equal((await c.whoAmI()).commonName, "remotectl-admin");
   });
 
+  it("the logs client reaches the agent (no wrapper yet)", async () => {
+    // A request without a source is refused by the agent itself, not Unimplemented.
+    await assert.rejects(c.logs.readLogs({}, { timeoutMs: 15_000 }), (err: unknown) =>
+      err instanceof ConnectError && (err.code === Code.InvalidArgument || err.code === Code.PermissionDenied));
+  });
+
   it("followProcesses sees a process start", async () => {
     const child = spawn("/bin/sleep", ["30"], { stdio: "ignore" });
     try {
