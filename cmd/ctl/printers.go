@@ -74,7 +74,7 @@ func parseFormat(s string) (string, printer, error) {
 		if err := jp.Parse(arg); err != nil {
 			return "", nil, usagef("invalid -o jsonpath template %q: %v", arg, err)
 		}
-		return kind, jsonPathPrinter{jp}, nil
+		return kind, templated{kind, jp.Execute}, nil
 	case formatGoTemplate:
 		if arg == "" {
 			return "", nil, usagef("-o go-template needs a template, e.g. -o go-template='{{.hostname}}'")
@@ -83,7 +83,7 @@ func parseFormat(s string) (string, printer, error) {
 		if err != nil {
 			return "", nil, usagef("invalid -o go-template: %v", err)
 		}
-		return kind, templatePrinter{t}, nil
+		return kind, templated{kind, t.Execute}, nil
 	}
 	return "", nil, usagef("invalid output format %q: use %s", s, outputFormatsHelp())
 }
@@ -139,34 +139,25 @@ func blockStyle(n *yaml.Node) {
 	}
 }
 
-type jsonPathPrinter struct{ jp *jsonpath.JSONPath }
-
-func (p jsonPathPrinter) print(w io.Writer, v any, _ bool) error {
-	g, err := generic(v)
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	if err := p.jp.Execute(&buf, g); err != nil {
-		return usagef("-o jsonpath: %v", err)
-	}
-	if !bytes.HasSuffix(buf.Bytes(), []byte("\n")) {
-		buf.WriteByte('\n')
-	}
-	_, err = w.Write(buf.Bytes())
-	return err
+// templated runs a JSONPath or Go template over the JSON view.
+type templated struct {
+	format string
+	exec   func(io.Writer, any) error
 }
 
-type templatePrinter struct{ t *template.Template }
-
-func (p templatePrinter) print(w io.Writer, v any, _ bool) error {
+func (p templated) print(w io.Writer, v any, _ bool) error {
 	g, err := generic(v)
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	if err := p.t.Execute(&buf, g); err != nil {
-		return usagef("-o go-template: %v", err)
+	if err := p.exec(&buf, g); err != nil {
+		return usagef("-o %s: %v", p.format, err)
+	}
+	// JSONPath output ends its line (one line per list or event); a Go
+	// template says where its own newlines go.
+	if p.format == formatJSONPath && !bytes.HasSuffix(buf.Bytes(), []byte("\n")) {
+		buf.WriteByte('\n')
 	}
 	_, err = w.Write(buf.Bytes())
 	return err
