@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/remotectl/remotectl/server/service"
 )
 
 // completions runs `ctl __complete args...` and returns the offered values
@@ -70,7 +68,7 @@ func TestCompleteFromAgent(t *testing.T) {
 	if dir != ":4" {
 		t.Errorf("directive %q, want :4 (no file completion)", dir)
 	}
-	if service.NewManager().Status(ctxTimeout(t, 10*time.Second)).Available {
+	if serviceManagerUp(ctxTimeout(t, 10*time.Second)) {
 		if !slices.Contains(svcs, "remotectl-ctl.service") {
 			t.Errorf("svc stop offers %d services without remotectl-ctl.service: %v", len(svcs), svcs)
 		}
