@@ -20,7 +20,7 @@ HEALTH_PROBE_VERSION  := v0.4.40
 GRPCURL               := $(TOOLS)/grpcurl-$(GRPCURL_VERSION)
 HEALTH_PROBE          := $(TOOLS)/grpc-health-probe-$(HEALTH_PROBE_VERSION)
 # Everything `buf generate` writes; proto-check diffs all of it.
-GEN_DIRS              := proto clients/python/gen clients/ts/src/gen
+GEN_DIRS              := proto clients/python/gen clients/ts/src/gen server/httpapi/openapi
 # proto-check compares the API against this git ref for breaking changes.
 BREAKING_AGAINST      ?= .git\#branch=main
 
@@ -45,6 +45,10 @@ test-windows: ## Windows tests under Wine (real SCM) and ctld.exe driven by ctl 
 
 test-clients: $(GRPCURL) $(HEALTH_PROBE) ## Python and Node clients, grpcurl, grpc-health-probe against a real ctld
 	GO=$(GO) GRPCURL=$(CURDIR)/$(GRPCURL) HEALTH_PROBE=$(CURDIR)/$(HEALTH_PROBE) scripts/test-clients.sh
+
+.PHONY: test-http bench-http
+test-http: ## the JSON-over-HTTPS API driven with curl against a real ctld and systemd (docs/http.md)
+	GO=$(GO) scripts/test-http.sh
 
 lint: $(GOLANGCI_LINT) $(BUF) ## golangci-lint (linux and windows) and buf lint
 	$(GOLANGCI_LINT) run ./...
@@ -97,6 +101,9 @@ bench-watch: ## watch engine figures (minutes; not in CI): latency, 1000 subscri
 
 bench-logs: ## log follow figures (about 30 s; not in CI): throughput, append->client latency, idle cost
 	REMOTECTL_LOGS_BENCH=1 $(GO) test -count=1 -run 'TestLogFollowFigures' -v ./server/
+
+bench-http: ## Heartbeat throughput, 50 concurrent callers: HTTP/JSON (HTTP/1.1 and h2) vs gRPC in one run (target >= 0.5x)
+	set -o pipefail; REMOTECTL_BENCH_HTTP=1 $(GO) test -count=1 -v -timeout 10m -run '^TestHTTPHeartbeatThroughput$$' ./test/e2e/ | grep -E 'round|FIGURE|^(---|ok|FAIL)'
 
 systemd-up: ## start the real systemd test harness (root)
 	scripts/systemd-harness.sh up

@@ -166,6 +166,8 @@ write_units() {
 		ExecStart=/bin/sleep infinity
 		ExecStop=/bin/sleep 3
 	EOF
+	# Private unit of scripts/test-http.sh (JSON over HTTPS, driven with curl).
+	sed 's/(remotectl-e2e)/(remotectl-http)/' "$u/remotectl-e2e.service" >"$u/remotectl-http.service"
 	ln -s /dev/null "$u/remotectl-masked.service"
 	# Dependency pair: remotectl-dep Requires remotectl-base. remotectl-dep is
 	# wanted by the target so it is loaded (systemd only knows reverse

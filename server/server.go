@@ -93,6 +93,8 @@ type Server struct {
 	insecure bool
 	stop     chan struct{}
 	guard    *guard
+	tls      *tls.Config // also serves HTTPS (http.go)
+	http     httpFront
 }
 
 // New builds the server. It does not listen; call Serve.
@@ -161,7 +163,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Metrics.InitializeMetrics(gs)
 	}
 
-	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop, guard: g}
+	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop, guard: g, tls: cfg.TLS}
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.ProcessService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.AgentService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
@@ -239,6 +241,8 @@ func (s *Server) Shutdown(ctx context.Context) {
 		close(s.stop)
 	}
 	s.health.Shutdown() // probes see NOT_SERVING while draining
+	httpDone := s.shutdownHTTP(ctx)
+	defer func() { <-httpDone }()
 	done := make(chan struct{})
 	go func() { s.grpc.GracefulStop(); close(done) }()
 	select {

@@ -96,9 +96,17 @@ func (d *daemon) Start(service.Service) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", d.cfg.Listen, err)
 	}
+	httpLis, err := d.listenHTTP()
+	if err != nil {
+		_ = lis.Close()
+		return err
+	}
 	if m != nil {
 		if d.metrics, err = m.Serve(d.cfg.MetricsListen); err != nil {
 			_ = lis.Close()
+			if httpLis != nil {
+				_ = httpLis.Close()
+			}
 			return err
 		}
 		d.log.Info().Str("metrics", "http://"+d.metrics.Addr().String()+"/metrics").Msg("serving Prometheus metrics")
@@ -108,6 +116,9 @@ func (d *daemon) Start(service.Service) error {
 	// no caller waits for it.
 	go func() { _ = lister.Prime(ctx) }()
 	go func() { d.served <- srv.Serve(lis) }()
+	if httpLis != nil {
+		go d.serveHTTP(srv, httpLis)
+	}
 	d.startReloading(ctx)
 	if devPKI != nil {
 		d.log.Info().Str("ctl", ctlHint(lis.Addr().String(), *devPKI)).Msg("connect with ctl")
