@@ -26,7 +26,7 @@ BREAKING_AGAINST      ?= .git\#branch=main
 
 CROSS := windows/amd64 darwin/arm64 linux/amd64 linux/arm64
 
-.PHONY: help build test test-unit test-windows test-clients lint proto proto-deps proto-check demo run cross bench bench-watch fuzz systemd-up systemd-down clean
+.PHONY: help build test test-unit test-windows test-clients lint proto proto-deps proto-check demo run cross bench bench-watch fuzz systemd-up systemd-down clean bench-ctl
 
 help: ## list targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -58,6 +58,7 @@ lint: $(GOLANGCI_LINT) $(BUF) ## golangci-lint (linux and windows) and buf lint
 
 proto: $(BUF) proto-deps ## regenerate the Go, Python and TypeScript code from proto/ (pinned local plugins)
 	$(BUF) generate
+	$(BUF) build -o internal/apidocs/remotectl.binpb
 
 proto-deps: ## install the Python (apt) and TypeScript (npm ci) code generators
 	scripts/proto-deps.sh
@@ -76,8 +77,8 @@ proto-check: $(BUF) proto-deps ## lint protos, fail on generated-code drift and 
 demo: build ## start ctld on defaults, drive it with ctl, stop it
 	scripts/demo.sh
 
-run: build ## run ctld in the foreground on defaults
-	$(BIN)/ctld run
+run: build ## run ctld in the foreground on defaults, listening on loopback only
+	$(BIN)/ctld run --listen 127.0.0.1:7443
 
 cross: ## build ctl and ctld for every release platform
 	@set -e; for p in $(CROSS); do os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
@@ -91,6 +92,9 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 20s)
 bench: ## ListProcesses over loopback mTLS vs ps side by side; Heartbeat throughput
 	$(GO) test -run '^$$' -bench 'BenchmarkListProcessesVsPS' -benchtime 20x -count 3 ./test/e2e/
 	$(GO) test -run '^$$' -bench 'BenchmarkHeartbeat' -benchtime 2s -count 3 ./test/e2e/
+
+bench-ctl: ## whole-process `ctl ps -o json` vs ps at ~1000 processes, alternating runs, median ratio (RUNS, PROCS; not in CI)
+	GO=$(GO) scripts/bench-ctl.sh
 
 bench-watch: ## watch engine figures (minutes; not in CI): latency, 1000 subscribers under churn, idle cost (IDLE=60s)
 	set -o pipefail; REMOTECTL_BENCH_WATCH=1 REMOTECTL_BENCH_IDLE=$(or $(IDLE),60s) $(GO) test -count=1 -v -timeout 15m -run '^TestWatchBench' ./test/e2e/ | grep -E 'FIGURE|^(---|ok|FAIL)'

@@ -25,6 +25,11 @@ require (
 require github.com/kr/text v0.2.0 // indirect
 
 require (
+	github.com/kr/text v0.2.0 // indirect
+	k8s.io/client-go v0.34.1
+)
+
+require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/go-ole/go-ole v1.2.6 // indirect

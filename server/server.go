@@ -20,7 +20,6 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
-	"google.golang.org/grpc/reflection"
 
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/agent"
@@ -163,7 +162,7 @@ func New(cfg Config) (*Server, error) {
 	pb.RegisterLogServiceServer(gs, &logAPI{reader: cfg.Logs, guard: g, draining: stop})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
-	reflection.Register(gs)
+	registerReflection(gs)
 	if cfg.Metrics != nil {
 		cfg.Metrics.InitializeMetrics(gs)
 	}

@@ -37,7 +37,7 @@ func TestClassify(t *testing.T) {
 		{"internal", grpcErr(codes.Internal, "boom"), exitError, ""},
 		{"plain", errors.New("disk full"), exitError, ""},
 		{"usage", usagef("bad flag"), exitUsage, ""},
-		{"backend unavailable", grpcErr(codes.Unavailable, "unavailable: systemd is not reachable on the D-Bus system bus"), exitUnavailable,
+		{"backend unavailable", grpcErr(codes.Unavailable, "unavailable: systemd is not reachable on the D-Bus system bus"), exitBackend,
 			"`ctl heartbeat` lists its backends"},
 		// Transport failures as grpc-go words them.
 		{"refused", grpcErr(codes.Unavailable, `connection error: desc = "transport: Error while dialing: dial tcp 10.0.0.1:7443: connect: connection refused"`),

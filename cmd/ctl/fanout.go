@@ -54,7 +54,7 @@ const (
 
 var errorCodes = map[int]string{
 	exitError: "error", exitUsage: "invalid_argument", exitNotFound: "not_found", exitAuth: "permission_denied",
-	exitUnavailable: "unavailable", exitTimeout: "timeout", exitPrecondition: "failed_precondition",
+	exitUnavailable: "unavailable", exitBackend: "backend_unavailable", exitTimeout: "timeout", exitPrecondition: "failed_precondition",
 }
 
 // hostFailure classifies a host's error: its outcome, its JSON view and

@@ -27,7 +27,7 @@ func (a *app) fleetHeartbeat(ctx context.Context, every time.Duration) error {
 			}
 			return newHeartbeatView(b), nil
 		},
-		lines: func(v any) []string { return []string{a.heartbeatLine(v.(heartbeatView))} },
+		lines: func(v any) []string { return []string{a.heartbeatLine(v.(heartbeatView), false)} },
 	})
 }
 
@@ -61,7 +61,7 @@ func (a *app) fleetPs(ctx context.Context, req *pb.ListProcessesRequest, fields 
 			}
 			return views, nil
 		},
-		header: processHeader,
+		header: a.processHeader(),
 		rows: func(v any) [][]string {
 			var rows [][]string
 			for _, p := range v.([]processView) {
@@ -86,11 +86,11 @@ func (a *app) fleetSvcLs(ctx context.Context, req *pb.ListServicesRequest) error
 			}
 			return views, nil
 		},
-		header: serviceHeader,
+		header: a.serviceHeader(),
 		rows: func(v any) [][]string {
 			var rows [][]string
 			for _, s := range v.([]serviceView) {
-				rows = append(rows, serviceCells(s))
+				rows = append(rows, a.serviceCells(s))
 			}
 			return rows
 		},

@@ -31,6 +31,8 @@ type globalFlags struct {
 	insecure                            bool
 	timeout                             time.Duration
 	output                              string
+	noHeaders                           bool
+	width                               int
 }
 
 var envFallbacks = []struct{ flag, env string }{
@@ -46,9 +48,11 @@ var envFallbacks = []struct{ flag, env string }{
 // app is one invocation of ctl; tests build it with their own writers and
 // environment instead of the process's.
 type app struct {
+	setUp          bool // setup ran and succeeded
 	stdout, stderr io.Writer
 	lookupEnv      func(string) (string, bool)
-	width          int // terminal width of stdout; 0 when not a terminal
+	width          int       // terminal width of stdout; 0 when not a terminal
+	progressTo     io.Writer // progress lines (tests); default: stderr when a terminal
 	now            func() time.Time
 
 	g       globalFlags
@@ -69,15 +73,7 @@ type app struct {
 
 func newApp(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *app {
 	a := &app{stdout: stdout, stderr: stderr, lookupEnv: lookupEnv, now: time.Now, stdin: os.Stdin, stdinTTY: isatty.IsTerminal(os.Stdin.Fd())}
-	if f, ok := stdout.(*os.File); ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) {
-		a.width = termWidth(f)
-		if c, err := strconv.Atoi(a.env("COLUMNS")); err == nil && c > 0 {
-			a.width = c
-		}
-		if a.width <= 0 {
-			a.width = 80
-		}
-	}
+	a.width = a.stdoutWidth(stdout)
 	return a
 }
 
@@ -97,6 +93,9 @@ func (a *app) env(name string) string {
 // run executes args and returns the exit code; errors become one line on stderr.
 func (a *app) run(ctx context.Context, args []string) int {
 	root := a.newRootCmd()
+	if len(args) > 0 && strings.HasPrefix(args[0], cobra.ShellCompRequestCmd) {
+		a.registerCompletions(root) // only the shell asks: other runs skip the cost
+	}
 	root.SetArgs(args)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
@@ -142,7 +141,7 @@ stderr as one line: ctl: <what failed>: <reason> (hint: <what to do>).
 		RunE:              missingSubcommand,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return a.setup(cmd) },
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError(err) })
 	pf := root.PersistentFlags()
 	a.bindFleetFlags(pf)
 	pf.StringVar(&a.g.cacert, "cacert", "", "CA bundle that signed the agent's certificate (env CTL_CACERT)")
@@ -151,7 +150,8 @@ stderr as one line: ctl: <what failed>: <reason> (hint: <what to do>).
 	pf.StringVar(&a.g.serverName, "server-name", "", "name expected in the agent's certificate; default: the host of --host (env CTL_SERVER_NAME)")
 	pf.BoolVar(&a.g.insecure, "insecure", false, "plaintext without TLS: only for an agent run with --insecure on loopback")
 	pf.DurationVar(&a.g.timeout, "timeout", client.DefaultCallTimeout, "deadline of each RPC (env CTL_TIMEOUT)")
-	pf.StringVarP(&a.g.output, "output", "o", formatTable, "output format: table or json (env CTL_OUTPUT)")
+	pf.StringVarP(&a.g.output, "output", "o", formatTable, "output `FORMAT`: "+outputFormatsHelp()+" (env CTL_OUTPUT)")
+	a.bindOutputFlags(root)
 	root.AddCommand(a.newPsCmd(), a.newSvcCmd(), a.newHeartbeatCmd(), a.newWhoamiCmd(), a.newCertsCmd(), a.newVersionCmd())
 	root.AddCommand(a.newFleetCmd(), a.newConfigCmd())
 	root.AddCommand(a.newKillCmd())
@@ -209,8 +209,14 @@ func minArgs(n int, what string) cobra.PositionalArgs {
 	}
 }
 
-// setup applies environment fallbacks and validates the global flags.
+// setup applies environment fallbacks and validates the global flags. It
+// runs once: __complete runs it as the root's PersistentPreRunE and again
+// before asking the agent, and a second pass would append CTL_HOST to
+// --host again (two hosts, so no single-host command would run).
 func (a *app) setup(cmd *cobra.Command) error {
+	if a.setUp {
+		return nil
+	}
 	// Look the flags up on the root: a subcommand may shadow one with a
 	// local flag of the same name (certs server --host).
 	global := cmd.Root().PersistentFlags()
@@ -225,8 +231,9 @@ func (a *app) setup(cmd *cobra.Command) error {
 			}
 		}
 	}
-	if a.g.output != formatTable && a.g.output != formatJSON {
-		return usagef("invalid output format %q: use table or json", a.g.output)
+	kind, p, err := parseFormat(a.g.output)
+	if err != nil {
+		return err
 	}
 	if a.g.timeout <= 0 {
 		return usagef("invalid --timeout %s: must be positive", a.g.timeout)
@@ -248,7 +255,14 @@ func (a *app) setup(cmd *cobra.Command) error {
 		}
 	}
 	a.target = target{host: a.g.host, serverName: a.g.serverName, cacert: a.g.cacert, cert: a.g.cert, key: a.g.key, insecure: a.g.insecure}
-	a.out = &output{w: a.stdout, format: a.g.output, width: a.width, now: a.now, loc: time.Local}
+	a.out = &output{w: a.stdout, format: kind, p: p, width: a.width, noHeaders: a.g.noHeaders, now: a.now, loc: time.Local}
+	if flagChanged(global, "width") {
+		if a.g.width < 0 {
+			return usagef("invalid --width %d: must not be negative (0: never cut)", a.g.width)
+		}
+		a.out.width = a.g.width
+	}
+	a.setUp = true
 	return nil
 }
 
@@ -326,6 +340,8 @@ func (a *app) credentials() (ca, cert, key string, err error) {
 // are read here, once, however many hosts they serve.
 func (a *app) clientOptions() ([]client.Option, error) {
 	opts := []client.Option{client.WithCallTimeout(a.g.timeout), client.WithUserAgent("ctl/" + version.Version)}
+	opts = append(opts, client.WithConnectTimeout(a.g.timeout+client.MaxControlWait)) // each call's deadline rules
+	opts = append(opts, transportOptions()...)
 	if a.g.insecure {
 		return append(opts, client.WithInsecure()), nil
 	}
@@ -367,7 +383,7 @@ func (a *app) withClient(fn func(*client.Client) error) error {
 		return err
 	}
 	defer func() { _ = c.Close() }()
-	return fn(c)
+	return unanswered(c, a.g.host, fn(c))
 }
 
 // flagChanged reports whether a flag was given on the command line.

@@ -96,22 +96,28 @@ func (a *app) printServices(svcs []*pb.Service) error {
 	if a.out.json() {
 		return a.out.JSON(views)
 	}
-	t := a.out.table(serviceHeader...)
+	t := a.out.table(a.serviceHeader()...)
 	for _, v := range views {
-		t.row(serviceCells(v)...)
+		t.row(a.serviceCells(v)...)
 	}
 	return t.flush()
 }
 
-var serviceHeader = []string{"NAME", "STATE", "STARTUP", "PID", "DESCRIPTION"}
+// serviceHeader is the service table's header; -o wide adds the OS's own
+// spellings and the command.
+func (a *app) serviceHeader() []string {
+	if a.out.wide() {
+		return []string{"NAME", "STATE", "NATIVE", "STARTUP", "NATIVE-STARTUP", "PID", "COMMAND", "DESCRIPTION"}
+	}
+	return []string{"NAME", "STATE", "STARTUP", "PID", "DESCRIPTION"}
+}
 
 // serviceCells is one service's table row (also under HOST on many hosts).
-func serviceCells(v serviceView) []string {
-	pid := "-"
-	if v.MainPID > 0 {
-		pid = strconv.Itoa(int(v.MainPID))
+func (a *app) serviceCells(v serviceView) []string {
+	if a.out.wide() {
+		return []string{v.Name, v.State, dash(v.NativeState), v.StartType, dash(v.NativeStartType), pidCell(v.MainPID), dash(v.Command), dash(v.Description)}
 	}
-	return []string{v.Name, v.State, v.StartType, pid, dash(v.Description)}
+	return []string{v.Name, v.State, v.StartType, pidCell(v.MainPID), dash(v.Description)}
 }
 
 func (a *app) newSvcGetCmd() *cobra.Command {
@@ -202,7 +208,9 @@ nothing had to be done. -o json prints
 				return a.fleetSvcControl(cmd.Context(), action, name, wait, fn, opts)
 			}
 			return a.withClient(func(c *client.Client) error {
-				r, err := fn(c, cmd.Context(), name, wait, opts...)
+				r, err := a.controlProgress(cmd.Context(), c, action, name, func(ctx context.Context) (*client.ControlResult, error) {
+					return fn(c, ctx, name, wait, opts...)
+				})
 				if err != nil {
 					return wrapOp(action+" service "+name, err, svcHints(name))
 				}
@@ -229,4 +237,13 @@ func controlLine(v controlView) string {
 		return fmt.Sprintf("%s: already %s (no change)", clean(v.Service.Name), v.Service.State)
 	}
 	return fmt.Sprintf("%s: %s -> %s", clean(v.Service.Name), v.PreviousState, v.Service.State)
+}
+
+// printServicesWide adds the platform's own state and start type and the
+// command line.
+func pidCell(pid int32) string {
+	if pid <= 0 {
+		return "-"
+	}
+	return strconv.Itoa(int(pid))
 }

@@ -110,7 +110,7 @@ func (a *app) watchServices(ctx context.Context, c *client.Client, req *pb.Watch
 		return wrapOp(op, err, nil)
 	}
 	if !a.out.json() {
-		if err := a.out.Line(fmt.Sprintf(svcWatchLine, "TIME", "TYPE", "NAME", "OLD", "NEW", "PID")); err != nil {
+		if err := a.out.Header(fmt.Sprintf(svcWatchLine, "TIME", "TYPE", "NAME", "OLD", "NEW", "PID")); err != nil {
 			return err
 		}
 	}
