@@ -3,6 +3,7 @@ package watch
 import (
 	"encoding/binary"
 	"testing"
+	"time"
 
 	"golang.org/x/net/bpf"
 )
@@ -44,6 +45,27 @@ func TestThreadFilter(t *testing.T) {
 		}
 		if (n != 0) != tc.keep {
 			t.Errorf("%s: kept %v, want %v", tc.name, n != 0, tc.keep)
+		}
+	}
+}
+
+// A fork already gone (exec'd, then unreadable) waits for its exit event:
+// it sets no deadline, else every wait would end before reading anything
+// and the exit would never be read (found by TestWatch1000SubscribersOverMTLS).
+func TestConnectorDeadlineIgnoresGoneForks(t *testing.T) {
+	t0 := time.Now()
+	for _, tc := range []struct {
+		name   string
+		forked map[int32]forkInfo
+		want   time.Time
+	}{
+		{"none", nil, time.Time{}},
+		{"only gone", map[int32]forkInfo{1: {seen: t0.Add(-time.Hour), gone: true}}, time.Time{}},
+		{"gone and pending", map[int32]forkInfo{1: {seen: t0.Add(-time.Hour), gone: true}, 2: {seen: t0}, 3: {seen: t0.Add(time.Second)}}, t0.Add(forkGrace)},
+	} {
+		c := &connector{forked: tc.forked}
+		if got := c.deadline(); !got.Equal(tc.want) {
+			t.Errorf("%s: deadline %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

@@ -248,10 +248,15 @@ func (c *connector) run(ctx context.Context, s sink) error {
 }
 
 // deadline is when the oldest pending fork's grace ends, or zero (no
-// deadline) when none is pending.
+// deadline) when none is pending. A fork already gone waits for its exit
+// event, not for a deadline (counting it would end every wait at once,
+// before any event is read).
 func (c *connector) deadline() time.Time {
 	var oldest time.Time
 	for _, fi := range c.forked {
+		if fi.gone {
+			continue
+		}
 		if oldest.IsZero() || fi.seen.Before(oldest) {
 			oldest = fi.seen
 		}
