@@ -2,22 +2,23 @@ package server
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/time/rate"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
 	"github.com/remotectl/remotectl/internal/pki"
-	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/audit"
 	"github.com/remotectl/remotectl/server/authz"
+	svcguard "github.com/remotectl/remotectl/server/guard"
 	"github.com/remotectl/remotectl/server/service"
 )
 
@@ -61,16 +62,33 @@ type guard struct {
 	limits   Limits
 	log      zerolog.Logger
 
-	mu       sync.Mutex
-	limiters map[string]*rate.Limiter
-	streams  map[string]int
+	// changes is the per-identity budget of mutations, shared with the
+	// service decorator (package guard).
+	changes *svcguard.Limiter
+	// live are the admitted streams, re-authorized when the policy changes.
+	live liveStreams
+
+	mu      sync.Mutex
+	streams map[string]int
 }
 
 func newGuard(p *authz.Policy, sink *audit.Sink, mgr service.Manager, l Limits, log zerolog.Logger) *guard {
-	g := &guard{audit: sink, services: mgr, limits: l.withDefaults(), log: log,
-		limiters: map[string]*rate.Limiter{}, streams: map[string]int{}}
+	l = l.withDefaults()
+	g := &guard{audit: sink, services: mgr, limits: l, log: log,
+		changes: svcguard.NewLimiter(l.MutationsPerSecond, l.MutationBurst), streams: map[string]int{}}
 	g.policy.Store(p)
 	return g
+}
+
+// decorated reports whether the service decorator (package guard)
+// authorizes and audits method against everything the change touches.
+func decorated(method string) bool {
+	for _, m := range svcguard.Methods {
+		if m == method {
+			return true
+		}
+	}
+	return false
 }
 
 // call is what the audit trail records about one call.
@@ -118,7 +136,8 @@ func (g *guard) unary() grpc.UnaryServerInterceptor {
 		if !d.Allowed {
 			return nil, g.deny(c, codes.PermissionDenied, d.Rule.Permission, d.Reason)
 		}
-		if !d.Rule.Mutates {
+		ctx = svcguard.WithCaller(ctx, svcguard.Caller{Identity: c.id, Peer: c.peer, Method: c.method})
+		if !d.Rule.Mutates || decorated(c.method) {
 			return h(ctx, req)
 		}
 		// The service rules see both the requested and the backend's
@@ -139,7 +158,7 @@ func (g *guard) unary() grpc.UnaryServerInterceptor {
 				return nil, g.deny(c, codes.PermissionDenied, d.Rule.Permission, d.Reason)
 			}
 		}
-		if !g.limiter(c.id).Allow() {
+		if !g.changes.Allow(c.id.String()) {
 			return nil, g.deny(c, codes.ResourceExhausted, d.Rule.Permission,
 				"rate limit for service changes exceeded for "+c.id.String()+"; retry shortly")
 		}
@@ -160,9 +179,6 @@ func (g *guard) finish(ctx context.Context, c call, req any, h grpc.UnaryHandler
 	r.StateBefore = before
 	if err != nil {
 		r.Message = status.Convert(err).Message()
-	} else if cr, ok := resp.(controlResponse); ok {
-		r.StateBefore = stateText(cr.GetPreviousState())
-		r.StateAfter = stateText(cr.GetService().GetState())
 	}
 	if werr := g.audit.Write(r); werr != nil {
 		// Too late to refuse: the change (if any) happened. Say so loudly.
@@ -172,15 +188,6 @@ func (g *guard) finish(ctx context.Context, c call, req any, h grpc.UnaryHandler
 	return resp, err
 }
 
-type controlResponse interface {
-	GetPreviousState() pb.ServiceState
-	GetService() *pb.Service
-}
-
-func stateText(s pb.ServiceState) string {
-	return strings.ToLower(strings.TrimPrefix(s.String(), "SERVICE_STATE_"))
-}
-
 func (g *guard) stream() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 		c := newCall(ss.Context(), info.FullMethod)
@@ -188,26 +195,32 @@ func (g *guard) stream() grpc.StreamServerInterceptor {
 		if !d.Allowed {
 			return g.deny(c, codes.PermissionDenied, d.Rule.Permission, d.Reason)
 		}
-		key := c.id.String()
-		if !g.acquireStream(key) {
-			return g.deny(c, codes.ResourceExhausted, d.Rule.Permission,
-				"too many concurrent streams for "+key+"; close some and retry")
+		if capped(c.method) {
+			key := c.id.String()
+			if !g.acquireStream(key) {
+				return g.deny(c, codes.ResourceExhausted, d.Rule.Permission, fmt.Sprintf(
+					"too many concurrent streams for %s: the limit is %d per identity (ctld limits.streams_per_identity, flag --streams-per-identity); close some and retry",
+					key, g.limits.StreamsPerIdentity))
+			}
+			defer g.releaseStream(key)
 		}
-		defer g.releaseStream(key)
-		return h(srv, ss)
+		// The stream is registered so a policy change that takes the
+		// permission away ends it (see liveStreams.recheck).
+		ctx, cancel := context.WithCancelCause(ss.Context())
+		defer cancel(nil)
+		defer g.live.add(liveStream{id: c.id, method: c.method, cancel: cancel})()
+		err := h(srv, &ctxStream{ServerStream: ss, ctx: ctx})
+		if errors.Is(context.Cause(ctx), errPolicyChanged) {
+			return g.deny(c, codes.PermissionDenied, d.Rule.Permission, errPolicyChanged.Error()+" for "+c.id.String())
+		}
+		return err
 	}
 }
 
-func (g *guard) limiter(id pki.Identity) *rate.Limiter {
-	key := id.String()
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	l, ok := g.limiters[key]
-	if !ok {
-		l = rate.NewLimiter(rate.Limit(g.limits.MutationsPerSecond), g.limits.MutationBurst)
-		g.limiters[key] = l
-	}
-	return l
+// capped: health and reflection streams do not count against the
+// per-identity stream cap (they are cheap and tools open them freely).
+func capped(method string) bool {
+	return !strings.HasPrefix(method, "/grpc.health.") && !strings.HasPrefix(method, "/grpc.reflection.")
 }
 
 func (g *guard) acquireStream(key string) bool {

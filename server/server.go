@@ -26,6 +26,7 @@ import (
 	"github.com/remotectl/remotectl/server/agent"
 	"github.com/remotectl/remotectl/server/audit"
 	"github.com/remotectl/remotectl/server/authz"
+	svcguard "github.com/remotectl/remotectl/server/guard"
 	"github.com/remotectl/remotectl/server/metrics"
 	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/service"
@@ -42,6 +43,12 @@ const (
 	// KeepaliveMinTime is the most frequent client ping tolerated; the Go
 	// client pings every 30 s, so well-behaved clients are never sent GOAWAY.
 	KeepaliveMinTime = 15 * time.Second
+	// MaxConnectionAge sends a client GOAWAY after this long, so every
+	// connection re-handshakes (and is verified against the current CA
+	// bundle and revocation list) at least this often; streams get
+	// MaxConnectionAgeGrace to finish, and followers reconnect.
+	MaxConnectionAge      = 12 * time.Hour
+	MaxConnectionAgeGrace = time.Minute
 	// healthPollInterval is how often backend availability is re-checked.
 	healthPollInterval = 15 * time.Second
 )
@@ -90,6 +97,7 @@ type Server struct {
 	insecure bool
 	stop     chan struct{}
 	guard    *guard
+	conns    *liveConns
 }
 
 // New builds the server. It does not listen; call Serve.
@@ -108,6 +116,7 @@ func New(cfg Config) (*Server, error) {
 		policy = policy.WithBinding(authz.Binding{CN: insecureIdentity.CommonName, Role: authz.RoleAdmin})
 	}
 	g := newGuard(policy, cfg.Audit, cfg.Services, cfg.Limits, cfg.Logger)
+	backend := cfg.Services
 	if cfg.ServerCert == nil && cfg.TLS != nil {
 		cfg.ServerCert = servedLeaf(cfg.TLS)
 	}
@@ -117,6 +126,11 @@ func New(cfg Config) (*Server, error) {
 		unary, stream = append([]grpc.UnaryServerInterceptor{mu}, unary...), append([]grpc.StreamServerInterceptor{ms}, stream...)
 		cfg.Processes, cfg.Services = m.Lister(cfg.Processes), m.Services(cfg.Services)
 	}
+	// Service changes are authorized, rate limited and audited by one
+	// decorator, built after the metrics wrapper; it resolves impacts on
+	// the bare backend (the wrapper hides the resolver).
+	changes := svcguard.Services(cfg.Services, svcguard.Config{Policy: g.policy.Load, Audit: cfg.Audit,
+		Limiter: g.changes, Resolver: backend, Log: cfg.Logger})
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
@@ -126,22 +140,29 @@ func New(cfg Config) (*Server, error) {
 		grpc.ConnectionTimeout(HandshakeTimeout),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: KeepaliveMinTime, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
-			MaxConnectionIdle: time.Duration(math.MaxInt64), // controllers hold connections open
-			Time:              2 * time.Minute,
-			Timeout:           20 * time.Second,
+			MaxConnectionIdle:     time.Duration(math.MaxInt64), // controllers hold connections open
+			Time:                  2 * time.Minute,
+			Timeout:               20 * time.Second,
+			MaxConnectionAge:      MaxConnectionAge,
+			MaxConnectionAgeGrace: MaxConnectionAgeGrace,
 		}),
 	}
+	conns := &liveConns{}
+	stop := make(chan struct{})
 	if !cfg.Insecure {
-		opts = append(opts, grpc.Creds(auditedCreds{TransportCredentials: credentials.NewTLS(cfg.TLS), g: g}))
+		creds := newAuditedCreds(credentials.NewTLS(cfg.TLS), g, conns)
+		opts = append(opts, grpc.Creds(creds))
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { <-stop; cancel() }()
+		go creds.flushEvery(ctx, HandshakeAuditInterval)
 	}
 	gs := grpc.NewServer(opts...)
-	stop := make(chan struct{})
 	pb.RegisterProcessServiceServer(gs, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher, draining: stop})
 	svcWatcher := cfg.ServiceWatcher
 	if svcWatcher == nil {
 		svcWatcher = service.NewWatcher(cfg.Services)
 	}
-	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: cfg.Services, watcher: svcWatcher, draining: stop})
+	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: changes, watcher: svcWatcher, draining: stop})
 	pb.RegisterAgentServiceServer(gs, &agentAPI{reporter: cfg.Reporter, guard: g, serverCert: cfg.ServerCert})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
@@ -150,7 +171,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Metrics.InitializeMetrics(gs)
 	}
 
-	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop, guard: g}
+	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop, guard: g, conns: conns}
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.ProcessService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.AgentService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
@@ -175,13 +196,15 @@ func servedLeaf(c *tls.Config) func() *x509.Certificate {
 	}
 }
 
-// SetPolicy replaces the authorization policy for subsequent calls (config
-// reload); calls and streams already admitted are not re-checked.
-func (s *Server) SetPolicy(p *authz.Policy) {
+// SetPolicy replaces the authorization policy (config reload): calls use
+// it from now on, and open streams it no longer allows end with
+// PERMISSION_DENIED. It returns how many streams it ended.
+func (s *Server) SetPolicy(p *authz.Policy) int {
 	if s.insecure {
 		p = p.WithBinding(authz.Binding{CN: insecureIdentity.CommonName, Role: authz.RoleAdmin})
 	}
 	s.guard.policy.Store(p)
+	return s.guard.live.recheck(p)
 }
 
 // updateServiceHealth reflects the service backend's availability in the

@@ -23,6 +23,9 @@ const (
 	EventIntent = "intent" // a permitted mutation is about to run
 	EventResult = "result" // a mutation finished (any outcome)
 	EventDenied = "denied" // authorization, rate limit or stream cap refused a call
+	// EventSuppressed counts the records a Sampler held back for one key
+	// (a source address, an identity) during one interval.
+	EventSuppressed = "suppressed"
 )
 
 // Record is one audit entry.
@@ -41,6 +44,10 @@ type Record struct {
 	// StateBefore and StateAfter are the service state around a change.
 	StateBefore string
 	StateAfter  string
+	// SideEffects says what else a change stops, restarts or starts.
+	SideEffects string
+	// Count is the number of events a suppressed record stands for.
+	Count int
 }
 
 // Sink serialises records to one writer.
@@ -50,6 +57,7 @@ type Sink struct {
 	log    zerolog.Logger
 	closer io.Closer
 	name   string
+	path   string // the file, for Reopen; "" for other writers
 }
 
 // errWriter remembers the last write error, which zerolog itself swallows.
@@ -70,7 +78,10 @@ func (e *errWriter) Write(p []byte) (int, error) {
 }
 
 // Open opens the sink at path: "-" is stderr, anything else a file opened
-// for append (created 0600, parent directory 0700 if missing).
+// for append (created 0600, parent directory 0700 if missing). The file is
+// opened without following a symbolic link (a planted link must not make
+// the agent append to another file) and must be a regular file that only
+// its owner may write.
 func Open(path string) (*Sink, error) {
 	if path == "" {
 		return nil, errors.New("audit: no sink path")
@@ -81,11 +92,34 @@ func Open(path string) (*Sink, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := openAppend(path)
 	if err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
+		return nil, err
 	}
-	return NewSink(f, path, f), nil
+	s := NewSink(f, path, f)
+	s.path = path
+	return s, nil
+}
+
+// Reopen closes the file and opens path again (logrotate's "create" mode:
+// ctld reopens on SIGHUP). Records keep going to the old file when the new
+// one cannot be opened. A sink that is not a file does nothing.
+func (s *Sink) Reopen() error {
+	if s == nil || s.path == "" {
+		return nil
+	}
+	f, err := openAppend(s.path)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	old := s.closer
+	s.ew.w, s.closer = f, f
+	s.mu.Unlock()
+	if old != nil {
+		return old.Close()
+	}
+	return nil
 }
 
 // NewSink writes to w; closer (may be nil) is closed by Close.
@@ -120,8 +154,12 @@ func (s *Sink) Write(r Record) error {
 	opt("permission", r.Permission)
 	opt("state_before", r.StateBefore)
 	opt("state_after", r.StateAfter)
+	opt("side_effects", r.SideEffects)
 	opt("message", r.Message)
-	if r.Event != EventIntent {
+	if r.Count > 0 {
+		ev = ev.Int("count", r.Count)
+	}
+	if r.Event != EventIntent && r.Event != EventSuppressed {
 		ev = ev.Float64("duration_ms", float64(r.Duration.Microseconds())/1000)
 	}
 	ev.Send()
@@ -137,4 +175,23 @@ func (s *Sink) Close() error {
 		return nil
 	}
 	return s.closer.Close()
+}
+
+// WriteTallies writes one EventSuppressed record per tally of method's
+// sampler; keyField says what the key is ("peer" or "identity").
+func (s *Sink) WriteTallies(method, keyField string, tallies []Tally) error {
+	var first error
+	for _, t := range tallies {
+		r := Record{Event: EventSuppressed, Method: method, Outcome: "Suppressed", Count: t.Suppressed,
+			Message: fmt.Sprintf("%d more records of this kind since %s were counted, not written one by one", t.Suppressed, t.Since.UTC().Format(time.RFC3339))}
+		if keyField == "identity" {
+			r.Identity = t.Key
+		} else {
+			r.Peer = t.Key
+		}
+		if err := s.Write(r); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }

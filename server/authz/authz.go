@@ -63,6 +63,13 @@ type Config struct {
 	// control to these globs. A role without an entry may control any
 	// (non-protected) service.
 	RoleServiceAllow map[string][]string `yaml:"role_service_allow"`
+	// PowerUnits are globs of services nobody may start remotely (they
+	// power the host off, reboot it, ...). Nil means DefaultPowerUnits; an
+	// explicit empty list refuses none by name.
+	PowerUnits []string `yaml:"power_units"`
+	// AllowPowerActions permits starting units whose start or failure
+	// triggers a host power action (SuccessAction=poweroff, ...).
+	AllowPowerActions bool `yaml:"allow_power_actions"`
 }
 
 // DefaultProtectedServices keep the agent itself and the host's lifelines
@@ -90,6 +97,9 @@ type Policy struct {
 	bindings  []Binding
 	protected []string
 	allow     map[string][]string
+	power     []string
+	// allowPowerActions permits units with SuccessAction= and the like.
+	allowPowerActions bool
 	// everyone is a role every identity holds (AllVerifiedAdmin only).
 	everyone string
 }
@@ -121,6 +131,13 @@ func New(c Config) (*Policy, error) {
 	}
 	if p.protected == nil {
 		p.protected = DefaultProtectedServices
+	}
+	p.power, p.allowPowerActions = c.PowerUnits, c.AllowPowerActions
+	if p.power == nil {
+		p.power = DefaultPowerUnits
+	}
+	if err := validGlobs("power_units", p.power); err != nil {
+		return nil, err
 	}
 	if err := validGlobs("protected_services", p.protected); err != nil {
 		return nil, err
