@@ -79,6 +79,12 @@ func testPolicy(t *testing.T) *authz.Policy {
 
 func startTLSAgent(t *testing.T, limits Limits, auditPath string) *tlsAgent {
 	t.Helper()
+	return startTLSAgentWith(t, limits, auditPath, nil)
+}
+
+// startTLSAgentWith serves services (nil: a countingManager) instead.
+func startTLSAgentWith(t *testing.T, limits Limits, auditPath string, services service.Manager) *tlsAgent {
+	t.Helper()
 	dir := t.TempDir()
 	ca, err := pki.NewCA("authz test CA", 24*time.Hour)
 	if err != nil {
@@ -105,8 +111,11 @@ func startTLSAgent(t *testing.T, limits Limits, auditPath string) *tlsAgent {
 	}
 	t.Cleanup(func() { _ = sink.Close() })
 	procs := &stubLister{procs: []process.Process{{PID: 1, Name: "init"}}}
+	if services == nil {
+		services = a.mgr
+	}
 	a.srv, err = New(Config{
-		TLS: a.tls.Config(), Logger: zerolog.Nop(), Processes: procs, Services: a.mgr,
+		TLS: a.tls.Config(), Logger: zerolog.Nop(), Processes: procs, Services: services,
 		Watcher:  &watch.Poller{Lister: procs, Interval: 20 * time.Millisecond},
 		Reporter: agent.NewReporter(context.Background(), nil, nil),
 		Policy:   testPolicy(t), Audit: sink, Limits: limits, ServerCert: a.tls.Certificate,
