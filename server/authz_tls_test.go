@@ -59,6 +59,7 @@ type tlsAgent struct {
 	auditPath string
 	mgr       *countingManager
 	srv       *Server
+	tlsFiles  pki.ServerFiles
 }
 
 func testPolicy(t *testing.T) *authz.Policy {
@@ -102,7 +103,8 @@ func startTLSAgentWith(t *testing.T, limits Limits, auditPath string, services s
 	}
 	mustWrite(t, filepath.Join(dir, "server.crt"), certPEM)
 	mustWrite(t, filepath.Join(dir, "server.key"), keyPEM)
-	if a.tls, err = pki.NewServerTLS(pki.ServerFiles{CA: caFile, Cert: filepath.Join(dir, "server.crt"), Key: filepath.Join(dir, "server.key")}); err != nil {
+	a.tlsFiles = pki.ServerFiles{CA: caFile, Cert: filepath.Join(dir, "server.crt"), Key: filepath.Join(dir, "server.key")}
+	if a.tls, err = pki.NewServerTLS(a.tlsFiles); err != nil {
 		t.Fatal(err)
 	}
 	sink, err := audit.Open(a.auditPath)
@@ -180,6 +182,7 @@ type auditLine struct {
 	Event, Identity, Peer, Method, Target, Outcome, Message, Permission string
 	StateBefore                                                         string `json:"state_before"`
 	StateAfter                                                          string `json:"state_after"`
+	Count                                                               int
 }
 
 func readAudit(t *testing.T, path string) []auditLine {

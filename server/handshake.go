@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -30,20 +31,26 @@ const (
 // accepted connections so a reload can verify them again.
 type auditedCreds struct {
 	credentials.TransportCredentials
+	*handshakes
+}
+
+// handshakes is the state auditedCreds and its clones share.
+type handshakes struct {
 	g       *guard
 	conns   *liveConns
 	sampler *audit.Sampler
+	refused atomic.Int64 // every refusal, recorded or not
 }
 
 func newAuditedCreds(tc credentials.TransportCredentials, g *guard, conns *liveConns) auditedCreds {
-	return auditedCreds{TransportCredentials: tc, g: g, conns: conns,
-		sampler: audit.NewSampler(HandshakeAuditInterval, 1, HandshakeAuditSources)}
+	return auditedCreds{TransportCredentials: tc, handshakes: &handshakes{g: g, conns: conns,
+		sampler: audit.NewSampler(HandshakeAuditInterval, 1, HandshakeAuditSources)}}
 }
 
 func (c auditedCreds) ServerHandshake(raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
 	conn, info, err := c.TransportCredentials.ServerHandshake(raw)
 	if err != nil {
-		c.refused(raw.RemoteAddr(), err, time.Now())
+		c.refuse(raw.RemoteAddr(), err, time.Now())
 		return conn, info, err
 	}
 	if ti, ok := info.(credentials.TLSInfo); ok {
@@ -53,7 +60,8 @@ func (c auditedCreds) ServerHandshake(raw net.Conn) (net.Conn, credentials.AuthI
 }
 
 // refused writes the record of a refused handshake when the sampler admits it.
-func (c auditedCreds) refused(addr net.Addr, err error, now time.Time) {
+func (c *handshakes) refuse(addr net.Addr, err error, now time.Time) {
+	c.refused.Add(1)
 	src := addr.String()
 	if host, _, herr := net.SplitHostPort(src); herr == nil {
 		src = host // one budget per address, whatever the port
@@ -72,7 +80,7 @@ func (c auditedCreds) refused(addr net.Addr, err error, now time.Time) {
 	}
 }
 
-func (c auditedCreds) writeTallies(t []audit.Tally) {
+func (c *handshakes) writeTallies(t []audit.Tally) {
 	if werr := c.g.audit.WriteTallies(HandshakeMethod, "peer", t); werr != nil {
 		c.g.log.Error().Err(werr).Msg("audit summary of refused handshakes could not be written")
 	}
@@ -80,7 +88,7 @@ func (c auditedCreds) writeTallies(t []audit.Tally) {
 
 // flushEvery writes the tallies of ended intervals until ctx ends, so a
 // burst that stops is still summed up.
-func (c auditedCreds) flushEvery(ctx context.Context, every time.Duration) {
+func (c *handshakes) flushEvery(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -95,7 +103,7 @@ func (c auditedCreds) flushEvery(ctx context.Context, every time.Duration) {
 }
 
 func (c auditedCreds) Clone() credentials.TransportCredentials {
-	return auditedCreds{TransportCredentials: c.TransportCredentials.Clone(), g: c.g, conns: c.conns, sampler: c.sampler}
+	return auditedCreds{TransportCredentials: c.TransportCredentials.Clone(), handshakes: c.handshakes}
 }
 
 // refusalKind sorts handshake errors into a few classes (bounded, unlike

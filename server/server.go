@@ -98,6 +98,7 @@ type Server struct {
 	stop     chan struct{}
 	guard    *guard
 	conns    *liveConns
+	hs       *handshakes // nil in insecure mode
 }
 
 // New builds the server. It does not listen; call Serve.
@@ -149,9 +150,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	conns := &liveConns{}
 	stop := make(chan struct{})
+	var hsAudit *handshakes
 	if !cfg.Insecure {
 		creds := newAuditedCreds(credentials.NewTLS(cfg.TLS), g, conns)
 		opts = append(opts, grpc.Creds(creds))
+		hsAudit = creds.handshakes
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() { <-stop; cancel() }()
 		go creds.flushEvery(ctx, HandshakeAuditInterval)
@@ -171,7 +174,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Metrics.InitializeMetrics(gs)
 	}
 
-	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop, guard: g, conns: conns}
+	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop, guard: g, conns: conns, hs: hsAudit}
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.ProcessService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.AgentService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)

@@ -1,0 +1,141 @@
+package server
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"net"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/remotectl/remotectl/internal/pki"
+	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
+	"github.com/remotectl/remotectl/server/authz"
+)
+
+// waitFor polls cond (server goroutines finish handshakes after the client
+// has moved on) for up to 20 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+// TestJunkConnectionsCannotFloodTheAuditLog: 3300 bare TCP connections (no
+// TLS at all) add at most 50 audit lines, all accounted for in a
+// "suppressed" record, and the agent keeps serving (finding 3).
+func TestJunkConnectionsCannotFloodTheAuditLog(t *testing.T) {
+	a := startTLSAgent(t, Limits{}, "")
+	before := len(readAudit(t, a.auditPath))
+	const junk = 3300
+	for range junk {
+		c, err := net.Dial("tcp", a.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.Close()
+	}
+	waitFor(t, "the refused handshakes", func() bool { return a.srv.hs.refused.Load() >= junk })
+	a.srv.hs.writeTallies(a.srv.hs.sampler.Flush(time.Now().Add(HandshakeAuditInterval)))
+	lines := readAudit(t, a.auditPath)[before:]
+	if len(lines) > 50 {
+		t.Fatalf("%d junk connections added %d audit lines, want <= 50", junk, len(lines))
+	}
+	counted := 0
+	for _, l := range lines {
+		counted += l.Count
+		if l.Event == "denied" {
+			counted++
+		}
+	}
+	if counted != junk {
+		t.Errorf("audit accounts for %d refusals in %d lines, want all %d", counted, len(lines), junk)
+	}
+	_, procs, _ := a.client(t, "bob", pki.WithOU("viewers"))
+	if _, err := procs.ListProcesses(context.Background(), &pb.ListProcessesRequest{}); err != nil {
+		t.Fatalf("a real client after the flood: %v", err)
+	}
+	t.Logf("%d junk connections: %d audit lines", junk, len(lines))
+}
+
+// TestRevocationReachesLiveConnections: a client revoked (or whose binding
+// is removed) while connected loses its connection and its streams at the
+// reload, instead of keeping its role until it disconnects (finding 4).
+func TestRevocationReachesLiveConnections(t *testing.T) {
+	a := startTLSAgent(t, Limits{}, "")
+	certPEM, keyPEM, err := a.ca.IssueClient("alice", time.Hour, pki.WithOU("operators"))
+	pair := keyPair(t, certPEM, keyPEM, err)
+	b, _ := pem.Decode(certPEM)
+	leaf, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := a.conn(t, pair)
+	procs := pb.NewProcessServiceClient(cc)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := procs.ListProcesses(ctx, &pb.ListProcessesRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	stream, err := procs.WatchProcesses(ctx, &pb.WatchProcessesRequest{IncludeExisting: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	// A viewer's stream ends when the policy no longer binds viewers.
+	_, viewerProcs, _ := a.client(t, "val", pki.WithOU("viewers"))
+	vstream, err := viewerProcs.WatchProcesses(ctx, &pb.WatchProcessesRequest{IncludeExisting: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := vstream.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := authz.New(authz.Config{Bindings: []authz.Binding{{OU: "operators", Role: authz.RoleOperator}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := a.srv.SetPolicy(p); n != 1 {
+		t.Errorf("SetPolicy ended %d streams, want the viewer's one", n)
+	}
+	for {
+		if _, err = vstream.Recv(); err != nil {
+			break
+		}
+	}
+	if status.Code(err) != codes.PermissionDenied {
+		t.Errorf("viewer stream after the policy change: %v, want PermissionDenied", err)
+	}
+
+	files := pki.ServerFiles{CA: a.tlsFiles.CA, Cert: a.tlsFiles.Cert, Key: a.tlsFiles.Key, RevokedSerials: []string{leaf.SerialNumber.Text(16)}}
+	if err := a.tls.Reload(files); err != nil {
+		t.Fatal(err)
+	}
+	cut := a.srv.Revalidate(a.tls.VerifyPeer)
+	if len(cut) != 1 || cut[0] != "CN=alice,OU=operators" {
+		t.Fatalf("Revalidate closed %v, want alice's connection", cut)
+	}
+	for {
+		if _, err = stream.Recv(); err != nil {
+			break
+		}
+	}
+	if status.Code(err) != codes.Unavailable {
+		t.Errorf("revoked client's stream: %v, want Unavailable (connection closed)", err)
+	}
+	if _, err := procs.ListProcesses(context.Background(), &pb.ListProcessesRequest{}); status.Code(err) != codes.Unavailable {
+		t.Errorf("revoked client's next call: %v, want Unavailable (its new handshake is refused)", err)
+	}
+}
