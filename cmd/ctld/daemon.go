@@ -16,6 +16,7 @@ import (
 
 	"github.com/remotectl/remotectl/internal/defaults"
 	"github.com/remotectl/remotectl/internal/pki"
+	"github.com/remotectl/remotectl/internal/securefs"
 	"github.com/remotectl/remotectl/internal/version"
 	"github.com/remotectl/remotectl/server"
 	"github.com/remotectl/remotectl/server/agent"
@@ -53,6 +54,11 @@ var _ service.Interface = (*daemon)(nil)
 func (d *daemon) Start(service.Service) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
+	// Whoever controls the state dir controls the agent (config, CA, keys,
+	// audit log): it must be ours and writable by nobody else.
+	if err := securefs.EnsureDir(d.cfg.StateDir); err != nil {
+		return fmt.Errorf("state dir: %w", err)
+	}
 	tlsCfg, devPKI, err := d.tlsConfig()
 	if err != nil {
 		return err

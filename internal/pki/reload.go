@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/securefs"
 )
 
 // ServerFiles names everything the server's TLS is built from. CRL and
@@ -165,6 +167,9 @@ func loadServerMaterial(f ServerFiles) (*tls.Certificate, *trust, error) {
 	cert, err := loadKeyPair("server", f.Cert, f.Key, x509.ExtKeyUsageServerAuth)
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := securefs.CheckKey(f.Key); err != nil {
+		return nil, nil, fmt.Errorf("pki: server key: %w", err)
 	}
 	tr := &trust{pool: x509.NewCertPool(), revoked: map[string]bool{}}
 	for _, c := range cas {
