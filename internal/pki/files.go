@@ -26,6 +26,9 @@ const (
 // DevAdminCommonName is the CN of the client certificate EnsureDevPKI issues.
 const DevAdminCommonName = "remotectl-admin"
 
+// DevCAName starts the CN of the CA EnsureDevPKI creates ("remotectl dev CA <host>").
+const DevCAName = "remotectl dev CA"
+
 // File modes: private keys are readable by their owner only.
 const (
 	keyFileMode  fs.FileMode = 0o600
@@ -122,7 +125,7 @@ func EnsureDevPKI(dir string, hosts []string) (created bool, p Paths, err error)
 			return false, p, fmt.Errorf("pki: dev PKI in %s is incomplete: %s is missing but %s exist(s); a new CA would not match them: restore %s or remove them",
 				dir, p.CACert, strings.Join(present, ", "), p.CACert)
 		}
-		if ca, err = NewCA("remotectl dev CA "+hostname(), DefaultCAValidity); err != nil {
+		if ca, err = NewCA(DevCAName+" "+hostname(), DefaultCAValidity); err != nil {
 			return false, p, err
 		}
 		keyPEM, err := ca.KeyPEM()

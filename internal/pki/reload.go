@@ -33,8 +33,14 @@ type ServerFiles struct {
 // trust is the client-verification material swapped as a whole on reload.
 type trust struct {
 	pool    *x509.CertPool
-	revoked map[string]bool // serial, lower-case hex without leading zeros
+	// revoked holds serials in lower-case hex without leading zeros:
+	// bare for revoked_serials (any issuer), prefixed "issuer DN|" for CRL
+	// entries, which revoke only certificates of the CRL's issuer (serials
+	// are unique per CA, not across the bundle).
+	revoked map[string]bool
 }
+
+func revokedKey(issuer string, serial *big.Int) string { return issuer + "|" + serial.Text(16) }
 
 // ServerTLS is a server TLS configuration whose certificate, CA bundle and
 // revocation list can be reloaded while serving: new handshakes use the
@@ -138,9 +144,17 @@ func (s *ServerTLS) Watch(ctx context.Context, interval time.Duration, report fu
 	}
 }
 
-// IsRevoked reports whether serial (hex) is revoked in the current material.
+// IsRevoked reports whether serial (hex) is revoked for every issuer
+// (revoked_serials) in the current material.
 func (s *ServerTLS) IsRevoked(serial *big.Int) bool {
 	return serial != nil && s.trust.Load().revoked[serial.Text(16)]
+}
+
+// IsCertRevoked reports whether c is revoked: by serial alone, or by a CRL
+// of its issuer.
+func (s *ServerTLS) IsCertRevoked(c *x509.Certificate) bool {
+	return c.SerialNumber != nil && (s.IsRevoked(c.SerialNumber) ||
+		s.trust.Load().revoked[revokedKey(c.Issuer.String(), c.SerialNumber)])
 }
 
 // ErrRevoked is returned by the handshake for a revoked certificate.
@@ -151,7 +165,7 @@ var ErrRevoked = errors.New("pki: certificate revoked")
 func (s *ServerTLS) verifyConnection(cs tls.ConnectionState) error {
 	for _, chain := range cs.VerifiedChains {
 		for _, c := range chain[:max(len(chain)-1, 0)] {
-			if s.IsRevoked(c.SerialNumber) {
+			if s.IsCertRevoked(c) {
 				return fmt.Errorf("%w: %q serial %s", ErrRevoked, c.Subject.String(), c.SerialNumber.Text(16))
 			}
 		}
@@ -245,7 +259,7 @@ func loadCRL(path string, cas []*x509.Certificate, revoked map[string]bool) erro
 		return fmt.Errorf("pki: CRL %s (issuer %q) is not signed by a CA of the bundle", path, crl.Issuer)
 	}
 	for _, e := range crl.RevokedCertificateEntries {
-		revoked[e.SerialNumber.Text(16)] = true
+		revoked[revokedKey(crl.Issuer.String(), e.SerialNumber)] = true
 	}
 	return nil
 }

@@ -45,7 +45,11 @@ type Binding struct {
 	OU        string `yaml:"ou"`
 	URIPrefix string `yaml:"uri_prefix"`
 	DNS       string `yaml:"dns"`
-	Role      string `yaml:"role"`
+	// Issuer is a glob over the issuing CA's subject DN ("CN=Corp Ops CA*"):
+	// with a CA bundle of several CAs, it keeps one CA from minting
+	// identities that only another may vouch for. It does not match alone.
+	Issuer string `yaml:"issuer"`
+	Role   string `yaml:"role"`
 }
 
 // Config is the authorization part of ctld's configuration.
@@ -77,9 +81,14 @@ type Config struct {
 var DefaultProtectedServices = []string{"ctld*", "remotectl-agent*", "sshd*", "ssh", "ssh.*", "ssh@*", "dbus*", "RpcSs", "RpcEptMapper", "DcomLaunch", "TermService", "systemd-*", "init.scope", "-.slice"}
 
 // DefaultBindings: with zero configuration only the dev PKI's admin client
-// (CN remotectl-admin) is bound, to admin, so a first run works as before.
-// Any configured bindings replace this list.
-var DefaultBindings = []Binding{{CN: pki.DevAdminCommonName, Role: RoleAdmin}}
+// (CN remotectl-admin issued by a dev CA, "remotectl dev CA <host>") is
+// bound, to admin, so a first run works as before, while another CA added
+// to the bundle cannot mint that admin. Any configured bindings replace
+// this list.
+var DefaultBindings = []Binding{{CN: pki.DevAdminCommonName, Issuer: DevCAIssuer, Role: RoleAdmin}}
+
+// DevCAIssuer matches the subject of the CAs EnsureDevPKI creates.
+const DevCAIssuer = "CN=" + pki.DevCAName + " *"
 
 // DefaultRoles are the built-in roles.
 func DefaultRoles() map[string][]Permission {
@@ -127,6 +136,9 @@ func New(c Config) (*Policy, error) {
 		}
 		if _, ok := p.roles[b.Role]; !ok {
 			return nil, fmt.Errorf("authz: binding %d: unknown role %q", i+1, b.Role)
+		}
+		if _, err := path.Match(b.Issuer, ""); err != nil {
+			return nil, fmt.Errorf("authz: binding %d: issuer pattern %q: %w", i+1, b.Issuer, err)
 		}
 	}
 	if p.protected == nil {
@@ -227,6 +239,11 @@ func (b Binding) matches(id pki.Identity) bool {
 	}
 	if b.DNS != "" && !slices.Contains(id.DNSNames, b.DNS) {
 		return false
+	}
+	if b.Issuer != "" {
+		if ok, _ := path.Match(b.Issuer, id.Issuer); !ok {
+			return false
+		}
 	}
 	return true
 }
