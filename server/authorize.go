@@ -28,16 +28,26 @@ type Limits struct {
 	// per identity (token bucket).
 	MutationsPerSecond float64
 	MutationBurst      int
-	// StreamsPerIdentity caps concurrently open streams per identity.
+	// StreamsPerIdentity caps concurrently open streaming calls (watch,
+	// follow) per identity; health and reflection do not count.
 	StreamsPerIdentity int
+	// OpenStreamsPerIdentity caps the HTTP/2 streams an identity may have
+	// open across its connections at the transport, calls waiting for
+	// their request included.
+	OpenStreamsPerIdentity int
+	// RequestTimeout ends a stream whose request message does not arrive
+	// in time after its headers.
+	RequestTimeout time.Duration
 }
 
 // Default limits: generous for people and scripts, tight enough that one
 // compromised client cannot flap every service or exhaust the agent.
 const (
-	DefaultMutationsPerSecond = 2
-	DefaultMutationBurst      = 10
-	DefaultStreamsPerIdentity = 32
+	DefaultMutationsPerSecond     = 2
+	DefaultMutationBurst          = 10
+	DefaultStreamsPerIdentity     = 32
+	DefaultOpenStreamsPerIdentity = 256
+	DefaultRequestTimeout         = 10 * time.Second
 )
 
 func (l Limits) withDefaults() Limits {
@@ -49,6 +59,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.StreamsPerIdentity <= 0 {
 		l.StreamsPerIdentity = DefaultStreamsPerIdentity
+	}
+	if l.OpenStreamsPerIdentity <= 0 {
+		l.OpenStreamsPerIdentity = DefaultOpenStreamsPerIdentity
+	}
+	if l.RequestTimeout <= 0 {
+		l.RequestTimeout = DefaultRequestTimeout
 	}
 	return l
 }

@@ -37,7 +37,7 @@ import (
 const (
 	MaxRecvMsgSize       = 1 << 20
 	MaxSendMsgSize       = 64 << 20
-	MaxConcurrentStreams = 1024
+	MaxConcurrentStreams = 256 // per connection; see also Limits.OpenStreamsPerIdentity
 	// HandshakeTimeout bounds the TLS handshake of a new connection.
 	HandshakeTimeout = 10 * time.Second
 	// KeepaliveMinTime is the most frequent client ping tolerated; the Go
@@ -99,6 +99,7 @@ type Server struct {
 	guard    *guard
 	conns    *liveConns
 	hs       *handshakes // nil in insecure mode
+	gate     *streamGate
 }
 
 // New builds the server. It does not listen; call Serve.
@@ -132,12 +133,14 @@ func New(cfg Config) (*Server, error) {
 	// the bare backend (the wrapper hides the resolver).
 	changes := svcguard.Services(cfg.Services, svcguard.Config{Policy: g.policy.Load, Audit: cfg.Audit,
 		Limiter: g.changes, Resolver: backend, Log: cfg.Logger})
+	gate := newStreamGate(g.limits.OpenStreamsPerIdentity, g.limits.RequestTimeout, cfg.Logger)
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
 		grpc.MaxSendMsgSize(MaxSendMsgSize),
 		grpc.MaxConcurrentStreams(MaxConcurrentStreams),
+		grpc.InTapHandle(gate.tap),
 		grpc.ConnectionTimeout(HandshakeTimeout),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: KeepaliveMinTime, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
@@ -174,7 +177,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Metrics.InitializeMetrics(gs)
 	}
 
-	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop, guard: g, conns: conns, hs: hsAudit}
+	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop, guard: g, conns: conns, hs: hsAudit, gate: gate}
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.ProcessService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.AgentService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
