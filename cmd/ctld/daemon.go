@@ -213,3 +213,6 @@ func backends(ctx context.Context, mgr svcmgr.Manager, w watch.ProcessWatcher) [
 		{Capability: "services", Implementation: st.Kind, Available: st.Available, Reason: st.Reason},
 	}
 }
+
+// isLoopbackListen: the one loopback rule of the server package.
+func isLoopbackListen(addr string) bool { return server.IsLoopbackAddress(addr) }
