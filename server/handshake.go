@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,12 +35,46 @@ type auditedCreds struct {
 	*handshakes
 }
 
+// MaxPendingHandshakes caps the connections waiting for their TLS
+// handshake: silent connections would otherwise hold a file descriptor each
+// for the whole HandshakeTimeout and starve real clients. Past the cap the
+// oldest waiting connection is closed, so a new (real) client always gets
+// its turn.
+const MaxPendingHandshakes = 128
+
 // handshakes is the state auditedCreds and its clones share.
 type handshakes struct {
 	g       *guard
 	conns   *liveConns
 	sampler *audit.Sampler
 	refused atomic.Int64 // every refusal, recorded or not
+	evicted atomic.Int64 // waiting connections closed to make room
+
+	mu      sync.Mutex
+	pending []net.Conn // oldest first
+}
+
+// wait registers raw as waiting for its handshake, closing the oldest
+// waiting connection when the cap is reached; done unregisters it.
+func (c *handshakes) wait(raw net.Conn) (done func()) {
+	c.mu.Lock()
+	if len(c.pending) >= MaxPendingHandshakes {
+		_ = c.pending[0].Close()
+		c.pending = c.pending[1:]
+		c.evicted.Add(1)
+	}
+	c.pending = append(c.pending, raw)
+	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for i, p := range c.pending {
+			if p == raw {
+				c.pending = append(c.pending[:i], c.pending[i+1:]...)
+				return
+			}
+		}
+	}
 }
 
 func newAuditedCreds(tc credentials.TransportCredentials, g *guard, conns *liveConns) auditedCreds {
@@ -48,7 +83,9 @@ func newAuditedCreds(tc credentials.TransportCredentials, g *guard, conns *liveC
 }
 
 func (c auditedCreds) ServerHandshake(raw net.Conn) (net.Conn, credentials.AuthInfo, error) {
+	done := c.wait(raw)
 	conn, info, err := c.TransportCredentials.ServerHandshake(raw)
+	done()
 	if err != nil {
 		c.refuse(raw.RemoteAddr(), err, time.Now())
 		return conn, info, err

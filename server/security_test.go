@@ -139,3 +139,25 @@ func TestRevocationReachesLiveConnections(t *testing.T) {
 		t.Errorf("revoked client's next call: %v, want Unavailable (its new handshake is refused)", err)
 	}
 }
+
+// TestSilentConnectionsCannotStarveHandshakes: connections that never start
+// their handshake are capped; past MaxPendingHandshakes the oldest is
+// closed, and a real client still connects at once (finding 12).
+func TestSilentConnectionsCannotStarveHandshakes(t *testing.T) {
+	a := startTLSAgent(t, Limits{}, "")
+	const silent = MaxPendingHandshakes + 72
+	for range silent {
+		c, err := net.Dial("tcp", a.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.Close() })
+	}
+	waitFor(t, "the oldest silent connections to be closed", func() bool { return a.srv.hs.evicted.Load() >= 72 })
+	_, procs, _ := a.client(t, "bob", pki.WithOU("viewers"))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if _, err := procs.ListProcesses(ctx, &pb.ListProcessesRequest{}); err != nil {
+		t.Fatalf("a real client behind %d silent connections: %v", silent, err)
+	}
+}
