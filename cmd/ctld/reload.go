@@ -125,6 +125,9 @@ func (d *daemon) reported(err error, why string) {
 }
 
 func (d *daemon) warnCertExpiry() {
+	for _, w := range d.serverTLS.Warnings(time.Now(), certExpiryWarning) {
+		d.log.Warn().Msg(w)
+	}
 	c := d.serverTLS.Certificate()
 	if c == nil || !pki.ExpiresWithin(c, certExpiryWarning) {
 		return

@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -47,5 +48,35 @@ func TestCRLRevokesOnlyItsIssuersSerials(t *testing.T) {
 	}
 	if !s.IsCertRevoked(fromOther) || !s.IsCertRevoked(fromCA) {
 		t.Error("revoked_serials (no issuer) must revoke the serial for every CA")
+	}
+}
+
+// TestWarningsStaleCRLAndExpiringCA: a CRL past its nextUpdate and a CA that
+// expired or expires soon are reported (issue 13, finding 14).
+func TestWarningsStaleCRLAndExpiringCA(t *testing.T) {
+	f := newTLSFixture(t)
+	crl, err := f.ca.RevocationList(nil, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crlFile := filepath.Join(f.dir, "ca.crl")
+	if err := os.WriteFile(crlFile, crl, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewServerTLS(ServerFiles{CA: f.caFile, Cert: f.srvCert, Key: f.srvKey, CRL: crlFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if w := s.Warnings(now, time.Minute); len(w) != 0 {
+		t.Fatalf("fresh material: %v", w)
+	}
+	later := now.Add(2 * time.Hour)
+	w := s.Warnings(later, f.ca.Cert.NotAfter.Sub(later)+time.Hour)
+	if len(w) != 2 || !strings.Contains(w[0], "is stale") || !strings.Contains(w[1], "expires at") {
+		t.Fatalf("two hours later: %v, want a stale CRL and an expiring CA", w)
+	}
+	if w := s.Warnings(f.ca.Cert.NotAfter.Add(time.Hour), 0); len(w) != 2 || !strings.Contains(w[1], "expired at") {
+		t.Fatalf("after the CA's expiry: %v", w)
 	}
 }
