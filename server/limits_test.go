@@ -233,6 +233,14 @@ func TestWhoAmIAndHeartbeatCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("unbound heartbeat: %v", err)
 	}
+	// An unbound identity learns liveness, time and certificate expiry only
+	// (issue 13, finding 16).
+	if hb.Hostname != "" || hb.AgentVersion != "" || hb.ServerCertSerial != "" || len(hb.Backends) != 0 || hb.ServerTime == nil || hb.ServerCertNotAfter == nil {
+		t.Errorf("unbound heartbeat says too much or too little: %+v", hb)
+	}
+	if hb, err = ag.Heartbeat(ctx, &pb.HeartbeatRequest{}); err != nil {
+		t.Fatal(err)
+	}
 	leaf := a.tls.Certificate()
 	if !hb.ServerCertNotAfter.AsTime().Equal(leaf.NotAfter) || hb.ServerCertSerial != leaf.SerialNumber.Text(16) {
 		t.Errorf("heartbeat cert: %v %s, want %v %s", hb.ServerCertNotAfter.AsTime(), hb.ServerCertSerial, leaf.NotAfter, leaf.SerialNumber.Text(16))

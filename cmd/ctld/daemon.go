@@ -98,6 +98,13 @@ func (d *daemon) Start(service.Service) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", d.cfg.Listen, err)
 	}
+	// The name may resolve to a non-loopback address: check what was bound,
+	// so an insecure agent fails to start instead of logging "started" and
+	// then refusing to serve.
+	if d.cfg.Insecure && !server.IsLoopbackAddress(lis.Addr().String()) {
+		_ = lis.Close()
+		return fmt.Errorf("--insecure only serves on loopback; %s bound %s", d.cfg.Listen, lis.Addr())
+	}
 	if m != nil {
 		if d.metrics, err = m.Serve(d.cfg.MetricsListen); err != nil {
 			_ = lis.Close()
