@@ -96,6 +96,12 @@ func newGuard(p *authz.Policy, sink *audit.Sink, mgr service.Manager, l Limits, 
 	return g
 }
 
+// mayReadArgv: the caller holds processes.argv under the current policy.
+func (g *guard) mayReadArgv(ctx context.Context) bool {
+	id, _ := IdentityFromContext(ctx)
+	return g.policy.Load().Has(id, authz.ProcessesArgv)
+}
+
 // decorated reports whether the service decorator (package guard)
 // authorizes and audits method against everything the change touches.
 func decorated(method string) bool {

@@ -60,6 +60,7 @@ type tlsAgent struct {
 	mgr       *countingManager
 	srv       *Server
 	tlsFiles  pki.ServerFiles
+	procs     *stubLister
 }
 
 func testPolicy(t *testing.T) *authz.Policy {
@@ -113,6 +114,7 @@ func startTLSAgentWith(t *testing.T, limits Limits, auditPath string, services s
 	}
 	t.Cleanup(func() { _ = sink.Close() })
 	procs := &stubLister{procs: []process.Process{{PID: 1, Name: "init"}}}
+	a.procs = procs
 	if services == nil {
 		services = a.mgr
 	}

@@ -26,6 +26,17 @@ type processAPI struct {
 	watcher watch.ProcessWatcher
 	// draining is closed when the server starts shutting down.
 	draining <-chan struct{}
+	// mayReadArgv reports whether the caller holds processes.argv; without
+	// it argv and the executable path are not read or sent.
+	mayReadArgv func(context.Context) bool
+}
+
+// visible drops the fields the caller may not see.
+func (a *processAPI) visible(ctx context.Context, f process.Field) process.Field {
+	if a.mayReadArgv != nil && !a.mayReadArgv(ctx) {
+		f &^= process.FieldArgs | process.FieldExe
+	}
+	return f
 }
 
 // WatchSequenceHeader is the response header of WatchProcesses that carries
@@ -40,6 +51,7 @@ func (a *processAPI) ListProcesses(ctx context.Context, req *pb.ListProcessesReq
 	if err != nil {
 		return nil, errdefs.ToGRPC(err)
 	}
+	fields = a.visible(ctx, fields)
 	sortBy, err := sortFromProto(req.GetSort())
 	if err != nil {
 		return nil, errdefs.ToGRPC(err)
@@ -74,6 +86,7 @@ func (a *processAPI) WatchProcesses(req *pb.WatchProcessesRequest, stream grpc.S
 	if err != nil {
 		return errdefs.ToGRPC(err)
 	}
+	fields = a.visible(stream.Context(), fields)
 	filter := filterFromProto(req.GetFilter())
 	if err := filter.Validate(); err != nil {
 		return errdefs.ToGRPC(err)

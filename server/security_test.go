@@ -14,6 +14,7 @@ import (
 	"github.com/remotectl/remotectl/internal/pki"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/authz"
+	"github.com/remotectl/remotectl/server/process"
 )
 
 // waitFor polls cond (server goroutines finish handshakes after the client
@@ -159,5 +160,30 @@ func TestSilentConnectionsCannotStarveHandshakes(t *testing.T) {
 	defer cancel()
 	if _, err := procs.ListProcesses(ctx, &pb.ListProcessesRequest{}); err != nil {
 		t.Fatalf("a real client behind %d silent connections: %v", silent, err)
+	}
+}
+
+// TestArgvNeedsItsOwnPermission: a viewer sees processes without argv and
+// executable path (they may hold passwords); an operator sees them
+// (issue 13, finding 10).
+func TestArgvNeedsItsOwnPermission(t *testing.T) {
+	a := startTLSAgent(t, Limits{}, "")
+	a.procs.procs = []process.Process{{PID: 7, Name: "mysql", Exe: "/usr/bin/mysql", Args: []string{"mysql", "-psecret"}}}
+	for _, tc := range []struct {
+		ou   string
+		sees bool
+	}{{"viewers", false}, {"operators", true}} {
+		_, procs, _ := a.client(t, "u-"+tc.ou, pki.WithOU(tc.ou))
+		resp, err := procs.ListProcesses(context.Background(), &pb.ListProcessesRequest{})
+		if err != nil || len(resp.Processes) != 1 {
+			t.Fatalf("%s: %v %v", tc.ou, resp, err)
+		}
+		p := resp.Processes[0]
+		if got := len(p.Args) > 0 || p.Exe != ""; got != tc.sees {
+			t.Errorf("%s sees argv/exe %v (%q %q), want %v", tc.ou, got, p.Args, p.Exe, tc.sees)
+		}
+		if p.Name != "mysql" {
+			t.Errorf("%s: name %q", tc.ou, p.Name)
+		}
 	}
 }

@@ -163,7 +163,7 @@ func New(cfg Config) (*Server, error) {
 		go creds.flushEvery(ctx, HandshakeAuditInterval)
 	}
 	gs := grpc.NewServer(opts...)
-	pb.RegisterProcessServiceServer(gs, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher, draining: stop})
+	pb.RegisterProcessServiceServer(gs, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher, draining: stop, mayReadArgv: g.mayReadArgv})
 	svcWatcher := cfg.ServiceWatcher
 	if svcWatcher == nil {
 		svcWatcher = service.NewWatcher(cfg.Services)

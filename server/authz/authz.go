@@ -24,12 +24,16 @@ const (
 	ServicesRead    Permission = "services.read"
 	ServicesControl Permission = "services.control"
 	AgentRead       Permission = "agent.read"
+	// ProcessesArgv shows processes' argv and executable path, which may
+	// hold secrets (passwords on command lines) and paths a local user
+	// could not read; without it those fields are left empty.
+	ProcessesArgv Permission = "processes.argv"
 	// Public marks methods anyone connected may call (grpc health).
 	Public Permission = "public"
 )
 
 // AllPermissions lists every grantable permission.
-var AllPermissions = []Permission{ProcessesRead, ProcessesWatch, ServicesRead, ServicesControl, AgentRead}
+var AllPermissions = []Permission{ProcessesRead, ProcessesWatch, ServicesRead, ServicesControl, AgentRead, ProcessesArgv}
 
 // Built-in role names.
 const (
@@ -95,7 +99,7 @@ func DefaultRoles() map[string][]Permission {
 	viewer := []Permission{ProcessesRead, ProcessesWatch, ServicesRead, AgentRead}
 	return map[string][]Permission{
 		RoleViewer:   viewer,
-		RoleOperator: append(slices.Clone(viewer), ServicesControl),
+		RoleOperator: append(slices.Clone(viewer), ServicesControl, ProcessesArgv),
 		RoleAdmin:    slices.Clone(AllPermissions),
 	}
 }
@@ -253,6 +257,11 @@ func (p *Policy) WithBinding(b Binding) *Policy {
 	q := *p
 	q.bindings = append(slices.Clone(p.bindings), b)
 	return &q
+}
+
+// Has reports whether id holds perm.
+func (p *Policy) Has(id pki.Identity, perm Permission) bool {
+	return slices.Contains(p.Permissions(id), perm)
 }
 
 // ProtectedServices returns the protected-service globs.
