@@ -38,6 +38,10 @@ type Limits struct {
 	// RequestTimeout ends a stream whose request message does not arrive
 	// in time after its headers.
 	RequestTimeout time.Duration
+	// ReadsPerSecond and ReadBurst rate-limit every other call (lists,
+	// gets, heartbeats, stream starts) per identity; health is exempt.
+	ReadsPerSecond float64
+	ReadBurst      int
 }
 
 // Default limits: generous for people and scripts, tight enough that one
@@ -48,6 +52,8 @@ const (
 	DefaultStreamsPerIdentity     = 32
 	DefaultOpenStreamsPerIdentity = 256
 	DefaultRequestTimeout         = 10 * time.Second
+	DefaultReadsPerSecond         = 50
+	DefaultReadBurst              = 200
 )
 
 func (l Limits) withDefaults() Limits {
@@ -66,6 +72,12 @@ func (l Limits) withDefaults() Limits {
 	if l.RequestTimeout <= 0 {
 		l.RequestTimeout = DefaultRequestTimeout
 	}
+	if l.ReadsPerSecond <= 0 {
+		l.ReadsPerSecond = DefaultReadsPerSecond
+	}
+	if l.ReadBurst <= 0 {
+		l.ReadBurst = DefaultReadBurst
+	}
 	return l
 }
 
@@ -81,6 +93,10 @@ type guard struct {
 	// changes is the per-identity budget of mutations, shared with the
 	// service decorator (package guard).
 	changes *svcguard.Limiter
+	// reads is the per-identity budget of every other call.
+	reads *svcguard.Limiter
+	// denials samples the audit records of refused calls per identity.
+	denials *audit.Sampler
 	// live are the admitted streams, re-authorized when the policy changes.
 	live liveStreams
 
@@ -91,7 +107,9 @@ type guard struct {
 func newGuard(p *authz.Policy, sink *audit.Sink, mgr service.Manager, l Limits, log zerolog.Logger) *guard {
 	l = l.withDefaults()
 	g := &guard{audit: sink, services: mgr, limits: l, log: log,
-		changes: svcguard.NewLimiter(l.MutationsPerSecond, l.MutationBurst), streams: map[string]int{}}
+		changes: svcguard.NewLimiter(l.MutationsPerSecond, l.MutationBurst), streams: map[string]int{},
+		reads:   svcguard.NewLimiter(l.ReadsPerSecond, l.ReadBurst),
+		denials: audit.NewSampler(svcguard.DenialInterval, svcguard.DenialsPerIdentity, svcguard.DenialIdentities)}
 	g.policy.Store(p)
 	return g
 }
@@ -141,10 +159,29 @@ func (c call) record(event string, code codes.Code, msg string) audit.Record {
 func (g *guard) deny(c call, code codes.Code, perm authz.Permission, msg string) error {
 	r := c.record(audit.EventDenied, code, msg)
 	r.Permission = string(perm)
+	// Sampled per identity: a caller hammering refused calls cannot fill
+	// the audit log (the rest is counted in "suppressed" records).
+	ok, flushed := g.denials.Admit(r.Identity, time.Now())
+	if err := g.audit.WriteTallies("", "identity", flushed); err != nil {
+		g.log.Error().Err(err).Msg("audit record of suppressed denials could not be written")
+	}
+	if !ok {
+		return status.Error(code, msg)
+	}
 	if err := g.audit.Write(r); err != nil {
 		g.log.Error().Err(err).Str("method", c.method).Msg("audit record of a denial could not be written")
 	}
 	return status.Error(code, msg)
+}
+
+// overBudget spends one read token of c's identity; true when none is left.
+func (g *guard) overBudget(c call, d authz.Decision) bool {
+	return d.Rule.Permission != authz.Public && !d.Rule.Mutates && !g.reads.Allow(c.id.String())
+}
+
+func (g *guard) readDenied(c call, d authz.Decision) error {
+	return g.deny(c, codes.ResourceExhausted, d.Rule.Permission, fmt.Sprintf(
+		"read rate limit exceeded for %s (%g calls/s, burst %d); slow down", c.id, g.limits.ReadsPerSecond, g.limits.ReadBurst))
 }
 
 // namedRequest is any request that names a service.
@@ -157,6 +194,9 @@ func (g *guard) unary() grpc.UnaryServerInterceptor {
 		d := p.Decide(c.id, c.method)
 		if !d.Allowed {
 			return nil, g.deny(c, codes.PermissionDenied, d.Rule.Permission, d.Reason)
+		}
+		if g.overBudget(c, d) {
+			return nil, g.readDenied(c, d)
 		}
 		ctx = svcguard.WithCaller(ctx, svcguard.Caller{Identity: c.id, Peer: c.peer, Method: c.method})
 		if !d.Rule.Mutates || decorated(c.method) {
@@ -216,6 +256,9 @@ func (g *guard) stream() grpc.StreamServerInterceptor {
 		d := g.policy.Load().Decide(c.id, c.method)
 		if !d.Allowed {
 			return g.deny(c, codes.PermissionDenied, d.Rule.Permission, d.Reason)
+		}
+		if g.overBudget(c, d) {
+			return g.readDenied(c, d)
 		}
 		if capped(c.method) {
 			key := c.id.String()

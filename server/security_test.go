@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/remotectl/remotectl/internal/pki"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/authz"
+	svcguard "github.com/remotectl/remotectl/server/guard"
 	"github.com/remotectl/remotectl/server/process"
 )
 
@@ -185,5 +187,34 @@ func TestArgvNeedsItsOwnPermission(t *testing.T) {
 		if p.Name != "mysql" {
 			t.Errorf("%s: name %q", tc.ou, p.Name)
 		}
+	}
+}
+
+// TestReadsAndDenialsBudgetedPerIdentity: one identity's reads are rate
+// limited without touching another's, and its refused calls write at most
+// DenialsPerIdentity audit records a minute (issue 13, finding 11).
+func TestReadsAndDenialsBudgetedPerIdentity(t *testing.T) {
+	a := startTLSAgent(t, Limits{ReadsPerSecond: 0.001, ReadBurst: 3}, "")
+	ctx := context.Background()
+	svcs, procs, _ := a.client(t, "greedy", pki.WithOU("viewers"))
+	for i := range 3 {
+		if _, err := procs.ListProcesses(ctx, &pb.ListProcessesRequest{}); err != nil {
+			t.Fatalf("read %d within the burst: %v", i, err)
+		}
+	}
+	_, err := procs.ListProcesses(ctx, &pb.ListProcessesRequest{})
+	if status.Code(err) != codes.ResourceExhausted || !strings.Contains(err.Error(), "read rate limit") {
+		t.Fatalf("read past the budget: %v, want ResourceExhausted", err)
+	}
+	_, other, _ := a.client(t, "polite", pki.WithOU("viewers"))
+	if _, err := other.ListProcesses(ctx, &pb.ListProcessesRequest{}); err != nil {
+		t.Fatalf("another identity: %v", err)
+	}
+	before := len(readAudit(t, a.auditPath))
+	for range 100 {
+		_, _ = svcs.StopService(ctx, &pb.StopServiceRequest{Name: "nginx"})
+	}
+	if n := len(readAudit(t, a.auditPath)) - before; n > svcguard.DenialsPerIdentity {
+		t.Fatalf("100 refused calls wrote %d audit records, want <= %d", n, svcguard.DenialsPerIdentity)
 	}
 }

@@ -66,13 +66,33 @@ type errWriter struct {
 	err error
 }
 
+// truncater is a file whose torn tail can be cut off.
+type truncater interface {
+	Stat() (os.FileInfo, error)
+	Truncate(size int64) error
+}
+
+// Write writes one whole record or, when the file takes only part of it
+// (ENOSPC), cuts the part off again: readers never see a torn line.
 func (e *errWriter) Write(p []byte) (int, error) {
+	t, canCut := e.w.(truncater)
+	var size int64 = -1
+	if canCut {
+		if fi, err := t.Stat(); err == nil {
+			size = fi.Size()
+		}
+	}
 	n, err := e.w.Write(p)
 	if err == nil && n < len(p) {
 		err = io.ErrShortWrite
 	}
 	if err != nil {
 		e.err = err
+		if n > 0 && size >= 0 {
+			if terr := t.Truncate(size); terr != nil {
+				e.err = fmt.Errorf("%w (and cutting the partial record off failed: %v)", err, terr)
+			}
+		}
 	}
 	return n, err
 }
