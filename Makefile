@@ -102,6 +102,9 @@ bench: ## ListProcesses over loopback mTLS vs ps side by side; Heartbeat through
 bench-watch: ## watch engine figures (minutes; not in CI): latency, 1000 subscribers under churn, idle cost (IDLE=60s)
 	set -o pipefail; REMOTECTL_BENCH_WATCH=1 REMOTECTL_BENCH_IDLE=$(or $(IDLE),60s) $(GO) test -count=1 -v -timeout 15m -run '^TestWatchBench' ./test/e2e/ | grep -E 'FIGURE|^(---|ok|FAIL)'
 
+bench-logs: ## log follow figures (about 30 s; not in CI): throughput, append->client latency, idle cost
+	REMOTECTL_LOGS_BENCH=1 $(GO) test -count=1 -run 'TestLogFollowFigures' -v ./server/
+
 systemd-up: ## start the real systemd test harness (root)
 	scripts/systemd-harness.sh up
 

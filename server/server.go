@@ -27,6 +27,7 @@ import (
 	"github.com/remotectl/remotectl/server/audit"
 	"github.com/remotectl/remotectl/server/authz"
 	svcguard "github.com/remotectl/remotectl/server/guard"
+	"github.com/remotectl/remotectl/server/logs"
 	"github.com/remotectl/remotectl/server/metrics"
 	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/service"
@@ -86,6 +87,9 @@ type Config struct {
 	// ServerCert reports the certificate currently served, for Heartbeat;
 	// nil when unknown.
 	ServerCert func() *x509.Certificate
+	// Logs serves LogService; nil means logs.New with the default
+	// allow-list (/var/log/** and the journal; Windows: classic channels).
+	Logs logs.Reader
 }
 
 // Server is a configured remotectl gRPC server.
@@ -170,6 +174,14 @@ func New(cfg Config) (*Server, error) {
 	}
 	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: changes, watcher: svcWatcher, draining: stop})
 	pb.RegisterAgentServiceServer(gs, &agentAPI{reporter: cfg.Reporter, guard: g, serverCert: cfg.ServerCert})
+	if cfg.Logs == nil {
+		l, err := logs.New(logs.Config{})
+		if err != nil {
+			return nil, err
+		}
+		cfg.Logs = l
+	}
+	pb.RegisterLogServiceServer(gs, &logAPI{reader: cfg.Logs, guard: g, draining: stop})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
 	reflection.Register(gs)
@@ -181,6 +193,7 @@ func New(cfg Config) (*Server, error) {
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.ProcessService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.AgentService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	hs.SetServingStatus(pb.LogService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	s.updateServiceHealth()
 	go s.pollHealth()
 	return s, nil

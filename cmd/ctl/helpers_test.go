@@ -68,7 +68,8 @@ func (p *testPKI) tlsArgs() []string {
 
 // startAgent runs a real in-process agent on 127.0.0.1:0: mutual TLS with
 // p, or plaintext (--insecure) when p is nil. It returns HOST:PORT.
-func startAgent(t *testing.T, p *testPKI) string {
+// opts adjust the server configuration (e.g. a logs allow-list).
+func startAgent(t *testing.T, p *testPKI, opts ...func(*server.Config)) string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var tlsCfg *tls.Config
@@ -89,10 +90,14 @@ func startAgent(t *testing.T, p *testPKI) string {
 			{Capability: "services", Implementation: st.Kind, Available: st.Available, Reason: st.Reason},
 		}
 	})
-	srv, err := server.New(server.Config{
+	cfg := server.Config{
 		TLS: tlsCfg, Insecure: p == nil, Logger: zerolog.Nop(),
 		Processes: lister, Services: svcs, Watcher: watcher, Reporter: reporter,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,6 +135,7 @@ stderr as one line: ctl: <what failed>: <reason> (hint: <what to do>).
 	pf.DurationVar(&a.g.timeout, "timeout", client.DefaultCallTimeout, "deadline of each RPC (env CTL_TIMEOUT)")
 	pf.StringVarP(&a.g.output, "output", "o", formatTable, "output format: table or json (env CTL_OUTPUT)")
 	root.AddCommand(a.newPsCmd(), a.newSvcCmd(), a.newHeartbeatCmd(), a.newWhoamiCmd(), a.newCertsCmd(), a.newVersionCmd())
+	root.AddCommand(a.newLogsCmd())
 	return root
 }
 

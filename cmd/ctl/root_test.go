@@ -120,7 +120,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{[]string{}, nil, "missing subcommand"},
 		{[]string{"bogus"}, nil, `unknown command "bogus" for "ctl"`},
-		{[]string{"svc"}, nil, "missing subcommand: one of get, ls, restart, start, stop"},
+		{[]string{"svc"}, nil, "missing subcommand: one of get, logs, ls, restart, start, stop"},
 		{[]string{"svc", "lss"}, nil, "did you mean `ctl svc ls`?"},
 		{[]string{"svc", "get"}, nil, "expected one service NAME"},
 		{[]string{"svc", "stop", "a", "b"}, nil, "expected one service NAME"},

@@ -32,6 +32,7 @@ func (a *app) newSvcCmd() *cobra.Command {
 		RunE:    missingSubcommand,
 	}
 	cmd.AddCommand(a.newSvcLsCmd(), a.newSvcGetCmd(), a.newSvcWatchCmd())
+	cmd.AddCommand(a.newSvcLogsCmd())
 	for _, action := range []string{"start", "stop", "restart"} {
 		cmd.AddCommand(a.newSvcControlCmd(action))
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/remotectl/remotectl/server/authz"
 )
 
 func TestWhoamiAgainstRealAgent(t *testing.T) {
@@ -20,7 +22,7 @@ func TestWhoamiAgainstRealAgent(t *testing.T) {
 		t.Fatalf("not JSON: %q: %v", r.stdout, err)
 	}
 	// The embedded test agent has no policy: every verified client is admin.
-	if v.CommonName != "tester" || strings.Join(v.Roles, ",") != "admin" || len(v.Permissions) != 5 ||
+	if v.CommonName != "tester" || strings.Join(v.Roles, ",") != "admin" || len(v.Permissions) != len(authz.AllPermissions) ||
 		v.Serial == "" || v.AgentCertNotAfter == "" || len(v.ProtectedServices) == 0 {
 		t.Fatalf("whoami: %+v", v)
 	}

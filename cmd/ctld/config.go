@@ -41,6 +41,8 @@ type Config struct {
 	Audit AuditConfig  `yaml:"audit"`
 	// Limits bound each client identity (zero: server defaults).
 	Limits LimitsConfig `yaml:"limits"`
+	// Logs says which logs LogService serves.
+	Logs LogsConfig `yaml:"logs"`
 }
 
 // AuditConfig says where audit records go.
@@ -141,6 +143,7 @@ func addConfigFlags(fs *pflag.FlagSet) *flagValues {
 			fs.IntVar(s.n, s.flag, 0, s.usage+" (env "+s.env+")")
 		}
 	}
+	addLogsFlags(fs, &fv.c)
 	return fv
 }
 
@@ -193,6 +196,7 @@ func (fv *flagValues) load() (Config, error) {
 			*s.n = *f.n
 		}
 	}
+	applyLogs(&c, &fv.c, fv.fs)
 	return c, c.validate()
 }
 
@@ -238,6 +242,9 @@ func (c *Config) validate() error {
 		return errors.New("state dir must not be empty")
 	}
 	if _, err := authz.New(c.Authz); err != nil {
+		return err
+	}
+	if err := c.Logs.validate(); err != nil {
 		return err
 	}
 	for _, serial := range c.TLS.RevokedSerials {

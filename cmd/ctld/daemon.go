@@ -84,10 +84,14 @@ func (d *daemon) Start(service.Service) error {
 	if d.serverTLS != nil {
 		serverCert = d.serverTLS.Certificate
 	}
+	logReader, err := d.cfg.Logs.reader()
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		TLS: tlsCfg, Insecure: d.cfg.Insecure, Logger: d.log,
 		Processes: lister, Services: d.services, Watcher: watcher, Reporter: reporter, Metrics: m,
-		Policy: policy, Audit: sink, ServerCert: serverCert,
+		Policy: policy, Audit: sink, ServerCert: serverCert, Logs: logReader,
 		Limits: server.Limits{MutationsPerSecond: d.cfg.Limits.MutationsPerSecond,
 			MutationBurst: d.cfg.Limits.MutationBurst, StreamsPerIdentity: d.cfg.Limits.StreamsPerIdentity},
 	})

@@ -28,12 +28,15 @@ const (
 	// hold secrets (passwords on command lines) and paths a local user
 	// could not read; without it those fields are left empty.
 	ProcessesArgv Permission = "processes.argv"
+	// LogsRead reads and follows logs (files, journal, Event Log) on the
+	// agent's and the role's log allow-lists.
+	LogsRead Permission = "logs.read"
 	// Public marks methods anyone connected may call (grpc health).
 	Public Permission = "public"
 )
 
 // AllPermissions lists every grantable permission.
-var AllPermissions = []Permission{ProcessesRead, ProcessesWatch, ServicesRead, ServicesControl, AgentRead, ProcessesArgv}
+var AllPermissions = []Permission{ProcessesRead, ProcessesWatch, ServicesRead, ServicesControl, AgentRead, ProcessesArgv, LogsRead}
 
 // Built-in role names.
 const (
@@ -78,6 +81,10 @@ type Config struct {
 	// AllowPowerActions permits starting units whose start or failure
 	// triggers a host power action (SuccessAction=poweroff, ...).
 	AllowPowerActions bool `yaml:"allow_power_actions"`
+	// RoleLogsAllow optionally restricts the log sources a role may read
+	// to these entries (the syntax of ctld's logs.allow). A role without
+	// an entry reads whatever the agent's allow-list serves.
+	RoleLogsAllow map[string][]string `yaml:"role_logs_allow"`
 }
 
 // DefaultProtectedServices keep the agent itself and the host's lifelines
@@ -99,7 +106,7 @@ func DefaultRoles() map[string][]Permission {
 	viewer := []Permission{ProcessesRead, ProcessesWatch, ServicesRead, AgentRead}
 	return map[string][]Permission{
 		RoleViewer:   viewer,
-		RoleOperator: append(slices.Clone(viewer), ServicesControl, ProcessesArgv),
+		RoleOperator: append(slices.Clone(viewer), ServicesControl, ProcessesArgv, LogsRead),
 		RoleAdmin:    slices.Clone(AllPermissions),
 	}
 }
@@ -113,6 +120,7 @@ type Policy struct {
 	power     []string
 	// allowPowerActions permits units with SuccessAction= and the like.
 	allowPowerActions bool
+	logsAllow         map[string][]string
 	// everyone is a role every identity holds (AllVerifiedAdmin only).
 	everyone string
 }
@@ -166,6 +174,9 @@ func New(c Config) (*Policy, error) {
 			return nil, err
 		}
 		p.allow[role] = globs
+	}
+	if err := p.setLogsAllow(c.RoleLogsAllow); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

@@ -36,6 +36,8 @@ var Methods = map[string]Rule{
 	"/remotectl.v1.ServiceManager/WatchServices":  {Permission: ServicesRead},
 	"/remotectl.v1.AgentService/Heartbeat":        {Permission: AgentRead},
 	"/remotectl.v1.AgentService/WhoAmI":           {Permission: AgentRead},
+	"/remotectl.v1.LogService/ReadLogs":           {Permission: LogsRead},
+	"/remotectl.v1.LogService/FollowLogs":         {Permission: LogsRead},
 	"/grpc.health.v1.Health/Check":                {Permission: Public},
 	"/grpc.health.v1.Health/Watch":                {Permission: Public},
 	"/grpc.health.v1.Health/List":                 {Permission: Public},
