@@ -36,8 +36,8 @@ type gateEntry struct{ timer *time.Timer }
 
 type gateKey struct{}
 
-func newStreamGate(max int, timeout time.Duration, log zerolog.Logger) *streamGate {
-	return &streamGate{max: max, timeout: timeout, log: log, open: map[string]int{}}
+func newStreamGate(limit int, timeout time.Duration, log zerolog.Logger) *streamGate {
+	return &streamGate{max: limit, timeout: timeout, log: log, open: map[string]int{}}
 }
 
 // tap admits or refuses a new stream of the connection in ctx.

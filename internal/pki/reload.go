@@ -32,7 +32,7 @@ type ServerFiles struct {
 
 // trust is the client-verification material swapped as a whole on reload.
 type trust struct {
-	pool    *x509.CertPool
+	pool *x509.CertPool
 	// revoked holds serials in lower-case hex without leading zeros:
 	// bare for revoked_serials (any issuer), prefixed "issuer DN|" for CRL
 	// entries, which revoke only certificates of the CRL's issuer (serials

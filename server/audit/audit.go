@@ -90,7 +90,7 @@ func (e *errWriter) Write(p []byte) (int, error) {
 		e.err = err
 		if n > 0 && size >= 0 {
 			if terr := t.Truncate(size); terr != nil {
-				e.err = fmt.Errorf("%w (and cutting the partial record off failed: %v)", err, terr)
+				e.err = fmt.Errorf("%w (and cutting the partial record off failed: %w)", err, terr)
 			}
 		}
 	}

@@ -176,7 +176,7 @@ func (g *guarded) result(ctx context.Context, rec audit.Record, start time.Time,
 		// What happened matters more than what was hoped for: a power-off
 		// shows as the backend becoming unreachable.
 		octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), observeTimeout)
-		s, gerr := g.Manager.Get(octx, target)
+		s, gerr := g.Get(octx, target)
 		cancel()
 		if gerr != nil {
 			rec.StateAfter = "unobservable: " + Outcome(gerr)
