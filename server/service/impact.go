@@ -93,13 +93,6 @@ type ImpactResolver interface {
 	Impact(ctx context.Context, op Op, name string, opts ControlOptions) (Impact, error)
 }
 
-// maxImpactUnits bounds how many units one resolution visits, so a huge
-// dependency graph cannot pin the agent; past it the change is refused.
-const maxImpactUnits = 4096
-
-var errImpactTooLarge = fmt.Errorf("%w: the change would touch more than %d units; refusing a change whose effect cannot be fully checked",
-	errdefs.ErrFailedPrecondition, maxImpactUnits)
-
 // ResolveImpact asks m for the effect of a change. A backend that cannot
 // tell is asked for the target only (Get), so the rules still see its
 // canonical name.

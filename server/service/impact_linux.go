@@ -2,9 +2,12 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	sdbus "github.com/coreos/go-systemd/v22/dbus"
+
+	"github.com/remotectl/remotectl/internal/errdefs"
 )
 
 // systemd has no dry run for a job's transaction, so the resolver follows
@@ -28,6 +31,13 @@ var (
 	restartSpreads = []string{"RequiredBy", "BoundBy", "ConsistsOf"}
 	powerProps     = []string{"SuccessAction", "FailureAction", "JobTimeoutAction", "StartLimitAction"}
 )
+
+// maxImpactUnits bounds how many units one resolution visits, so a huge
+// dependency graph cannot pin the agent; past it the change is refused.
+const maxImpactUnits = 4096
+
+var errImpactTooLarge = fmt.Errorf("%w: the change would touch more than %d units; refusing a change whose effect cannot be fully checked",
+	errdefs.ErrFailedPrecondition, maxImpactUnits)
 
 // Impact implements ImpactResolver.
 func (m *systemdManager) Impact(ctx context.Context, op Op, name string, opts ControlOptions) (Impact, error) {
