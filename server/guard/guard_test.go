@@ -24,6 +24,8 @@ type fakeBackend struct {
 	impacts map[string]service.Impact
 	lookup  error // returned by Impact when set
 	panics  bool
+	actErr  error // returned by Start/Stop/Restart when set
+	getErr  error // returned by Get when set
 	acted   []string
 }
 
@@ -40,13 +42,16 @@ func (f *fakeBackend) Impact(_ context.Context, op service.Op, name string, _ se
 }
 
 func (f *fakeBackend) Get(_ context.Context, name string) (service.Service, error) {
-	return service.Service{Name: name, State: service.StateRunning}, nil
+	return service.Service{Name: name, State: service.StateRunning}, f.getErr
 }
 
 func (f *fakeBackend) act(name string) (service.Result, error) {
 	f.acted = append(f.acted, name)
 	if f.panics {
 		panic("backend bug")
+	}
+	if f.actErr != nil {
+		return service.Result{}, f.actErr
 	}
 	return service.Result{Service: service.Service{Name: name, State: service.StateStopped}, PreviousState: service.StateRunning, Changed: true}, nil
 }
@@ -225,5 +230,19 @@ func TestNoCallerNoChange(t *testing.T) {
 	g, _ := newGuarded(t, b)
 	if _, err := g.Stop(context.Background(), "app-a", service.ControlOptions{}); !errors.Is(err, errdefs.ErrPermissionDenied) || len(b.acted) > 0 {
 		t.Fatalf("err %v acted %v", err, b.acted)
+	}
+}
+
+// TestResultRecordsWhatWasObserved: when a change fails, the result record
+// carries the state read back afterwards; a backend that went away (the
+// host powering off) shows as unobservable (finding 11).
+func TestResultRecordsWhatWasObserved(t *testing.T) {
+	b := &fakeBackend{actErr: fmt.Errorf("%w: lost the D-Bus connection", errdefs.ErrUnavailable),
+		getErr: fmt.Errorf("%w: systemd is not reachable", errdefs.ErrUnavailable)}
+	g, buf := newGuarded(t, b)
+	_, _ = g.Stop(as(admin, service.OpStop), "app-a", service.ControlOptions{})
+	recs := records(t, buf)
+	if len(recs) != 2 || recs[1]["outcome"] != "Unavailable" || recs[1]["state_after"] != "unobservable: Unavailable" {
+		t.Fatalf("audit %v, want a result with the state unobservable", recs)
 	}
 }
