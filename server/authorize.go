@@ -33,13 +33,16 @@ type Limits struct {
 	StreamsPerIdentity int
 	// OpenStreamsPerIdentity caps the HTTP/2 streams an identity may have
 	// open across its connections at the transport, calls waiting for
-	// their request included.
+	// their request included. Zero means StreamsPerIdentity plus
+	// DefaultOpenStreamsHeadroom for unary calls.
 	OpenStreamsPerIdentity int
 	// RequestTimeout ends a stream whose request message does not arrive
 	// in time after its headers.
 	RequestTimeout time.Duration
-	// ReadsPerSecond and ReadBurst rate-limit every other call (lists,
-	// gets, heartbeats, stream starts) per identity; health is exempt.
+	// ReadsPerSecond and ReadBurst rate-limit every other unary call
+	// (lists, gets, heartbeats) per identity; health is exempt, and stream
+	// starts are bounded by the stream caps instead (a controller
+	// reconnecting its watches opens many at once).
 	ReadsPerSecond float64
 	ReadBurst      int
 }
@@ -47,13 +50,13 @@ type Limits struct {
 // Default limits: generous for people and scripts, tight enough that one
 // compromised client cannot flap every service or exhaust the agent.
 const (
-	DefaultMutationsPerSecond     = 2
-	DefaultMutationBurst          = 10
-	DefaultStreamsPerIdentity     = 32
-	DefaultOpenStreamsPerIdentity = 256
-	DefaultRequestTimeout         = 10 * time.Second
-	DefaultReadsPerSecond         = 50
-	DefaultReadBurst              = 200
+	DefaultMutationsPerSecond  = 2
+	DefaultMutationBurst       = 10
+	DefaultStreamsPerIdentity  = 32
+	DefaultOpenStreamsHeadroom = 224
+	DefaultRequestTimeout      = 10 * time.Second
+	DefaultReadsPerSecond      = 50
+	DefaultReadBurst           = 200
 )
 
 func (l Limits) withDefaults() Limits {
@@ -67,7 +70,7 @@ func (l Limits) withDefaults() Limits {
 		l.StreamsPerIdentity = DefaultStreamsPerIdentity
 	}
 	if l.OpenStreamsPerIdentity <= 0 {
-		l.OpenStreamsPerIdentity = DefaultOpenStreamsPerIdentity
+		l.OpenStreamsPerIdentity = l.StreamsPerIdentity + DefaultOpenStreamsHeadroom
 	}
 	if l.RequestTimeout <= 0 {
 		l.RequestTimeout = DefaultRequestTimeout
@@ -256,9 +259,6 @@ func (g *guard) stream() grpc.StreamServerInterceptor {
 		d := g.policy.Load().Decide(c.id, c.method)
 		if !d.Allowed {
 			return g.deny(c, codes.PermissionDenied, d.Rule.Permission, d.Reason)
-		}
-		if g.overBudget(c, d) {
-			return g.readDenied(c, d)
 		}
 		if capped(c.method) {
 			key := c.id.String()

@@ -38,7 +38,7 @@ import (
 const (
 	MaxRecvMsgSize       = 1 << 20
 	MaxSendMsgSize       = 64 << 20
-	MaxConcurrentStreams = 256 // per connection; see also Limits.OpenStreamsPerIdentity
+	MaxConcurrentStreams = 1024 // per connection; Limits.OpenStreamsPerIdentity caps each identity across connections
 	// HandshakeTimeout bounds the TLS handshake of a new connection.
 	HandshakeTimeout = 10 * time.Second
 	// KeepaliveMinTime is the most frequent client ping tolerated; the Go
