@@ -27,13 +27,13 @@ GOVULNCHECK_VERSION   := v1.9.0
 # reproducible; `make vulncheck VULNDB_VERSION=latest` checks against today's.
 VULNDB_VERSION        ?= v0.0.0-20261105234957-e22db6528018
 # Everything `buf generate` writes; proto-check diffs all of it.
-GEN_DIRS              := proto clients/python/gen clients/ts/src/gen
+GEN_DIRS              := proto clients/python/gen clients/ts/src/gen server/httpapi/openapi
 # proto-check compares the API against this git ref for breaking changes.
 BREAKING_AGAINST      ?= .git\#branch=main
 
 CROSS := windows/amd64 darwin/arm64 linux/amd64 linux/arm64
 
-.PHONY: help build test test-unit test-windows test-clients lint proto proto-deps proto-check demo run cross bench bench-watch fuzz systemd-up systemd-down clean
+.PHONY: help build test test-unit test-windows test-clients lint proto proto-deps proto-check demo run cross bench bench-watch fuzz systemd-up systemd-down clean bench-ctl
 
 help: ## list targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,6 +53,10 @@ test-windows: ## Windows tests under Wine (real SCM) and ctld.exe driven by ctl 
 test-clients: $(GRPCURL) $(HEALTH_PROBE) ## Python and Node clients, grpcurl, grpc-health-probe against a real ctld
 	GO=$(GO) GRPCURL=$(CURDIR)/$(GRPCURL) HEALTH_PROBE=$(CURDIR)/$(HEALTH_PROBE) scripts/test-clients.sh
 
+.PHONY: test-http bench-http
+test-http: ## the JSON-over-HTTPS API driven with curl against a real ctld and systemd (docs/http.md)
+	GO=$(GO) scripts/test-http.sh
+
 lint: $(GOLANGCI_LINT) $(BUF) ## golangci-lint (linux and windows) and buf lint
 	$(GOLANGCI_LINT) run ./...
 	GOOS=windows $(GOLANGCI_LINT) run ./...
@@ -61,6 +65,7 @@ lint: $(GOLANGCI_LINT) $(BUF) ## golangci-lint (linux and windows) and buf lint
 
 proto: $(BUF) proto-deps ## regenerate the Go, Python and TypeScript code from proto/ (pinned local plugins)
 	$(BUF) generate
+	$(BUF) build -o internal/apidocs/remotectl.binpb
 
 proto-deps: ## install the Python (apt) and TypeScript (npm ci) code generators
 	scripts/proto-deps.sh
@@ -79,8 +84,8 @@ proto-check: $(BUF) proto-deps ## lint protos, fail on generated-code drift and 
 demo: build ## start ctld on defaults, drive it with ctl, stop it
 	scripts/demo.sh
 
-run: build ## run ctld in the foreground on defaults
-	$(BIN)/ctld run
+run: build ## run ctld in the foreground on defaults, listening on loopback only
+	$(BIN)/ctld run --listen 127.0.0.1:7443
 
 cross: ## build ctl and ctld for every release platform
 	@set -e; for p in $(CROSS); do os=$${p%/*}; arch=$${p#*/}; ext=; [ $$os = windows ] && ext=.exe; \
@@ -99,11 +104,21 @@ bench: ## ListProcesses over loopback mTLS vs ps side by side; Heartbeat through
 	$(GO) test -run '^$$' -bench 'BenchmarkListProcessesVsPS' -benchtime 20x -count 3 ./test/e2e/
 	$(GO) test -run '^$$' -bench 'BenchmarkHeartbeat' -benchtime 2s -count 3 ./test/e2e/
 
+bench-ctl: ## whole-process `ctl ps -o json` vs ps at ~1000 processes, alternating runs, median ratio (RUNS, PROCS; not in CI)
+	GO=$(GO) scripts/bench-ctl.sh
+
 bench-watch: ## watch engine figures (minutes; not in CI): latency, 1000 subscribers under churn, idle cost (IDLE=60s)
 	set -o pipefail; REMOTECTL_BENCH_WATCH=1 REMOTECTL_BENCH_IDLE=$(or $(IDLE),60s) $(GO) test -count=1 -v -timeout 15m -run '^TestWatchBench' ./test/e2e/ | grep -E 'FIGURE|^(---|ok|FAIL)'
 
+.PHONY: bench-fleet
+bench-fleet: ## fleet figures (minutes; not in CI): heartbeat to 1000 agents, fleet watch 1000 agents 10% slowed (WATCH=5m), merged ps watch over 100
+	set -o pipefail; REMOTECTL_FLEET_SCALE=1 REMOTECTL_FLEET_WATCH=$(or $(WATCH),5m) $(GO) test -count=1 -v -timeout 30m -run '^TestFleetScale' ./test/e2e/ | grep -E 'FIGURE|^(---|ok|FAIL)'
+
 bench-logs: ## log follow figures (about 30 s; not in CI): throughput, append->client latency, idle cost
 	REMOTECTL_LOGS_BENCH=1 $(GO) test -count=1 -run 'TestLogFollowFigures' -v ./server/
+
+bench-http: ## Heartbeat throughput, 50 concurrent callers: HTTP/JSON (HTTP/1.1 and h2) vs gRPC in one run (target >= 0.5x)
+	set -o pipefail; REMOTECTL_BENCH_HTTP=1 $(GO) test -count=1 -v -timeout 10m -run '^TestHTTPHeartbeatThroughput$$' ./test/e2e/ | grep -E 'round|FIGURE|^(---|ok|FAIL)'
 
 systemd-up: ## start the real systemd test harness (root)
 	scripts/systemd-harness.sh up

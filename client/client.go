@@ -80,7 +80,7 @@ func New(addr string, opts ...Option) (*Client, error) {
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: 30 * time.Second, Timeout: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.WithConnectParams(grpc.ConnectParams{
 			Backoff:           backoff.Config{BaseDelay: 250 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 15 * time.Second},
-			MinConnectTimeout: 5 * time.Second,
+			MinConnectTimeout: o.connectTimeout,
 		}),
 	}, o.dialOpts...)
 	conn, err := grpc.NewClient(addr, dial...)

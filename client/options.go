@@ -14,19 +14,25 @@ import (
 const (
 	// DefaultCallTimeout bounds unary calls whose context has no deadline.
 	DefaultCallTimeout = 30 * time.Second
+	// DefaultConnectTimeout bounds one connection attempt (WithConnectTimeout).
+	DefaultConnectTimeout = 5 * time.Second
+	// MaxControlWait is the longest a start/stop/restart waits for its
+	// target state: the agent clamps longer waits (server/service.MaxTimeout).
+	MaxControlWait = 10 * time.Minute
 	// MaxRecvMsgSize matches the server's send limit: a listing of many
 	// thousand processes with full argv fits.
 	MaxRecvMsgSize = 64 << 20
 )
 
 type options struct {
-	tlsConfig   *tls.Config
-	tlsFiles    *tlsFiles
-	serverName  string
-	insecure    bool
-	callTimeout time.Duration
-	dialOpts    []grpc.DialOption
-	userAgent   string
+	tlsConfig      *tls.Config
+	tlsFiles       *tlsFiles
+	serverName     string
+	insecure       bool
+	callTimeout    time.Duration
+	connectTimeout time.Duration
+	dialOpts       []grpc.DialOption
+	userAgent      string
 }
 
 type tlsFiles struct{ ca, cert, key string }
@@ -56,6 +62,13 @@ func WithInsecure() Option { return func(o *options) { o.insecure = true } }
 // Zero disables it.
 func WithCallTimeout(d time.Duration) Option { return func(o *options) { o.callTimeout = d } }
 
+// WithConnectTimeout bounds one connection attempt (TCP and TLS handshake;
+// default DefaultConnectTimeout). A long-lived client keeps it short so a
+// hung agent is retried; a one-shot caller such as ctl raises it to its
+// call's deadline, so a slow handshake fails as that call's timeout rather
+// than earlier with the transport's own deadline.
+func WithConnectTimeout(d time.Duration) Option { return func(o *options) { o.connectTimeout = d } }
+
 // WithDialOptions appends raw gRPC dial options (interceptors, stats handlers).
 func WithDialOptions(opts ...grpc.DialOption) Option {
 	return func(o *options) { o.dialOpts = append(o.dialOpts, opts...) }
@@ -65,7 +78,7 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 func WithUserAgent(ua string) Option { return func(o *options) { o.userAgent = ua } }
 
 func buildOptions(opts []Option) *options {
-	o := &options{callTimeout: DefaultCallTimeout}
+	o := &options{callTimeout: DefaultCallTimeout, connectTimeout: DefaultConnectTimeout}
 	for _, opt := range opts {
 		opt(o)
 	}

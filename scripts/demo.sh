@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 bin=${BIN:-bin}
 log=$(mktemp -t ctld-demo.XXXXXX.log)
 
-"$bin/ctld" run --log-format console >"$log" 2>&1 &
+# Loopback only: the demo's dev certificates are for this host, and a demo
+# has no reason to be reachable from the network (ctld's own default, :7443,
+# is for agents that are meant to be reached: see README, "Listening").
+"$bin/ctld" run --listen 127.0.0.1:7443 --log-format console >"$log" 2>&1 &
 pid=$!
 stop() { kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; }
 trap stop EXIT

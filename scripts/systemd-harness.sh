@@ -145,7 +145,7 @@ write_units() {
 	# by one package's test must not be one another expects running (plain
 	# units, since a stopped template instance is unloaded).
 	local n
-	for n in remotectl-e2e remotectl-ctl remotectl-watch remotectl-watch-other remotectl-watch-ctl remotectl-watch-e2e; do
+	for n in remotectl-e2e remotectl-ctl remotectl-watch remotectl-watch-other remotectl-watch-ctl remotectl-watch-e2e remotectl-py remotectl-ts remotectl-fleet; do
 		cat >"$u/$n.service" <<-EOF
 			[Unit]
 			Description=remotectl test service ($n)
@@ -156,6 +156,18 @@ write_units() {
 		EOF
 	done
 	sed 's/^Description=.*/Description=remotectl slow service (e2e)/' "$u/remotectl-slow.service" >"$u/remotectl-e2e-slow.service"
+	# Needs ~3 s to stop (ctl's progress line for svc stop).
+	cat >"$u/remotectl-slowstop.service" <<-'EOF'
+		[Unit]
+		Description=remotectl service slow to stop
+		DefaultDependencies=no
+		StartLimitIntervalSec=0
+		[Service]
+		ExecStart=/bin/sleep infinity
+		ExecStop=/bin/sleep 3
+	EOF
+	# Private unit of scripts/test-http.sh (JSON over HTTPS, driven with curl).
+	sed 's/(remotectl-e2e)/(remotectl-http)/' "$u/remotectl-e2e.service" >"$u/remotectl-http.service"
 	ln -s /dev/null "$u/remotectl-masked.service"
 	# Dependency pair: remotectl-dep Requires remotectl-base. remotectl-dep is
 	# wanted by the target so it is loaded (systemd only knows reverse
@@ -201,6 +213,18 @@ write_units() {
 		StartLimitIntervalSec=0
 		[Service]
 		ExecStart=/bin/sleep infinity
+	EOF
+	# Installable, disabled at boot: test/e2e enables and disables it
+	# (svc enable/disable, SetServiceStartType).
+	cat >"$u/remotectl-boot.service" <<-'EOF'
+		[Unit]
+		Description=remotectl start-type test service
+		DefaultDependencies=no
+		StartLimitIntervalSec=0
+		[Service]
+		ExecStart=/bin/sleep infinity
+		[Install]
+		WantedBy=remotectl-harness.target
 	EOF
 	# Security tests (issue 13): ctld-guard is protected by the default
 	# "ctld*" rule and Requires=/PartOf= remotectl-guard-base, so stopping or

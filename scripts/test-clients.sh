@@ -7,13 +7,15 @@
 # grpc-health-probe and passes them in GRPCURL and HEALTH_PROBE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo=$PWD
 : "${GRPCURL:?set GRPCURL (make test-clients does)}" "${HEALTH_PROBE:?set HEALTH_PROBE (make test-clients does)}"
 GO=${GO:-go}
 PY=/usr/bin/python3 # Debian's interpreter: python3-grpcio lives in its dist-packages
 
 # Dependencies: Debian's gRPC Python runtime and the npm-pinned Node packages.
 need=()
-for p in python3-grpcio python3-protobuf; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+# python3-venv, -setuptools and -wheel: `pip install ./clients/python` into a venv, offline.
+for p in python3-grpcio python3-protobuf python3-venv python3-setuptools python3-wheel; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 if [ ${#need[@]} -gt 0 ]; then
   echo "test-clients: apt-get install ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -26,14 +28,28 @@ echo "test-clients: node $(node --version), $($PY -c 'import sys, grpc, google.p
 
 work=$(mktemp -d)
 ctld_pid=
+harness_up=0
+# ctld's service RPCs run against a real systemd (the harness) when root, so
+# the clients' service control and service watch tests run too.
+harness_state=${REMOTECTL_CLIENTS_SYSTEMD_STATE:-/tmp/remotectl-systemd-clients}
 cleanup() {
   if [ -n "$ctld_pid" ] && kill -0 "$ctld_pid" 2>/dev/null; then
     kill -TERM "$ctld_pid"
     wait "$ctld_pid" || true
   fi
+  [ $harness_up = 1 ] && STATE=$harness_state scripts/systemd-harness.sh down || true
   rm -rf "$work"
 }
 trap cleanup EXIT
+if [ "$(id -u)" = 0 ] && [ -z "${REMOTECTL_NO_SYSTEMD:-}" ]; then
+  if STATE=$harness_state scripts/systemd-harness.sh up; then
+    harness_up=1
+    # shellcheck disable=SC1091
+    . "$harness_state/env"
+  elif [ "${CI:-}" = true ]; then
+    echo "test-clients: the systemd harness did not come up" >&2; exit 1
+  fi
+fi
 
 CGO_ENABLED=0 $GO build -o "$work/" ./cmd/ctl ./cmd/ctld
 free_port() { $PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -67,6 +83,11 @@ out=$("$GRPCURL" "${tls[@]}" "$addr" describe remotectl.v1.ProcessService) || fa
 grep -q "rpc WatchProcesses ( .remotectl.v1.WatchProcessesRequest ) returns ( stream .remotectl.v1.WatchProcessesResponse )" <<<"$out" ||
   fail "describe: $out"
 ok "grpcurl describe remotectl.v1.ProcessService (ListProcesses, WatchProcesses)"
+# Reflection serves the descriptors with source info: describe shows the docs.
+out=$("$GRPCURL" "${tls[@]}" "$addr" describe remotectl.v1.ProcessService.ListProcesses) || fail "grpcurl describe method"
+grep -q "^// ListProcesses returns one consistent listing" <<<"$out" || fail "describe ListProcesses shows no documentation: $out"
+ok "grpcurl describe remotectl.v1.ProcessService.ListProcesses:"
+sed 's/^/       /' <<<"$out"
 out=$("$GRPCURL" "${tls[@]}" "$addr" describe remotectl.v1.ListProcessesRequest.limit) || fail "grpcurl describe field"
 ok "grpcurl describe remotectl.v1.ListProcessesRequest.limit: $(grep -v '^remotectl' <<<"$out" | tr -s ' \n' ' ')"
 out=$("$GRPCURL" "${tls[@]}" "$addr" remotectl.v1.AgentService/Heartbeat) || fail "grpcurl Heartbeat"
@@ -135,11 +156,55 @@ export REMOTECTL_ADDR=$addr REMOTECTL_CA=$certs/ca.crt REMOTECTL_CERT=$certs/cli
   REMOTECTL_UNBOUND_CERT=$work/unbound/client.crt REMOTECTL_UNBOUND_KEY=$work/unbound/client.key \
   REMOTECTL_ROGUE_CERT=$work/rogue/client.crt REMOTECTL_ROGUE_KEY=$work/rogue/client.key
 
-echo "== Python client (python3 -m unittest)"
-(cd clients/python && GRPC_VERBOSITY=NONE $PY -m unittest discover -v -s tests -t .)
+echo "== Python client: pip install ./clients/python into a fresh venv, offline"
+# --system-site-packages: grpcio, protobuf, setuptools and wheel come from
+# Debian; --no-build-isolation --no-index: pip asks no package index. pip
+# builds in the source tree, so it installs from a copy.
+$PY -m venv --system-site-packages "$work/venv"
+cp -r clients/python "$work/pysrc"
+"$work/venv/bin/pip" install -q --no-build-isolation --no-index "$work/pysrc" 2>&1 | grep -v -i 'beta' || true
+# The tests run from a directory without the sources: they import the installed package.
+mkdir "$work/pytest" && cp -r clients/python/tests "$work/pytest/"
+(cd "$work/pytest" && "$work/venv/bin/python" -c 'import remotectl_client, remotectl.v1.agent_pb2 as a; print("ok   import remotectl_client from", remotectl_client.__file__)')
+pyunit=
+[ $harness_up = 1 ] && pyunit=remotectl-py.service
+(cd "$work/pytest" && REMOTECTL_PY_UNIT=$pyunit GRPC_VERBOSITY=NONE "$work/venv/bin/python" -m unittest discover -v -s tests -t .)
+# The documented example, as written (docs/clients/python.md).
+out=$(cd "$work/pytest" && REMOTECTL_ADDR=$addr REMOTECTL_CERTS=$certs REMOTECTL_UNIT=$pyunit GRPC_VERBOSITY=NONE \
+  "$work/venv/bin/python" "$repo/clients/python/examples/quickstart.py") || fail "quickstart.py: $out"
+grep -q "^host $(hostname) (linux)" <<<"$out" && grep -q "^follow ended$" <<<"$out" || fail "quickstart.py output: $out"
+[ -z "$pyunit" ] || grep -q "^$pyunit: .* -> SERVICE_STATE_RUNNING$" <<<"$out" || fail "quickstart.py restart: $out"
+ok "python3 clients/python/examples/quickstart.py:"
+sed 's/^/       /' <<<"$out"
 
 echo "== TypeScript client (node --test)"
-npm --prefix clients/ts test --silent
+tsunit=
+[ $harness_up = 1 ] && tsunit=remotectl-ts.service
+REMOTECTL_TS_UNIT=$tsunit npm --prefix clients/ts test --silent
+
+echo "== TypeScript package: npm pack, then the documented example from a scratch project"
+(cd clients/ts && npm pack --pack-destination "$work" --loglevel=error >/dev/null)
+tgz=$work/remotectl-client-0.1.0.tgz
+contents=$(tar tzf "$tgz" | sort)
+for f in package/dist/index.js package/dist/index.d.ts package/dist/follow.js package/dist/gen/remotectl/v1/service_pb.d.ts; do
+  grep -qx "$f" <<<"$contents" || fail "npm pack lacks $f: $contents"
+done
+! grep -E '(^package/(src|test|build)/|\.test\.|tsconfig|\.ts$)' <<<"$contents" | grep -v '\.d\.ts$' ||
+  fail "npm pack ships sources or tests: $contents"
+ok "npm pack: $(wc -l <<<"$contents") files, built JS and .d.ts only: $(tr '\n' ' ' <<<"$contents")"
+scratch=$work/scratch
+mkdir "$scratch" && cp clients/ts/examples/quickstart.mjs "$scratch/"
+(cd "$scratch" && npm init -y >/dev/null && npm pkg set type=module &&
+  npm install --prefer-offline --no-audit --no-fund --loglevel=error "$tgz" >/dev/null)
+# Type-check the example against the installed package's own types (exports -> .d.ts).
+ts=clients/ts/node_modules
+node $ts/typescript/bin/tsc --noEmit --allowJs --checkJs --strict --module nodenext --moduleResolution nodenext \
+  --target es2022 --skipLibCheck --typeRoots $ts/@types --types node "$scratch/quickstart.mjs" || fail "quickstart.mjs does not type-check"
+out=$(cd "$scratch" && REMOTECTL_ADDR=$addr REMOTECTL_CERTS=$certs REMOTECTL_UNIT=$tsunit node quickstart.mjs) || fail "quickstart.mjs: $out"
+grep -q "^host $(hostname) (linux)" <<<"$out" && grep -q "^follow ended$" <<<"$out" || fail "quickstart.mjs output: $out"
+[ -z "$tsunit" ] || grep -q "^$tsunit: .* -> RUNNING$" <<<"$out" || fail "quickstart.mjs restart: $out"
+ok "scratch project: npm install $(basename "$tgz"); node quickstart.mjs:"
+sed 's/^/       /' <<<"$out"
 
 kill -TERM "$ctld_pid"
 wait "$ctld_pid" || fail "ctld did not exit cleanly"

@@ -16,9 +16,11 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/remotectl/remotectl/internal/pki"
+	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/audit"
 	"github.com/remotectl/remotectl/server/authz"
 	svcguard "github.com/remotectl/remotectl/server/guard"
+	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/service"
 )
 
@@ -103,6 +105,10 @@ type guard struct {
 	// live are the admitted streams, re-authorized when the policy changes.
 	live liveStreams
 
+	// procs and protect identify and protect SignalProcess targets.
+	procs   process.Lister
+	protect process.Protection
+
 	mu      sync.Mutex
 	streams map[string]int
 }
@@ -141,6 +147,7 @@ type call struct {
 	peer   string
 	target string
 	start  time.Time
+	proc   *procTarget // process-control calls only
 }
 
 func newCall(ctx context.Context, method string) call {
@@ -153,8 +160,10 @@ func newCall(ctx context.Context, method string) call {
 }
 
 func (c call) record(event string, code codes.Code, msg string) audit.Record {
-	return audit.Record{Event: event, Identity: c.id.String(), Peer: c.peer, Method: c.method, Target: c.target,
+	r := audit.Record{Event: event, Identity: c.id.String(), Peer: c.peer, Method: c.method, Target: c.target,
 		Outcome: code.String(), Message: msg, Duration: time.Since(c.start)}
+	c.proc.fill(&r)
+	return r
 }
 
 // deny audits a refusal and returns its status. A failed audit write is
@@ -193,6 +202,9 @@ type namedRequest interface{ GetName() string }
 func (g *guard) unary() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 		c := newCall(ctx, info.FullMethod)
+		if pr, ok := req.(processRequest); ok {
+			c.target = processTargetName(pr)
+		}
 		p := g.policy.Load()
 		d := p.Decide(c.id, c.method)
 		if !d.Allowed {
@@ -208,6 +220,15 @@ func (g *guard) unary() grpc.UnaryServerInterceptor {
 		// The service rules see both the requested and the backend's
 		// canonical name, so an alias cannot slip past a protected glob.
 		var before string
+		if pr, ok := req.(processRequest); ok {
+			skip, err := g.authorizeProcess(ctx, &c, p, pr)
+			if err != nil {
+				return nil, err
+			}
+			if skip {
+				return g.finish(ctx, c, req, h, "")
+			}
+		}
 		if nr, ok := req.(namedRequest); ok {
 			c.target = nr.GetName()
 			if service.ValidateName(c.target) != nil {
@@ -244,6 +265,11 @@ func (g *guard) finish(ctx context.Context, c call, req any, h grpc.UnaryHandler
 	r.StateBefore = before
 	if err != nil {
 		r.Message = status.Convert(err).Message()
+	} else if cr, ok := resp.(controlResponse); ok {
+		r.StateBefore = stateText(cr.GetPreviousState())
+		r.StateAfter = stateText(cr.GetService().GetState())
+	} else if after, ok := signalOutcome(resp); ok {
+		r.StateAfter = after
 	}
 	if werr := g.audit.Write(r); werr != nil {
 		// Too late to refuse: the change (if any) happened. Say so loudly.
@@ -251,6 +277,17 @@ func (g *guard) finish(ctx context.Context, c call, req any, h grpc.UnaryHandler
 			Msg("audit result record could not be written after the change")
 	}
 	return resp, err
+}
+
+// controlResponse: service changes still on the generic path (start type)
+// report the state around them.
+type controlResponse interface {
+	GetPreviousState() pb.ServiceState
+	GetService() *pb.Service
+}
+
+func stateText(s pb.ServiceState) string {
+	return strings.ToLower(strings.TrimPrefix(s.String(), "SERVICE_STATE_"))
 }
 
 func (g *guard) stream() grpc.StreamServerInterceptor {

@@ -220,7 +220,7 @@ func TestWhoAmIAndHeartbeatCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if w.CommonName != "olga" || strings.Join(w.Roles, ",") != "operator" ||
-		strings.Join(w.Permissions, ",") != "agent.read,logs.read,processes.argv,processes.read,processes.watch,services.control,services.read" ||
+		strings.Join(w.Permissions, ",") != "agent.read,logs.read,processes.argv,processes.control,processes.read,processes.watch,services.control,services.read" ||
 		strings.Join(w.ServiceAllowLists, ";") != "operator: nginx*, remotectl-*" || len(w.ProtectedServices) == 0 || w.Serial == "" {
 		t.Errorf("whoami: %+v", w)
 	}

@@ -29,6 +29,7 @@ type processAPI struct {
 	// mayReadArgv reports whether the caller holds processes.argv; without
 	// it argv and the executable path are not read or sent.
 	mayReadArgv func(context.Context) bool
+	signaler    process.Signaler
 }
 
 // visible drops the fields the caller may not see.

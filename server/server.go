@@ -20,7 +20,6 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
-	"google.golang.org/grpc/reflection"
 
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/agent"
@@ -87,6 +86,8 @@ type Config struct {
 	// ServerCert reports the certificate currently served, for Heartbeat;
 	// nil when unknown.
 	ServerCert func() *x509.Certificate
+	// Signaler signals processes by identity; nil means process.NewSignaler().
+	Signaler process.Signaler
 	// Logs serves LogService; nil means logs.New with the default
 	// allow-list (/var/log/** and the journal; Windows: classic channels).
 	Logs logs.Reader
@@ -104,6 +105,8 @@ type Server struct {
 	conns    *liveConns
 	hs       *handshakes // nil in insecure mode
 	gate     *streamGate
+	tls      *tls.Config // also serves HTTPS (http.go)
+	http     httpFront
 }
 
 // New builds the server. It does not listen; call Serve.
@@ -123,6 +126,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	g := newGuard(policy, cfg.Audit, cfg.Services, cfg.Limits, cfg.Logger)
 	backend := cfg.Services
+	g.procs, g.protect = cfg.Processes, process.HostProtection()
+	signaler, startTypes := signalBackends(cfg)
 	if cfg.ServerCert == nil && cfg.TLS != nil {
 		cfg.ServerCert = servedLeaf(cfg.TLS)
 	}
@@ -167,12 +172,13 @@ func New(cfg Config) (*Server, error) {
 		go creds.flushEvery(ctx, HandshakeAuditInterval)
 	}
 	gs := grpc.NewServer(opts...)
-	pb.RegisterProcessServiceServer(gs, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher, draining: stop, mayReadArgv: g.mayReadArgv})
+	pb.RegisterProcessServiceServer(gs, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher, draining: stop,
+		mayReadArgv: g.mayReadArgv, signaler: signaler})
 	svcWatcher := cfg.ServiceWatcher
 	if svcWatcher == nil {
 		svcWatcher = service.NewWatcher(cfg.Services)
 	}
-	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: changes, watcher: svcWatcher, draining: stop})
+	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: changes, watcher: svcWatcher, draining: stop, startTypes: startTypes})
 	pb.RegisterAgentServiceServer(gs, &agentAPI{reporter: cfg.Reporter, guard: g, serverCert: cfg.ServerCert})
 	if cfg.Logs == nil {
 		l, err := logs.New(logs.Config{})
@@ -184,12 +190,12 @@ func New(cfg Config) (*Server, error) {
 	pb.RegisterLogServiceServer(gs, &logAPI{reader: cfg.Logs, guard: g, draining: stop})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)
-	reflection.Register(gs)
+	registerReflection(gs)
 	if cfg.Metrics != nil {
 		cfg.Metrics.InitializeMetrics(gs)
 	}
 
-	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop, guard: g, conns: conns, hs: hsAudit, gate: gate}
+	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop, guard: g, conns: conns, hs: hsAudit, gate: gate, tls: cfg.TLS}
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.ProcessService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.AgentService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
@@ -269,6 +275,8 @@ func (s *Server) Shutdown(ctx context.Context) {
 		close(s.stop)
 	}
 	s.health.Shutdown() // probes see NOT_SERVING while draining
+	httpDone := s.shutdownHTTP(ctx)
+	defer func() { <-httpDone }()
 	done := make(chan struct{})
 	go func() { s.grpc.GracefulStop(); close(done) }()
 	select {

@@ -16,6 +16,8 @@ type serviceAPI struct {
 	mgr      service.Manager
 	watcher  service.Watcher
 	draining <-chan struct{} // closed when the server stops gracefully
+	// startTypes is the backend's StartTypeSetter; nil where it has none.
+	startTypes service.StartTypeSetter
 }
 
 func (a *serviceAPI) ListServices(ctx context.Context, req *pb.ListServicesRequest) (*pb.ListServicesResponse, error) {

@@ -157,7 +157,7 @@ func TestCertsIssueErrors(t *testing.T) {
 		{[]string{"certs", "client", "--ca-dir", caDir, "--cn", "x", "--uri", "not-a-uri", "--out", out}, exitError, "must be absolute"},
 		{[]string{"certs", "client", "--ca-dir", out, "--cn", "x", "--out", out}, exitError, "ca.crt"},
 		{[]string{"certs", "client", "--ca-dir", caDir, "--cn", "x", "--validity", "400d", "--out", out}, exitError, "after the CA's expiry"},
-		{[]string{"certs", "ca", "--out", out, "--validity", "soon"}, exitUsage, "invalid argument"},
+		{[]string{"certs", "ca", "--out", out, "--validity", "soon"}, exitUsage, `invalid --validity "soon": want a duration`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args[:2], " ")+" "+tt.want, func(t *testing.T) {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"time"
@@ -21,6 +23,9 @@ const probeTimeout = 3 * time.Second
 // A bare handshake followed by a read, writing nothing, receives the alert
 // intact ("remote error: tls: unknown certificate authority").
 func (a *app) diagnose(err error) error {
+	if err != nil && errors.Is(err, client.ErrUnavailable) && unresolved(statusMessage(err)) {
+		return a.resolveError(err)
+	}
 	t := a.target
 	if err == nil || t.insecure || t.cert == "" || t.key == "" || !errors.Is(err, client.ErrUnavailable) {
 		return err
@@ -66,4 +71,29 @@ func probeTLS(t target) error {
 		return err
 	}
 	return nil
+}
+
+// unresolved recognizes grpc-go's wording for a host name that did not
+// resolve ("name resolver error: produced zero addresses").
+func unresolved(msg string) bool {
+	return strings.Contains(msg, "produced zero addresses") || strings.Contains(msg, "name resolver error") ||
+		strings.Contains(msg, "dns: A record lookup error")
+}
+
+// resolveError replaces gRPC's resolver jargon with the resolver's own
+// answer for the host name ("lookup web-7: no such host").
+func (a *app) resolveError(err error) error {
+	host := hostOnly(a.target.host)
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer cancel()
+	reason := fmt.Errorf("cannot resolve the agent's host name %q", host)
+	if _, lerr := net.DefaultResolver.LookupHost(ctx, host); lerr != nil {
+		reason = fmt.Errorf("cannot resolve the agent's host name: %w", lerr)
+	}
+	he := &hintedError{reason, exitUnavailable, "check the name (DNS, /etc/hosts) or pass an IP address with --host"}
+	var oe *opError
+	if errors.As(err, &oe) {
+		return &opError{op: oe.op, err: he}
+	}
+	return he
 }

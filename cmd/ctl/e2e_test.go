@@ -258,7 +258,7 @@ func TestE2EHeartbeatWatchStopsOnCancel(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, stderr.String())
 	}
 	for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
-		if !regexpMatch(`^\S+ host=\S+ cpu=[\d.]+% mem=\S+/\S+ load=\S+ procs=\d+ skew=[+-]\S+ rtt=\S+$`, l) {
+		if !regexpMatch(`^\S+ host=\S+ up=\S+ cpu=[\d.]+% mem=\S+/\S+ load=\S+ procs=\d+ skew=[+-]\S+ rtt=\S+$`, l) {
 			t.Errorf("beat line %q", l)
 		}
 	}
@@ -328,8 +328,8 @@ func TestE2EServiceBackend(t *testing.T) {
 		}
 		return
 	}
-	if r.code != exitUnavailable || !strings.Contains(r.stderr, "ctl: get service "+name+": ") || !strings.Contains(r.stderr, "(hint: ") {
-		t.Fatalf("without systemd: exit %d stderr %q, want 5 and a hint", r.code, r.stderr)
+	if r.code != exitBackend || !strings.Contains(r.stderr, "ctl: get service "+name+": ") || !strings.Contains(r.stderr, "(hint: ") {
+		t.Fatalf("without systemd: exit %d stderr %q, want 8 and a hint", r.code, r.stderr)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spf13/pflag"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
 
 	"github.com/remotectl/remotectl/client"
@@ -18,21 +20,37 @@ const (
 	exitError        = 1 // anything not listed below
 	exitUsage        = 2 // bad flags or arguments (also INVALID_ARGUMENT from the agent)
 	exitNotFound     = 3
-	exitAuth         = 4 // permission denied, unauthenticated, TLS refusal, unusable credentials
-	exitUnavailable  = 5 // agent unreachable, or the capability is unavailable on its host
-	exitTimeout      = 6 // deadline exceeded
-	exitPrecondition = 7 // the OS refused the change in the current state
+	exitAuth         = 4   // permission denied, unauthenticated, TLS refusal, unusable credentials
+	exitUnavailable  = 5   // agent unreachable
+	exitTimeout      = 6   // deadline exceeded
+	exitPrecondition = 7   // the OS refused the change in the current state
+	exitBackend      = 8   // the agent answered, but the capability is unavailable on its host
+	exitInterrupted  = 130 // Ctrl-C before the agent answered a change (128 + SIGINT, as shells report it)
+	// Runs on many hosts (docs/fleet.md): every host answered but some
+	// failed; some hosts did not answer (unreachable or timed out).
+	exitSomeFailed      = 10
+	exitSomeUnreachable = 11
 )
 
 const exitCodesHelp = `Exit codes:
   0  success
   1  other error
   2  usage error (bad flags or arguments, or arguments the agent rejected)
-  3  not found (no such service)
+  3  not found (no such service or process, or a process identity gone stale)
   4  permission denied or unauthenticated (TLS refusal, unusable certificates)
-  5  agent unreachable, or the capability is unavailable on the agent's host
+  5  agent unreachable (refused, DNS, network, shutting down)
   6  timed out (the RPC deadline --timeout or the service --wait expired)
-  7  failed precondition (the OS refused the change in the current state)`
+  7  failed precondition (the OS refused the change in the current state)
+  8  the agent is up but the capability is unavailable on its host (e.g. no systemd)
+  10 on many hosts: some hosts failed (every host answered)
+  11 on many hosts: some hosts unreachable or timed out
+  130  interrupted (Ctrl-C) while svc start|stop|restart waited; the change goes on`
+
+// fleetExit ends a run on many hosts with its exit code; the per-host
+// errors and the summary line are already on stderr.
+type fleetExit struct{ code int }
+
+func (e *fleetExit) Error() string { return "exit status " + strconv.Itoa(e.code) }
 
 // usageError is a mistake on the command line (exit 2).
 type usageError struct{ err error }
@@ -93,7 +111,7 @@ func describe(err error, cmdPath string, t target) (int, string) {
 	code, hint := classify(err, t)
 	// Command-specific hints replace generic ones, but never the
 	// connection diagnoses behind codes 4 and 5.
-	if h, ok := hints[code]; ok && code != exitAuth && code != exitUnavailable {
+	if h, ok := hints[code]; ok && code != exitAuth && code != exitUnavailable && code != exitBackend {
 		hint = h
 	}
 	line := "ctl: "
@@ -121,6 +139,8 @@ func classify(err error, t target) (int, string) {
 		return he.code, he.hint
 	case errors.Is(err, client.ErrNotFound):
 		return exitNotFound, ""
+	case errors.Is(err, client.ErrPermissionDenied) && strings.Contains(statusMessage(err), " is protected"):
+		return exitAuth, "the agent refuses this for every identity (protected target); docs/security.md lists the rules"
 	case errors.Is(err, client.ErrPermissionDenied):
 		return exitAuth, "your identity lacks permission for this operation"
 	case errors.Is(err, client.ErrUnauthenticated):
@@ -171,8 +191,9 @@ func classifyUnavailable(err error, t target) (int, string) {
 		"broken pipe", "dial tcp", "read tcp", "write tcp", "error reading server preface"):
 		return exitUnavailable, fmt.Sprintf("is ctld running on %s? start it with `ctld run`", t.host)
 	}
-	// The agent answered, but its backend (systemd, ...) is unavailable.
-	return exitUnavailable, "the agent is up but cannot serve this on its host; `ctl heartbeat` lists its backends"
+	// The agent answered, but its backend (systemd, ...) is unavailable:
+	// its own exit code, so scripts tell it from an agent that is down.
+	return exitBackend, "the agent is up but cannot serve this on its host; `ctl heartbeat` lists its backends"
 }
 
 func clientCertHint(t target) string {
@@ -236,4 +257,59 @@ func streamEnded(ctx context.Context, op string) error {
 		return &hintedError{fmt.Errorf("%s: the agent ended the stream", op), exitUnavailable, "the agent may be restarting; run the command again"}
 	}
 	return nil // the user ended the watch: success
+}
+
+// unanswered explains a deadline that expired before any connection to the
+// agent was up: something accepted the TCP connection (or dropped the
+// packets) but no TLS handshake completed. The generic timeout hints would
+// blame --timeout or --wait; this names the connection.
+func unanswered(c *client.Client, host string, err error) error {
+	if err == nil || !errors.Is(err, client.ErrDeadlineExceeded) && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if c.Conn().GetState() == connectivity.Ready {
+		return err // the agent answered the handshake: the call itself was slow
+	}
+	he := &hintedError{
+		fmt.Errorf("no answer from the agent on %s: the connection or its TLS handshake did not complete before the deadline", host),
+		exitTimeout, "is ctld hung, or is a firewall dropping packets? check ctld on its host, or raise --timeout",
+	}
+	var oe *opError
+	if errors.As(err, &oe) {
+		return &opError{op: oe.op, err: he}
+	}
+	return he
+}
+
+// flagError rewords a flag value pflag could not parse without Go's parser
+// jargon: `invalid --top "-1": want a whole number >= 0` rather than
+// `strconv.ParseUint: parsing "-1": invalid syntax`.
+func flagError(err error) error {
+	var ive *pflag.InvalidValueError
+	if !errors.As(err, &ive) {
+		return &usageError{err}
+	}
+	typ := ive.GetFlag().Value.Type()
+	var want string
+	switch base := strings.TrimSuffix(typ, "Slice"); {
+	case strings.HasPrefix(base, "uint"):
+		want = "a whole number >= 0"
+	case strings.HasPrefix(base, "int"):
+		want = "a whole number"
+	case strings.HasPrefix(base, "float"):
+		want = "a number"
+	case base == "duration":
+		want = "a duration such as 500ms, 10s or 2m"
+	case base == "bool":
+		want = "true or false"
+	default:
+		return &usageError{err}
+	}
+	if strings.HasSuffix(typ, "Slice") {
+		want += " (or a comma list of them)"
+	}
+	if errors.Is(err, strconv.ErrRange) {
+		want += " in range"
+	}
+	return usagef("invalid --%s %q: want %s", ive.GetFlag().Name, ive.GetValue(), want)
 }

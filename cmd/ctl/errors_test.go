@@ -26,6 +26,7 @@ func TestClassify(t *testing.T) {
 	}{
 		{"not found", grpcErr(codes.NotFound, "not found: unit x.service"), exitNotFound, ""},
 		{"permission denied", grpcErr(codes.PermissionDenied, "access denied"), exitAuth, "your identity lacks permission"},
+		{"protected target", grpcErr(codes.PermissionDenied, "process 1 (systemd) is protected: pid 1 (init) is protected"), exitAuth, "for every identity (protected target)"},
 		{"unauthenticated", grpcErr(codes.Unauthenticated, "a client certificate verified against the agent's CA is required"), exitAuth,
 			"the agent refused your client certificate (/pki/client.crt)"},
 		{"deadline", grpcErr(codes.DeadlineExceeded, "context deadline exceeded"), exitTimeout, "raise --timeout"},
@@ -36,7 +37,7 @@ func TestClassify(t *testing.T) {
 		{"internal", grpcErr(codes.Internal, "boom"), exitError, ""},
 		{"plain", errors.New("disk full"), exitError, ""},
 		{"usage", usagef("bad flag"), exitUsage, ""},
-		{"backend unavailable", grpcErr(codes.Unavailable, "unavailable: systemd is not reachable on the D-Bus system bus"), exitUnavailable,
+		{"backend unavailable", grpcErr(codes.Unavailable, "unavailable: systemd is not reachable on the D-Bus system bus"), exitBackend,
 			"`ctl heartbeat` lists its backends"},
 		// Transport failures as grpc-go words them.
 		{"refused", grpcErr(codes.Unavailable, `connection error: desc = "transport: Error while dialing: dial tcp 10.0.0.1:7443: connect: connection refused"`),

@@ -24,21 +24,32 @@ func (a *app) newHeartbeatCmd() *cobra.Command {
 versions, uptimes, CPU, memory, load, process count and backends, plus the
 clock skew and round-trip time measured by ctl.
 
-With --watch D, ask every D and print one compact line per beat until Ctrl-C
-(exit 0); failed beats while the agent is unreachable are reported on stderr
-and the watch goes on. -o json prints one object (NDJSON with --watch).`,
-		Example: "  ctl heartbeat\n  ctl heartbeat --watch 5s\n  ctl heartbeat -o json | jq .backends",
-		Args:    noArgs,
+With --watch D (--watch alone: every ` + defaultBeatEvery.String() + `), ask every D and print one
+compact line per beat until Ctrl-C (exit 0), cut to the terminal's width;
+up= is the agent's uptime, and a beat after the agent restarted says
+RESTARTED. Failed beats while the agent is unreachable are reported on
+stderr with their time, and the watch goes on. -o json prints one object
+(NDJSON with --watch).`,
+		Example: "  ctl heartbeat\n  ctl heartbeat --watch\n  ctl heartbeat --watch 10s\n  ctl heartbeat -o json | jq .backends",
+		Args:    watchArgs(&every),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if flagChanged(cmd.Flags(), "watch") && every <= 0 {
 				return usagef("invalid --watch %s: must be positive", every)
 			}
+			if a.multiHost {
+				return a.fleetHeartbeat(cmd.Context(), every)
+			}
 			return a.withClient(func(c *client.Client) error {
-				warmUp(cmd.Context(), c.Conn(), a.g.timeout)
 				if every > 0 {
+					warmUp(cmd.Context(), c.Conn(), a.g.timeout)
 					return a.watchHeartbeats(cmd.Context(), c, every)
 				}
-				b, err := heartbeatOnce(cmd.Context(), c)
+				// One deadline for connecting and the call: --timeout 2s
+				// means 2 s in all, not 2 s each.
+				ctx, cancel := context.WithTimeout(cmd.Context(), a.g.timeout)
+				defer cancel()
+				warmUp(ctx, c.Conn(), a.g.timeout)
+				b, err := heartbeatOnce(ctx, c)
 				if err != nil {
 					return wrapOp("heartbeat", err, nil)
 				}
@@ -50,7 +61,8 @@ and the watch goes on. -o json prints one object (NDJSON with --watch).`,
 			})
 		},
 	}
-	cmd.Flags().DurationVar(&every, "watch", 0, "repeat every `D` (e.g. 5s) until interrupted")
+	cmd.Flags().DurationVar(&every, "watch", 0, "repeat every `D` (e.g. 10s; alone: "+defaultBeatEvery.String()+") until interrupted")
+	cmd.Flags().Lookup("watch").NoOptDefVal = defaultBeatEvery.String()
 	return cmd
 }
 
@@ -77,6 +89,7 @@ func heartbeatOnce(ctx context.Context, c *client.Client) (beat, error) {
 func (a *app) watchHeartbeats(ctx context.Context, c *client.Client, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	agentStart := "" // of the last beat: a change means the agent restarted
 	for {
 		b, err := heartbeatOnce(ctx, c)
 		switch {
@@ -89,13 +102,15 @@ func (a *app) watchHeartbeats(ctx context.Context, c *client.Client, every time.
 			if code != exitUnavailable && code != exitTimeout {
 				return err // not transient: waiting will not help
 			}
-			a.diag("%s", line)
+			a.diag("%s %s", time.Now().In(a.out.loc).Format(time.RFC3339), line)
 		default:
 			v := newHeartbeatView(b)
+			restarted := agentStart != "" && v.AgentStartTime != agentStart
+			agentStart = v.AgentStartTime
 			if a.out.json() {
 				err = a.out.JSONLine(v)
 			} else {
-				err = a.out.Line(a.heartbeatLine(v))
+				err = a.out.Line(a.heartbeatLine(v, restarted))
 			}
 			if err != nil {
 				return err
@@ -109,16 +124,42 @@ func (a *app) watchHeartbeats(ctx context.Context, c *client.Client, every time.
 	}
 }
 
-// heartbeatLine is one compact --watch line.
-func (a *app) heartbeatLine(v heartbeatView) string {
+// heartbeatLine is one compact --watch line; restarted marks the first
+// beat from a new agent process.
+func (a *app) heartbeatLine(v heartbeatView, restarted bool) string {
 	load := "-"
 	if v.LoadAverage != nil {
 		load = strconv.FormatFloat(v.LoadAverage.Load1, 'f', 2, 64)
 	}
-	return fmt.Sprintf("%s host=%s cpu=%.1f%% mem=%s/%s load=%s procs=%d skew=%s rtt=%s",
-		parseTime(v.Time).In(a.out.loc).Format(time.RFC3339), clean(v.Hostname), v.CPUPercent,
+	up := "-"
+	if v.AgentUptimeSeconds != nil {
+		up = humanDuration(time.Duration(*v.AgentUptimeSeconds * float64(time.Second)))
+	}
+	line := fmt.Sprintf("%s host=%s up=%s cpu=%.1f%% mem=%s/%s load=%s procs=%d skew=%s rtt=%s",
+		parseTime(v.Time).In(a.out.loc).Format(time.RFC3339), clean(v.Hostname), up, v.CPUPercent,
 		humanBytes(v.MemoryUsedBytes), humanBytes(v.MemoryTotalBytes), load, v.ProcessCount,
 		signedDuration(v.ClockSkewSeconds), secondsString(v.RTTSeconds))
+	if restarted {
+		line += " RESTARTED"
+	}
+	return line
+}
+
+// defaultBeatEvery is the interval of a bare --watch.
+const defaultBeatEvery = 5 * time.Second
+
+// watchArgs accepts `--watch 10s` as well as `--watch=10s`: with a default
+// for a bare --watch, pflag leaves a separate value as an argument.
+func watchArgs(every *time.Duration) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == 1 && flagChanged(cmd.Flags(), "watch") {
+			if d, err := time.ParseDuration(args[0]); err == nil {
+				*every = d
+				return nil
+			}
+		}
+		return noArgs(cmd, args)
+	}
 }
 
 func (a *app) heartbeatKV(v heartbeatView) [][2]string {

@@ -197,6 +197,9 @@ func (a *app) runLogs(ctx context.Context, src *pb.LogSource, f *logsFlags) erro
 		return usagef("--cursor continues a follow: add -f")
 	}
 	p := &logPrinter{a: a, bare: src.GetFile() != "" && !strings.ContainsAny(src.GetFile(), "*?[")}
+	if a.multiHost {
+		return a.fleetLogs(ctx, src, filter, since, f, p)
+	}
 	return a.withClient(func(c *client.Client) error {
 		if !f.follow {
 			resp, err := c.ReadLogs(ctx, &pb.ReadLogsRequest{Source: src, Filter: filter, Lines: uint32(f.lines), Since: since})
@@ -257,8 +260,13 @@ func (p *logPrinter) print(e *pb.LogEntry) error {
 	if o.json() {
 		return o.JSONLine(newLogEntryView(e))
 	}
+	return o.Line(p.line(e))
+}
+
+// line is one entry as text.
+func (p *logPrinter) line(e *pb.LogEntry) string {
 	if p.bare {
-		return o.Line(clean(e.GetMessage()))
+		return clean(e.GetMessage())
 	}
 	src := e.GetSource()
 	if e.GetUnit() != "" || e.GetProvider() != "" {
@@ -267,5 +275,5 @@ func (p *logPrinter) print(e *pb.LogEntry) error {
 			src += "[" + strconv.Itoa(int(e.GetPid())) + "]"
 		}
 	}
-	return o.Line(p.a.clock(timeString(e.GetTime())) + " " + clean(src) + ": " + clean(e.GetMessage()))
+	return p.a.clock(timeString(e.GetTime())) + " " + clean(src) + ": " + clean(e.GetMessage())
 }

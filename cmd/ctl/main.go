@@ -8,10 +8,15 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
 func main() {
+	// ctl is short-lived and its largest job, a listing of thousands of
+	// processes, is one burst of allocation: collect 4x less often than
+	// the default (watches stay bounded: their live heap is small).
+	debug.SetGCPercent(400)
 	// SIGINT/SIGTERM cancel the context: watches end cleanly with exit 0.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// After the first signal, restore the default so a second one kills ctl.

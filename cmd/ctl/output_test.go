@@ -303,8 +303,16 @@ func TestHeartbeatView(t *testing.T) {
 			t.Errorf("heartbeat lacks %q:\n%s", l, out.String())
 		}
 	}
-	if got := a.heartbeatLine(v); got != "2026-03-10T12:00:00Z host=web1 cpu=12.5% mem=2.0G/8.0G load=0.50 procs=321 skew=+1s rtt=20ms" {
-		t.Errorf("watch line %q", got)
+	up := "-"
+	if v.AgentUptimeSeconds != nil {
+		up = humanDuration(time.Duration(*v.AgentUptimeSeconds * float64(time.Second)))
+	}
+	want := "2026-03-10T12:00:00Z host=web1 up=" + up + " cpu=12.5% mem=2.0G/8.0G load=0.50 procs=321 skew=+1s rtt=20ms"
+	if got := a.heartbeatLine(v, false); got != want {
+		t.Errorf("watch line %q, want %q", got, want)
+	}
+	if got := a.heartbeatLine(v, true); got != want+" RESTARTED" {
+		t.Errorf("watch line after a restart %q", got)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -108,6 +109,9 @@ array of process objects (docs/cli.md lists the keys).`,
 				return usagef("invalid --sort %q: use pid, cpu or mem", sortBy)
 			}
 			req := &pb.ListProcessesRequest{Filter: filter, Sort: s, Limit: top, Fields: fieldList}
+			if a.multiHost {
+				return a.fleetPs(cmd.Context(), req, fields)
+			}
 			return a.withClient(func(c *client.Client) error {
 				resp, err := c.ListProcesses(cmd.Context(), req)
 				if err != nil {
@@ -135,15 +139,34 @@ func (a *app) printProcesses(procs []*pb.Process, fields fieldSet) error {
 	if a.out.json() {
 		return a.out.JSON(views)
 	}
-	t := a.out.table("PID", "PPID", "USER", "S", "CPU%", "RSS", "VSZ", "THR", "STARTED", "COMMAND")
+	t := a.out.table(a.processHeader()...)
 	for _, v := range views {
-		t.row(strconv.Itoa(int(v.PID)), strconv.Itoa(int(v.PPID)), dash(deref(v.User)), statusLetter(v),
-			fmtPtr(v.CPUPercent, func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }),
-			fmtPtr(v.RSSBytes, humanBytes), fmtPtr(v.VSZBytes, humanBytes),
-			fmtPtr(v.Threads, func(n int32) string { return strconv.Itoa(int(n)) }),
-			a.out.shortTime(parseTime(v.StartTime)), commandOf(v))
+		t.row(a.processCells(v)...)
 	}
 	return t.flush()
+}
+
+// processHeader is the process table's header; -o wide adds ps's TIME (CPU
+// time used) before COMMAND.
+func (a *app) processHeader() []string {
+	h := []string{"PID", "PPID", "USER", "S", "CPU%", "RSS", "VSZ", "THR", "STARTED", "COMMAND"}
+	if a.out.wide() {
+		h = slices.Insert(h, len(h)-1, "TIME")
+	}
+	return h
+}
+
+// processCells is one process's table row (also under HOST on many hosts).
+func (a *app) processCells(v processView) []string {
+	cells := []string{strconv.Itoa(int(v.PID)), strconv.Itoa(int(v.PPID)), dash(deref(v.User)), statusLetter(v),
+		fmtPtr(v.CPUPercent, func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }),
+		fmtPtr(v.RSSBytes, humanBytes), fmtPtr(v.VSZBytes, humanBytes),
+		fmtPtr(v.Threads, func(n int32) string { return strconv.Itoa(int(n)) }),
+		a.out.shortTime(parseTime(v.StartTime)), commandOf(v)}
+	if a.out.wide() {
+		cells = slices.Insert(cells, len(cells)-1, cpuTime(v))
+	}
+	return cells
 }
 
 func (a *app) newPsWatchCmd() *cobra.Command {
@@ -174,6 +197,9 @@ matching process and SYNCED.
 				return err
 			}
 			req := &pb.WatchProcessesRequest{Filter: filter, IncludeExisting: existing, Fields: fieldList}
+			if a.multiHost {
+				return a.fleetWatchProcesses(cmd.Context(), req, fields)
+			}
 			return a.withClient(func(c *client.Client) error { return a.watchProcesses(cmd.Context(), c, req, fields) })
 		},
 	}
@@ -192,7 +218,7 @@ func (a *app) watchProcesses(ctx context.Context, c *client.Client, req *pb.Watc
 	defer cancel()
 	timer := time.AfterFunc(a.g.timeout, cancel)
 	w, err := c.FollowProcesses(sctx, req, client.FollowOptions{OnReconnect: func(err error, delay time.Duration) {
-		a.diag("ctl: watch interrupted (%v); reconnecting in %s", err, delay.Round(time.Millisecond))
+		a.diag("ctl: watch interrupted (%s); reconnecting in %s", reasonOf(err), delay.Round(time.Millisecond))
 	}})
 	fired := !timer.Stop()
 	switch {
@@ -204,7 +230,7 @@ func (a *app) watchProcesses(ctx context.Context, c *client.Client, req *pb.Watc
 		return wrapOp(op, err, nil)
 	}
 	if !a.out.json() {
-		if err := a.out.Line(fmt.Sprintf(watchLine, "TIME", "TYPE", "PID", "PPID", "USER", "NAME", "COMMAND")); err != nil {
+		if err := a.out.Header(fmt.Sprintf(watchLine, "TIME", "TYPE", "PID", "PPID", "USER", "NAME", "COMMAND")); err != nil {
 			return err
 		}
 	}
@@ -235,17 +261,25 @@ func (a *app) eventLine(v eventView) string {
 		clean(dash(deref(p.User))), clean(dash(deref(p.Name))), clean(commandOf(p)))
 }
 
-// commandOf is the COMMAND column: the command line; [name] for a kernel
-// thread (args read and empty); the bare name when args were not read.
+// commandOf is the COMMAND column: the command line; like ps, [name] for a
+// kernel thread (args read and empty, no executable) and "[name] <defunct>"
+// for a zombie; the bare name when the args were not read or are empty for
+// a process that has an executable (unreadable argv is not a kernel thread).
 func commandOf(v processView) string {
 	if len(v.Args) > 0 {
 		return strings.Join(v.Args, " ")
 	}
 	name := deref(v.Name)
-	if v.Args != nil && name != "" {
+	if v.Args == nil || name == "" {
+		return dash(name)
+	}
+	switch {
+	case deref(v.Status) == processStatusNames[pb.ProcessStatus_PROCESS_STATUS_ZOMBIE]:
+		return "[" + name + "] <defunct>"
+	case deref(v.Exe) == "":
 		return "[" + name + "]"
 	}
-	return dash(name)
+	return name
 }
 
 func statusLetter(v processView) string {
@@ -278,4 +312,16 @@ func fmtPtr[T any](p *T, f func(T) string) string {
 func parseTime(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, s)
 	return t
+}
+
+// cpuTime is ps's TIME column: user plus system CPU time, [H:]MM:SS.
+func cpuTime(v processView) string {
+	if v.CPUUserSeconds == nil {
+		return "-"
+	}
+	d := time.Duration((*v.CPUUserSeconds + deref(v.CPUSystemSeconds)) * float64(time.Second)).Truncate(time.Second)
+	if h := int(d.Hours()); h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, int(d.Minutes())%60, int(d.Seconds())%60)
+	}
+	return fmt.Sprintf("%02d:%02d", int(d.Minutes()), int(d.Seconds())%60)
 }

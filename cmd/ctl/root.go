@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -17,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/remotectl/remotectl/client"
+	"github.com/remotectl/remotectl/fleet"
 	"github.com/remotectl/remotectl/internal/defaults"
 	"github.com/remotectl/remotectl/internal/pki"
 	"github.com/remotectl/remotectl/internal/version"
@@ -29,6 +31,8 @@ type globalFlags struct {
 	insecure                            bool
 	timeout                             time.Duration
 	output                              string
+	noHeaders                           bool
+	width                               int
 }
 
 var envFallbacks = []struct{ flag, env string }{
@@ -44,34 +48,40 @@ var envFallbacks = []struct{ flag, env string }{
 // app is one invocation of ctl; tests build it with their own writers and
 // environment instead of the process's.
 type app struct {
+	setUp          bool // setup ran and succeeded
 	stdout, stderr io.Writer
 	lookupEnv      func(string) (string, bool)
-	width          int // terminal width of stdout; 0 when not a terminal
+	width          int       // terminal width of stdout; 0 when not a terminal
+	progressTo     io.Writer // progress lines (tests); default: stderr when a terminal
 	now            func() time.Time
 
 	g       globalFlags
 	hostErr error // invalid --host, reported when dialing
 	out     *output
 	target  target
+
+	// Fleet runs (targets.go): the fleet flags, the inventory and the
+	// resolved hosts; multiHost selects the fan-out output.
+	fl        fleetFlags
+	inv       *fleet.Inventory
+	hosts     []fleet.Host
+	multiHost bool
+	stdin     io.Reader
+	stdinTTY  bool
+	diagMu    sync.Mutex // fan-outs report from many goroutines
 }
 
 func newApp(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *app {
-	a := &app{stdout: stdout, stderr: stderr, lookupEnv: lookupEnv, now: time.Now}
-	if f, ok := stdout.(*os.File); ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) {
-		a.width = termWidth(f)
-		if c, err := strconv.Atoi(a.env("COLUMNS")); err == nil && c > 0 {
-			a.width = c
-		}
-		if a.width <= 0 {
-			a.width = 80
-		}
-	}
+	a := &app{stdout: stdout, stderr: stderr, lookupEnv: lookupEnv, now: time.Now, stdin: os.Stdin, stdinTTY: isatty.IsTerminal(os.Stdin.Fd())}
+	a.width = a.stdoutWidth(stdout)
 	return a
 }
 
 // diag writes one diagnostic line to stderr. A failing stderr leaves
 // nowhere to report to, so its error is dropped.
 func (a *app) diag(format string, args ...any) {
+	a.diagMu.Lock()
+	defer a.diagMu.Unlock()
 	_, _ = fmt.Fprintf(a.stderr, format+"\n", args...)
 }
 
@@ -83,12 +93,19 @@ func (a *app) env(name string) string {
 // run executes args and returns the exit code; errors become one line on stderr.
 func (a *app) run(ctx context.Context, args []string) int {
 	root := a.newRootCmd()
+	if len(args) > 0 && strings.HasPrefix(args[0], cobra.ShellCompRequestCmd) {
+		a.registerCompletions(root) // only the shell asks: other runs skip the cost
+	}
 	root.SetArgs(args)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
+	}
+	var fe *fleetExit
+	if errors.As(err, &fe) {
+		return fe.code // the summary line is already on stderr
 	}
 	path := strings.TrimPrefix(strings.TrimPrefix(cmd.CommandPath(), root.Name()), " ")
 	code, line := describe(a.diagnose(err), path, a.target)
@@ -124,17 +141,20 @@ stderr as one line: ctl: <what failed>: <reason> (hint: <what to do>).
 		RunE:              missingSubcommand,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return a.setup(cmd) },
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return flagError(err) })
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.g.host, "host", defaults.Host, "agent address, `HOST:PORT` (env CTL_HOST)")
+	a.bindFleetFlags(pf)
 	pf.StringVar(&a.g.cacert, "cacert", "", "CA bundle that signed the agent's certificate (env CTL_CACERT)")
 	pf.StringVar(&a.g.cert, "cert", "", "client certificate, PEM (env CTL_CERT)")
 	pf.StringVar(&a.g.key, "key", "", "client private key, PEM (env CTL_KEY)")
 	pf.StringVar(&a.g.serverName, "server-name", "", "name expected in the agent's certificate; default: the host of --host (env CTL_SERVER_NAME)")
 	pf.BoolVar(&a.g.insecure, "insecure", false, "plaintext without TLS: only for an agent run with --insecure on loopback")
 	pf.DurationVar(&a.g.timeout, "timeout", client.DefaultCallTimeout, "deadline of each RPC (env CTL_TIMEOUT)")
-	pf.StringVarP(&a.g.output, "output", "o", formatTable, "output format: table or json (env CTL_OUTPUT)")
+	pf.StringVarP(&a.g.output, "output", "o", formatTable, "output `FORMAT`: "+outputFormatsHelp()+" (env CTL_OUTPUT)")
+	a.bindOutputFlags(root)
 	root.AddCommand(a.newPsCmd(), a.newSvcCmd(), a.newHeartbeatCmd(), a.newWhoamiCmd(), a.newCertsCmd(), a.newVersionCmd())
+	root.AddCommand(a.newFleetCmd(), a.newConfigCmd())
+	root.AddCommand(a.newKillCmd())
 	root.AddCommand(a.newLogsCmd())
 	return root
 }
@@ -189,8 +209,14 @@ func minArgs(n int, what string) cobra.PositionalArgs {
 	}
 }
 
-// setup applies environment fallbacks and validates the global flags.
+// setup applies environment fallbacks and validates the global flags. It
+// runs once: __complete runs it as the root's PersistentPreRunE and again
+// before asking the agent, and a second pass would append CTL_HOST to
+// --host again (two hosts, so no single-host command would run).
 func (a *app) setup(cmd *cobra.Command) error {
+	if a.setUp {
+		return nil
+	}
 	// Look the flags up on the root: a subcommand may shadow one with a
 	// local flag of the same name (certs server --host).
 	global := cmd.Root().PersistentFlags()
@@ -205,11 +231,15 @@ func (a *app) setup(cmd *cobra.Command) error {
 			}
 		}
 	}
-	if a.g.output != formatTable && a.g.output != formatJSON {
-		return usagef("invalid output format %q: use table or json", a.g.output)
+	kind, p, err := parseFormat(a.g.output)
+	if err != nil {
+		return err
 	}
 	if a.g.timeout <= 0 {
 		return usagef("invalid --timeout %s: must be positive", a.g.timeout)
+	}
+	if err := a.setupTargets(cmd); err != nil {
+		return err
 	}
 	// A bad --host/CTL_HOST only matters to commands that dial (not certs).
 	if host, err := normalizeHost(a.g.host); err == nil {
@@ -225,7 +255,14 @@ func (a *app) setup(cmd *cobra.Command) error {
 		}
 	}
 	a.target = target{host: a.g.host, serverName: a.g.serverName, cacert: a.g.cacert, cert: a.g.cert, key: a.g.key, insecure: a.g.insecure}
-	a.out = &output{w: a.stdout, format: a.g.output, width: a.width, now: a.now, loc: time.Local}
+	a.out = &output{w: a.stdout, format: kind, p: p, width: a.width, noHeaders: a.g.noHeaders, now: a.now, loc: time.Local}
+	if flagChanged(global, "width") {
+		if a.g.width < 0 {
+			return usagef("invalid --width %d: must not be negative (0: never cut)", a.g.width)
+		}
+		a.out.width = a.g.width
+	}
+	a.setUp = true
 	return nil
 }
 
@@ -299,25 +336,20 @@ func (a *app) credentials() (ca, cert, key string, err error) {
 	return p.CACert, p.ClientCert, p.ClientKey, nil
 }
 
-// dial builds a client; it does not connect (the first RPC does).
-func (a *app) dial() (*client.Client, error) {
-	if a.hostErr != nil {
-		return nil, a.hostErr
-	}
+// clientOptions are the options of every client ctl makes; credentials
+// are read here, once, however many hosts they serve.
+func (a *app) clientOptions() ([]client.Option, error) {
 	opts := []client.Option{client.WithCallTimeout(a.g.timeout), client.WithUserAgent("ctl/" + version.Version)}
+	opts = append(opts, client.WithConnectTimeout(a.g.timeout+client.MaxControlWait)) // each call's deadline rules
+	opts = append(opts, transportOptions()...)
 	if a.g.insecure {
-		opts = append(opts, client.WithInsecure())
-	} else {
-		ca, cert, key, err := a.credentials()
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, client.WithTLSFiles(ca, cert, key))
-		if a.g.serverName != "" {
-			opts = append(opts, client.WithServerName(a.g.serverName))
-		}
+		return append(opts, client.WithInsecure()), nil
 	}
-	c, err := client.New(a.g.host, opts...)
+	ca, cert, key, err := a.credentials()
+	if err != nil {
+		return nil, err
+	}
+	tc, err := pki.ClientTLSConfig(ca, cert, key, a.g.serverName)
 	if err != nil {
 		hint := "check --cacert/--cert/--key: the agent's CA and a client certificate it issued (`ctl certs inspect FILE`)"
 		if errors.Is(err, fs.ErrPermission) {
@@ -325,17 +357,33 @@ func (a *app) dial() (*client.Client, error) {
 		}
 		return nil, &hintedError{fmt.Errorf("load TLS credentials: %w", err), exitAuth, hint}
 	}
-	return c, nil
+	return append(opts, client.WithTLSConfig(tc)), nil
+}
+
+// dial builds a client; it does not connect (the first RPC does).
+func (a *app) dial() (*client.Client, error) {
+	if a.hostErr != nil {
+		return nil, a.hostErr
+	}
+	opts, err := a.clientOptions()
+	if err != nil {
+		return nil, err
+	}
+	return client.New(a.g.host, opts...)
 }
 
 // withClient runs fn with a fresh client and closes it afterwards.
 func (a *app) withClient(fn func(*client.Client) error) error {
+	if a.multiHost { // a command without a fan-out form must not pick one host silently
+		return &hintedError{fmt.Errorf("this command works on one host at a time (%d selected)", len(a.hosts)), exitUsage,
+			"give one --host (`ctl fleet status` shows every host's agent version)"}
+	}
 	c, err := a.dial()
 	if err != nil {
 		return err
 	}
 	defer func() { _ = c.Close() }()
-	return fn(c)
+	return unanswered(c, a.g.host, fn(c))
 }
 
 // flagChanged reports whether a flag was given on the command line.

@@ -36,6 +36,7 @@ func (a *app) newSvcCmd() *cobra.Command {
 	for _, action := range []string{"start", "stop", "restart"} {
 		cmd.AddCommand(a.newSvcControlCmd(action))
 	}
+	cmd.AddCommand(a.newSvcStartTypeCmds()...)
 	return cmd
 }
 
@@ -70,6 +71,9 @@ array of service objects (docs/cli.md lists the keys).`,
 				}
 				req.States = append(req.States, st)
 			}
+			if a.multiHost {
+				return a.fleetSvcLs(cmd.Context(), req)
+			}
 			return a.withClient(func(c *client.Client) error {
 				resp, err := c.ListServices(cmd.Context(), req)
 				if err != nil {
@@ -92,15 +96,28 @@ func (a *app) printServices(svcs []*pb.Service) error {
 	if a.out.json() {
 		return a.out.JSON(views)
 	}
-	t := a.out.table("NAME", "STATE", "STARTUP", "PID", "DESCRIPTION")
+	t := a.out.table(a.serviceHeader()...)
 	for _, v := range views {
-		pid := "-"
-		if v.MainPID > 0 {
-			pid = strconv.Itoa(int(v.MainPID))
-		}
-		t.row(v.Name, v.State, v.StartType, pid, dash(v.Description))
+		t.row(a.serviceCells(v)...)
 	}
 	return t.flush()
+}
+
+// serviceHeader is the service table's header; -o wide adds the OS's own
+// spellings and the command.
+func (a *app) serviceHeader() []string {
+	if a.out.wide() {
+		return []string{"NAME", "STATE", "NATIVE", "STARTUP", "NATIVE-STARTUP", "PID", "COMMAND", "DESCRIPTION"}
+	}
+	return []string{"NAME", "STATE", "STARTUP", "PID", "DESCRIPTION"}
+}
+
+// serviceCells is one service's table row (also under HOST on many hosts).
+func (a *app) serviceCells(v serviceView) []string {
+	if a.out.wide() {
+		return []string{v.Name, v.State, dash(v.NativeState), v.StartType, dash(v.NativeStartType), pidCell(v.MainPID), dash(v.Command), dash(v.Description)}
+	}
+	return []string{v.Name, v.State, v.StartType, pidCell(v.MainPID), dash(v.Description)}
 }
 
 func (a *app) newSvcGetCmd() *cobra.Command {
@@ -111,6 +128,9 @@ func (a *app) newSvcGetCmd() *cobra.Command {
 		Args:    exactArgs(1, "one service NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
+			if a.multiHost {
+				return a.fleetSvcGet(cmd.Context(), name)
+			}
 			return a.withClient(func(c *client.Client) error {
 				s, err := c.GetService(cmd.Context(), name)
 				if err != nil {
@@ -180,12 +200,17 @@ nothing had to be done. -o json prints
 			if wait < 0 {
 				return usagef("invalid --wait %s: must not be negative", wait)
 			}
+			var opts []client.ControlOption
+			if withDeps {
+				opts = append(opts, client.WithDependents())
+			}
+			if a.multiHost {
+				return a.fleetSvcControl(cmd.Context(), action, name, wait, fn, opts)
+			}
 			return a.withClient(func(c *client.Client) error {
-				var opts []client.ControlOption
-				if withDeps {
-					opts = append(opts, client.WithDependents())
-				}
-				r, err := fn(c, cmd.Context(), name, wait, opts...)
+				r, err := a.controlProgress(cmd.Context(), c, action, name, func(ctx context.Context) (*client.ControlResult, error) {
+					return fn(c, ctx, name, wait, opts...)
+				})
 				if err != nil {
 					return wrapOp(action+" service "+name, err, svcHints(name))
 				}
@@ -212,4 +237,13 @@ func controlLine(v controlView) string {
 		return fmt.Sprintf("%s: already %s (no change)", clean(v.Service.Name), v.Service.State)
 	}
 	return fmt.Sprintf("%s: %s -> %s", clean(v.Service.Name), v.PreviousState, v.Service.State)
+}
+
+// printServicesWide adds the platform's own state and start type and the
+// command line.
+func pidCell(pid int32) string {
+	if pid <= 0 {
+		return "-"
+	}
+	return strconv.Itoa(int(pid))
 }

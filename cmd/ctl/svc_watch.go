@@ -77,6 +77,9 @@ An agent that cuts a too-slow reader off ends the command with exit code 1
 				}
 				req.States = append(req.States, st)
 			}
+			if a.multiHost {
+				return a.fleetWatchServices(cmd.Context(), req)
+			}
 			return a.withClient(func(c *client.Client) error { return a.watchServices(cmd.Context(), c, req) })
 		},
 	}
@@ -105,7 +108,7 @@ func (a *app) watchServices(ctx context.Context, c *client.Client, req *pb.Watch
 		return wrapOp(op, err, nil)
 	}
 	if !a.out.json() {
-		if err := a.out.Line(fmt.Sprintf(svcWatchLine, "TIME", "TYPE", "NAME", "OLD", "NEW", "PID")); err != nil {
+		if err := a.out.Header(fmt.Sprintf(svcWatchLine, "TIME", "TYPE", "NAME", "OLD", "NEW", "PID")); err != nil {
 			return err
 		}
 	}

@@ -43,6 +43,9 @@ type Config struct {
 	Limits LimitsConfig `yaml:"limits"`
 	// Logs says which logs LogService serves.
 	Logs LogsConfig `yaml:"logs"`
+	// HTTPListen serves the same API as JSON over HTTPS (same mutual TLS,
+	// authorization, audit and limits) on its own port; empty is off.
+	HTTPListen string `yaml:"http_listen"`
 }
 
 // AuditConfig says where audit records go.
@@ -118,6 +121,7 @@ func settings(c *Config) []setting {
 		{flag: "shutdown-timeout", env: "CTLD_SHUTDOWN_TIMEOUT", usage: "how long stop waits for in-flight calls and streams", dur: &c.ShutdownTimeout},
 		{flag: "metrics-listen", env: "CTLD_METRICS_LISTEN", usage: "serve Prometheus /metrics over plain HTTP on HOST:PORT (default off)", str: &c.MetricsListen},
 		{flag: "streams-per-identity", env: "CTLD_STREAMS_PER_IDENTITY", usage: "concurrent streaming calls (watch, follow) per client identity (default 32; health and reflection do not count)", n: &c.Limits.StreamsPerIdentity},
+		{flag: "http-listen", env: "CTLD_HTTP_LISTEN", usage: "also serve the API as JSON over HTTPS on HOST:PORT, same mTLS and authorization (default off; docs/http.md)", str: &c.HTTPListen},
 	}
 }
 

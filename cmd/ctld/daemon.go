@@ -109,9 +109,17 @@ func (d *daemon) Start(service.Service) error {
 		_ = lis.Close()
 		return fmt.Errorf("--insecure only serves on loopback; %s bound %s", d.cfg.Listen, lis.Addr())
 	}
+	httpLis, err := d.listenHTTP()
+	if err != nil {
+		_ = lis.Close()
+		return err
+	}
 	if m != nil {
 		if d.metrics, err = m.Serve(d.cfg.MetricsListen); err != nil {
 			_ = lis.Close()
+			if httpLis != nil {
+				_ = httpLis.Close()
+			}
 			return err
 		}
 		d.log.Info().Str("metrics", "http://"+d.metrics.Addr().String()+"/metrics").Msg("serving Prometheus metrics")
@@ -121,6 +129,9 @@ func (d *daemon) Start(service.Service) error {
 	// no caller waits for it.
 	go func() { _ = lister.Prime(ctx) }()
 	go func() { d.served <- srv.Serve(lis) }()
+	if httpLis != nil {
+		go d.serveHTTP(srv, httpLis)
+	}
 	d.startReloading(ctx)
 	if devPKI != nil {
 		d.log.Info().Str("ctl", ctlHint(lis.Addr().String(), *devPKI)).Msg("connect with ctl")

@@ -48,6 +48,12 @@ type Record struct {
 	SideEffects string
 	// Count is the number of events a suppressed record stands for.
 	Count int
+	// The target of a process-control call, beyond its pid in Target:
+	// name, user, argv summary and start time (its identity with the pid).
+	ProcessName  string
+	ProcessUser  string
+	ProcessArgs  string
+	ProcessStart time.Time
 }
 
 // Sink serialises records to one writer.
@@ -176,6 +182,12 @@ func (s *Sink) Write(r Record) error {
 	opt("state_after", r.StateAfter)
 	opt("side_effects", r.SideEffects)
 	opt("message", r.Message)
+	opt("process_name", r.ProcessName)
+	opt("process_user", r.ProcessUser)
+	opt("process_args", r.ProcessArgs)
+	if !r.ProcessStart.IsZero() {
+		ev = ev.Time("process_start", r.ProcessStart.UTC())
+	}
 	if r.Count > 0 {
 		ev = ev.Int("count", r.Count)
 	}

@@ -28,6 +28,8 @@ const (
 	// hold secrets (passwords on command lines) and paths a local user
 	// could not read; without it those fields are left empty.
 	ProcessesArgv Permission = "processes.argv"
+	// ProcessesControl signals and ends processes (SignalProcess).
+	ProcessesControl Permission = "processes.control"
 	// LogsRead reads and follows logs (files, journal, Event Log) on the
 	// agent's and the role's log allow-lists.
 	LogsRead Permission = "logs.read"
@@ -36,7 +38,7 @@ const (
 )
 
 // AllPermissions lists every grantable permission.
-var AllPermissions = []Permission{ProcessesRead, ProcessesWatch, ServicesRead, ServicesControl, AgentRead, ProcessesArgv, LogsRead}
+var AllPermissions = []Permission{ProcessesRead, ProcessesWatch, ServicesRead, ServicesControl, AgentRead, ProcessesArgv, LogsRead, ProcessesControl}
 
 // Built-in role names.
 const (
@@ -81,11 +83,25 @@ type Config struct {
 	// AllowPowerActions permits starting units whose start or failure
 	// triggers a host power action (SuccessAction=poweroff, ...).
 	AllowPowerActions bool `yaml:"allow_power_actions"`
+	// ProtectedProcesses are globs of process names nobody may signal
+	// remotely. Nil means DefaultProtectedProcesses; an explicit empty list
+	// adds none to the built-in rules (pid 1, kernel threads, ctld, ...).
+	ProtectedProcesses []string `yaml:"protected_processes"`
+	// RoleProcessAllow optionally restricts the processes a role may
+	// signal to these name globs. A role without an entry may signal any
+	// (non-protected) process.
+	RoleProcessAllow map[string][]string `yaml:"role_process_allow"`
 	// RoleLogsAllow optionally restricts the log sources a role may read
 	// to these entries (the syntax of ctld's logs.allow). A role without
 	// an entry reads whatever the agent's allow-list serves.
 	RoleLogsAllow map[string][]string `yaml:"role_logs_allow"`
 }
+
+// DefaultProtectedProcesses keep the agent, init and the host's lifelines
+// (remote login, IPC bus, Windows session and security processes) out of
+// reach of a remote signal. Matched case-insensitively against the name.
+var DefaultProtectedProcesses = []string{"ctld*", "init", "systemd", "sshd", "sshd-session", "dbus-daemon", "dbus-broker*",
+	"csrss.exe", "wininit.exe", "winlogon.exe", "services.exe", "lsass.exe", "smss.exe", "svchost.exe"}
 
 // DefaultProtectedServices keep the agent itself and the host's lifelines
 // (remote login, IPC bus, RPC, init) out of reach of a remote stop.
@@ -106,7 +122,7 @@ func DefaultRoles() map[string][]Permission {
 	viewer := []Permission{ProcessesRead, ProcessesWatch, ServicesRead, AgentRead}
 	return map[string][]Permission{
 		RoleViewer:   viewer,
-		RoleOperator: append(slices.Clone(viewer), ServicesControl, ProcessesArgv, LogsRead),
+		RoleOperator: append(slices.Clone(viewer), ServicesControl, ProcessesArgv, LogsRead, ProcessesControl),
 		RoleAdmin:    slices.Clone(AllPermissions),
 	}
 }
@@ -121,6 +137,9 @@ type Policy struct {
 	// allowPowerActions permits units with SuccessAction= and the like.
 	allowPowerActions bool
 	logsAllow         map[string][]string
+	// protectedProcs and procAllow are the process counterparts.
+	protectedProcs []string
+	procAllow      map[string][]string
 	// everyone is a role every identity holds (AllVerifiedAdmin only).
 	everyone string
 }
@@ -176,6 +195,9 @@ func New(c Config) (*Policy, error) {
 		p.allow[role] = globs
 	}
 	if err := p.setLogsAllow(c.RoleLogsAllow); err != nil {
+		return nil, err
+	}
+	if err := p.processRules(c); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -44,6 +44,10 @@ var Methods = map[string]Rule{
 	// Reflection only describes the (public) API schema.
 	"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo":      {Permission: AgentRead},
 	"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": {Permission: AgentRead},
+	// Disabling is stopping at the next boot: protected like a stop.
+	"/remotectl.v1.ServiceManager/SetServiceStartType": {Permission: ServicesControl, Mutates: true, StopsService: true},
+	// Process names pass protected_processes and role_process_allow.
+	"/remotectl.v1.ProcessService/SignalProcess": {Permission: ProcessesControl, Mutates: true},
 }
 
 // Decision is the answer to one call.
@@ -73,6 +77,9 @@ func (p *Policy) Decide(id pki.Identity, method string, targets ...string) Decis
 		d.Reason = fmt.Sprintf("missing permission %s (identity %s has roles %s)", rule.Permission, id, rolesText(d.Roles))
 		return d
 	}
+	if rule.Permission == ProcessesControl {
+		return p.decideProcess(d, targets)
+	}
 	if rule.Permission != ServicesControl {
 		d.Allowed = true
 		return d
@@ -83,7 +90,7 @@ func (p *Policy) Decide(id pki.Identity, method string, targets ...string) Decis
 		}
 		if rule.StopsService {
 			if g, hit := matchAny(p.protected, t); hit {
-				d.Reason = fmt.Sprintf("service %q is protected (rule protected_services %q): it may not be stopped or restarted remotely", t, g)
+				d.Reason = fmt.Sprintf("service %q is protected (rule protected_services %q): it may not be stopped, restarted or disabled remotely", t, g)
 				return d
 			}
 		}

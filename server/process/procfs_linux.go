@@ -15,6 +15,8 @@ const (
 	// is 100 on every Linux ABI; sysconf(_SC_CLK_TCK) would need cgo.
 	userHZ = 100
 	tick   = time.Second / userHZ
+	// startResolution is how precisely start times are known: one tick.
+	startResolution = tick
 
 	pfKthread = 0x00200000 // PF_KTHREAD in /proc/PID/stat flags
 )

@@ -27,6 +27,7 @@ import (
 type agentUnderTest struct {
 	addr  string
 	certs pki.Paths
+	srv   *server.Server
 }
 
 // startAgent serves the real backends on a loopback port with a fresh dev
@@ -69,7 +70,7 @@ func startAgent(tb testing.TB) *agentUnderTest {
 		cancel()
 		_ = mgr.Close()
 	})
-	return &agentUnderTest{addr: lis.Addr().String(), certs: paths}
+	return &agentUnderTest{addr: lis.Addr().String(), certs: paths, srv: srv}
 }
 
 // client returns a Go client with the agent's dev client certificate.

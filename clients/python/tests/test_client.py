@@ -95,6 +95,39 @@ class ClientTest(unittest.TestCase):
             self.assertLess(synced.sequence, started.sequence)
             self.assertLess(started.sequence, exited.sequence)
 
+    def test_signal_process_by_identity(self):
+        name, path = self.named_sleep()
+        child = self.spawn(path, "30")
+        proc = self.client.list_processes(name_glob=name).processes[0]
+        stale = process_pb2.Process()
+        stale.CopyFrom(proc)
+        stale.start_time.seconds -= 5  # what a reused pid looks like
+        with self.assertRaises(grpc.RpcError) as cm:
+            self.client.signal_process(stale, process_pb2.PROCESS_SIGNAL_KILL)
+        self.assertEqual(cm.exception.code(), grpc.StatusCode.NOT_FOUND)
+        self.assertIsNone(child.poll())  # the refused signal reached nothing
+
+        resp = self.client.signal_process(proc, process_pb2.PROCESS_SIGNAL_TERM, wait_seconds=10)
+        self.assertEqual(child.wait(timeout=10), -15)
+        self.assertTrue(resp.exited)
+        self.assertEqual(resp.process.name, name)
+
+    def test_follow_sees_start(self):
+        name, path = self.named_sleep()
+        follower = self.client.follow_processes(name_glob=name, include_existing=True)
+        self.assertEqual(next(follower).type, process_pb2.PROCESS_EVENT_TYPE_SYNCED)
+        child = self.spawn(path, "30")
+        started = next(follower)
+        self.assertEqual((started.type, started.process.pid), (process_pb2.PROCESS_EVENT_TYPE_STARTED, child.pid))
+        follower.close()
+
+    def test_installed_package_is_typed(self):
+        # pip installed the wrapper with its py.typed marker and the
+        # generated stubs with their .pyi files: type checkers see both.
+        pkg = os.path.dirname(remotectl_client.__file__)
+        self.assertTrue(os.path.exists(os.path.join(pkg, "py.typed")))
+        self.assertTrue(os.path.exists(process_pb2.__file__[:-3] + ".pyi"), process_pb2.__file__)
+
     def test_bad_glob_is_invalid_argument(self):
         with self.assertRaises(grpc.RpcError) as cm:
             self.client.list_processes(name_glob="[oops")

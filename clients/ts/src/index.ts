@@ -11,20 +11,37 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 
-import { AgentService, type HeartbeatResponse } from "./gen/remotectl/v1/agent_pb.js";
+import { AgentService, type HeartbeatResponse, type WhoAmIResponse } from "./gen/remotectl/v1/agent_pb.js";
 import {
   ListProcessesRequestSchema,
   ProcessService,
   WatchProcessesRequestSchema,
+  ProcessSignal,
   type ListProcessesResponse,
+  type Process,
   type ProcessEvent,
+  type SignalProcessResponse,
 } from "./gen/remotectl/v1/process_pb.js";
-import { ServiceManager, type StopServiceResponse } from "./gen/remotectl/v1/service_pb.js";
+import {
+  ListServicesRequestSchema,
+  ServiceManager,
+  WatchServicesRequestSchema,
+  type ListServicesResponse,
+  type RestartServiceResponse,
+  type Service,
+  type ServiceEvent,
+  type StartServiceResponse,
+  type StopServiceResponse,
+} from "./gen/remotectl/v1/service_pb.js";
+import { followProcesses, followServices, type FollowOptions } from "./follow.js";
+import { LogService } from "./gen/remotectl/v1/log_pb.js";
 
 export * from "./gen/remotectl/v1/agent_pb.js";
 export * from "./gen/remotectl/v1/process_pb.js";
 export * from "./gen/remotectl/v1/service_pb.js";
+export * from "./gen/remotectl/v1/log_pb.js";
 export { Code, ConnectError } from "@connectrpc/connect";
+export { Backoff, type FollowOptions } from "./follow.js";
 
 // connect-node reports a failed TLS handshake (say, a client certificate the
 // agent does not trust) as INTERNAL; gRPC clients in Go and Python, and the
@@ -59,15 +76,20 @@ export interface ClientOptions {
   timeoutMs?: number;
 }
 
-/** An open WatchProcesses stream: iterate it for events; close() ends it. */
-export class ProcessWatch implements AsyncIterable<ProcessEvent> {
+/**
+ * An open event stream (WatchProcesses, WatchServices): iterate it for
+ * events; close() ends it and the loop finishes quietly. startSequence is
+ * where the agent started the stream (WatchProcesses; 0 when it does not say).
+ */
+export class Watch<E> implements AsyncIterable<E> {
   constructor(
-    private readonly it: AsyncIterator<{ event?: ProcessEvent }>,
-    private first: Promise<IteratorResult<{ event?: ProcessEvent }>> | undefined,
+    private readonly it: AsyncIterator<{ event?: E }>,
+    private first: Promise<IteratorResult<{ event?: E }>> | undefined,
     private readonly abort: AbortController,
+    readonly startSequence: bigint = 0n,
   ) {}
 
-  async *[Symbol.asyncIterator](): AsyncIterator<ProcessEvent> {
+  async *[Symbol.asyncIterator](): AsyncIterator<E> {
     try {
       for (;;) {
         const r = this.first ? await this.first : await this.it.next();
@@ -86,10 +108,43 @@ export class ProcessWatch implements AsyncIterable<ProcessEvent> {
   }
 }
 
+/** The name of the 0.1 wrapper's process stream, kept for callers that used it. */
+export type ProcessWatch = Watch<ProcessEvent>;
+export type ServiceWatch = Watch<ServiceEvent>;
+
+// Response header carrying the sequence number a WatchProcesses stream starts after.
+const watchSequenceHeader = "remotectl-watch-sequence";
+
+type StreamCall<E> = (opts: { signal: AbortSignal; timeoutMs: number; onHeader: (h: Headers) => void }) => AsyncIterable<{ event?: E }>;
+
+/**
+ * Opens a server stream and waits until the agent accepts it: the agent
+ * confirms a subscription with response headers, so request errors (a bad
+ * glob) reject here, before any event.
+ */
+async function openWatch<E>(call: StreamCall<E>, timeoutMs = 0): Promise<Watch<E>> {
+  const abort = new AbortController();
+  let accepted!: (h: Headers) => void;
+  const headers = new Promise<Headers>((resolve) => (accepted = resolve));
+  const stream = call({ signal: abort.signal, timeoutMs, onHeader: (h) => accepted(h) });
+  const it = stream[Symbol.asyncIterator]();
+  const first = it.next(); // sends the request and reads the response headers
+  first.catch(() => {}); // rejections are handled below or by the iterator
+  const h = await Promise.race([headers, first]);
+  const seq = h instanceof Headers ? h.get(watchSequenceHeader) : null;
+  return new Watch(it, first, abort, seq ? BigInt(seq) : 0n);
+}
+
+function duration(ms: number) {
+  return ms > 0 ? { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 } : undefined;
+}
+
 export class RemotectlClient {
   readonly agent: Client<typeof AgentService>;
   readonly processes: Client<typeof ProcessService>;
   readonly services: Client<typeof ServiceManager>;
+  /** LogService (readLogs, followLogs): no wrapper methods yet; call it directly. */
+  readonly logs: Client<typeof LogService>;
   private readonly sessions: Http2SessionManager;
   private readonly timeoutMs: number;
 
@@ -111,6 +166,7 @@ export class RemotectlClient {
     this.agent = createClient(AgentService, transport);
     this.processes = createClient(ProcessService, transport);
     this.services = createClient(ServiceManager, transport);
+    this.logs = createClient(LogService, transport);
     this.timeoutMs = opts.timeoutMs ?? 30_000;
   }
 
@@ -127,25 +183,59 @@ export class RemotectlClient {
     return this.processes.listProcesses(create(ListProcessesRequestSchema, req), { timeoutMs: this.timeoutMs });
   }
 
+  /** The identity the agent sees in this client's certificate, and its roles. */
+  whoAmI(): Promise<WhoAmIResponse> {
+    return this.agent.whoAmI({}, { timeoutMs: this.timeoutMs });
+  }
+
   /**
-   * Opens a process event stream. Request errors (a bad glob) reject here,
-   * before any event: the agent confirms a subscription with response headers,
-   * so waiting for them tells a refused stream from an accepted one.
+   * Opens one process event stream; it ends at the first disconnect
+   * (followProcesses reconnects). timeoutMs bounds the whole stream (0: none).
    */
-  async watchProcesses(req: MessageInitShape<typeof WatchProcessesRequestSchema> = {}, opts: { timeoutMs?: number } = {}): Promise<ProcessWatch> {
-    const abort = new AbortController();
-    let accepted!: () => void;
-    const headers = new Promise<void>((resolve) => (accepted = resolve));
-    const stream = this.processes.watchProcesses(create(WatchProcessesRequestSchema, req), {
-      signal: abort.signal,
-      timeoutMs: opts.timeoutMs ?? 0, // 0: no deadline, the stream runs until close()
-      onHeader: () => accepted(),
-    });
-    const it = stream[Symbol.asyncIterator]();
-    const first = it.next(); // sends the request and reads the response headers
-    first.catch(() => {}); // rejections are handled below or by the iterator
-    await Promise.race([headers, first]);
-    return new ProcessWatch(it, first, abort);
+  watchProcesses(req: MessageInitShape<typeof WatchProcessesRequestSchema> = {}, opts: { timeoutMs?: number } = {}): Promise<Watch<ProcessEvent>> {
+    const r = create(WatchProcessesRequestSchema, req);
+    return openWatch((o) => this.processes.watchProcesses(r, o), opts.timeoutMs);
+  }
+
+  /**
+   * Process events that survive disconnects and agent restarts: after a
+   * retryable end (Unavailable, ResourceExhausted, or the agent closing the
+   * stream) it reconnects with backoff and resumes after the last event seen,
+   * or yields RESYNC followed by a fresh snapshot (EXISTING..., SYNCED) when it
+   * cannot. Ends when the loop is left or opts.signal aborts.
+   */
+  followProcesses(req: MessageInitShape<typeof WatchProcessesRequestSchema> = {}, opts: FollowOptions = {}): AsyncGenerator<ProcessEvent> {
+    return followProcesses((r) => this.watchProcesses(r), create(WatchProcessesRequestSchema, req), opts);
+  }
+
+  listServices(req: MessageInitShape<typeof ListServicesRequestSchema> = {}): Promise<ListServicesResponse> {
+    return this.services.listServices(create(ListServicesRequestSchema, req), { timeoutMs: this.timeoutMs });
+  }
+
+  async getService(name: string): Promise<Service> {
+    const r = await this.services.getService({ name }, { timeoutMs: this.timeoutMs });
+    return r.service!;
+  }
+
+  // The deadline of a state change covers the agent's wait plus the call itself.
+  private controlDeadline(timeoutMs: number): number {
+    return this.timeoutMs + (timeoutMs || agentDefaultWaitMs);
+  }
+
+  /** Starts a service and waits (up to timeoutMs; 0 = the agent's default, 30 s) until it runs. */
+  startService(name: string, timeoutMs = 0): Promise<StartServiceResponse> {
+    return this.services.startService({ name, timeout: duration(timeoutMs) }, { timeoutMs: this.controlDeadline(timeoutMs) });
+  }
+
+  /**
+   * Signals a process by identity (its pid and start time, as listed). A pid
+   * reused by another process since the listing is NOT_FOUND, never
+   * signalled; a protected process is PERMISSION_DENIED naming the rule.
+   * waitMs (at most 10 min) waits for the process to exit.
+   */
+  signalProcess(target: Pick<Process, "pid" | "startTime">, signal = ProcessSignal.TERM, waitMs = 0): Promise<SignalProcessResponse> {
+    const wait = waitMs > 0 ? { seconds: BigInt(Math.floor(waitMs / 1000)), nanos: (waitMs % 1000) * 1e6 } : undefined;
+    return this.processes.signalProcess({ pid: target.pid, startTime: target.startTime, signal, wait }, { timeoutMs: this.timeoutMs + waitMs });
   }
 
   /**
@@ -154,8 +244,26 @@ export class RemotectlClient {
    * where the platform refuses otherwise (Windows SCM).
    */
   stopService(name: string, timeoutMs = 0, opts: { stopDependents?: boolean } = {}): Promise<StopServiceResponse> {
-    const timeout = timeoutMs > 0 ? { seconds: BigInt(Math.floor(timeoutMs / 1000)), nanos: (timeoutMs % 1000) * 1e6 } : undefined;
-    // The deadline covers the agent's wait for the stop plus the call itself.
-    return this.services.stopService({ name, timeout, stopDependents: opts.stopDependents ?? false }, { timeoutMs: this.timeoutMs + (timeoutMs || agentDefaultWaitMs) });
+    return this.services.stopService({ name, timeout: duration(timeoutMs), stopDependents: opts.stopDependents ?? false }, { timeoutMs: this.controlDeadline(timeoutMs) });
+  }
+
+  /** Restarts a service (starts it when stopped) and waits until it runs again. */
+  restartService(name: string, timeoutMs = 0, opts: { stopDependents?: boolean } = {}): Promise<RestartServiceResponse> {
+    return this.services.restartService({ name, timeout: duration(timeoutMs), stopDependents: opts.stopDependents ?? false }, { timeoutMs: this.controlDeadline(timeoutMs) });
+  }
+
+  /** Opens one service state-change stream (see watchProcesses). */
+  watchServices(req: MessageInitShape<typeof WatchServicesRequestSchema> = {}, opts: { timeoutMs?: number } = {}): Promise<Watch<ServiceEvent>> {
+    const r = create(WatchServicesRequestSchema, req);
+    return openWatch((o) => this.services.watchServices(r, o), opts.timeoutMs);
+  }
+
+  /**
+   * Service events that survive disconnects and agent restarts. Service
+   * watches cannot resume: after a reconnect the agent sends a fresh snapshot
+   * (EXISTING..., SYNCED), so a caller keeping a view replaces it then.
+   */
+  followServices(req: MessageInitShape<typeof WatchServicesRequestSchema> = {}, opts: FollowOptions = {}): AsyncGenerator<ServiceEvent> {
+    return followServices((r) => this.watchServices(r), create(WatchServicesRequestSchema, req), opts);
   }
 }

@@ -18,6 +18,7 @@ import {
   Code,
   ConnectError,
   ProcessEventType,
+  ProcessSignal,
   ProcessSort,
   RemotectlClient,
   type ProcessEvent,
@@ -132,6 +133,22 @@ describe("remotectl TypeScript client", { skip }, () => {
     }
     // close() ends the iteration quietly.
     assert.equal((await events.next()).done, true);
+  });
+
+  it("signals a process by identity; a stale identity is NOT_FOUND and reaches nothing", async () => {
+    const { name, path } = namedSleep();
+    const child = start(path, "30");
+    await new Promise((resolve) => child.once("spawn", resolve));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, sig) => resolve(sig)));
+    const [proc] = (await client.listProcesses({ filter: { nameGlob: name } })).processes;
+    const stale = { pid: proc.pid, startTime: { ...proc.startTime!, seconds: proc.startTime!.seconds - 5n } };
+    await rejectsWith(client.signalProcess(stale as typeof proc, ProcessSignal.KILL), Code.NotFound);
+    assert.equal(child.exitCode, null);
+    assert.equal(child.signalCode, null);
+    const resp = await client.signalProcess(proc, ProcessSignal.TERM, 10_000);
+    assert.equal(await exited, "SIGTERM");
+    assert.equal(resp.exited, true);
+    assert.equal(resp.process?.name, name);
   });
 
   it("a bad glob is INVALID_ARGUMENT, for list and (synchronously) for watch", async () => {

@@ -302,6 +302,90 @@ func (ProcessEventType) EnumDescriptor() ([]byte, []int) {
 	return file_remotectl_v1_process_proto_rawDescGZIP(), []int{3}
 }
 
+// ProcessSignal is a portable signal. On Windows only TERM and KILL exist:
+// both end the process with TerminateProcess (exit code
+// SignalProcessRequest.exit_code); Windows has no graceful TERM for an
+// arbitrary process.
+type ProcessSignal int32
+
+const (
+	// Not a signal; SignalProcess treats it as TERM.
+	ProcessSignal_PROCESS_SIGNAL_UNSPECIFIED ProcessSignal = 0
+	// SIGTERM: ask the process to end.
+	ProcessSignal_PROCESS_SIGNAL_TERM ProcessSignal = 1
+	// SIGKILL: end the process; it cannot be caught.
+	ProcessSignal_PROCESS_SIGNAL_KILL ProcessSignal = 2
+	// SIGINT: interrupt, as Ctrl-C.
+	ProcessSignal_PROCESS_SIGNAL_INT ProcessSignal = 3
+	// SIGHUP: hangup; many daemons reload their configuration.
+	ProcessSignal_PROCESS_SIGNAL_HUP ProcessSignal = 4
+	// SIGQUIT: quit, usually with a core dump.
+	ProcessSignal_PROCESS_SIGNAL_QUIT ProcessSignal = 5
+	// SIGUSR1: application defined.
+	ProcessSignal_PROCESS_SIGNAL_USR1 ProcessSignal = 6
+	// SIGUSR2: application defined.
+	ProcessSignal_PROCESS_SIGNAL_USR2 ProcessSignal = 7
+	// SIGSTOP: suspend; it cannot be caught.
+	ProcessSignal_PROCESS_SIGNAL_STOP ProcessSignal = 8
+	// SIGCONT: resume a stopped process.
+	ProcessSignal_PROCESS_SIGNAL_CONT ProcessSignal = 9
+)
+
+// Enum value maps for ProcessSignal.
+var (
+	ProcessSignal_name = map[int32]string{
+		0: "PROCESS_SIGNAL_UNSPECIFIED",
+		1: "PROCESS_SIGNAL_TERM",
+		2: "PROCESS_SIGNAL_KILL",
+		3: "PROCESS_SIGNAL_INT",
+		4: "PROCESS_SIGNAL_HUP",
+		5: "PROCESS_SIGNAL_QUIT",
+		6: "PROCESS_SIGNAL_USR1",
+		7: "PROCESS_SIGNAL_USR2",
+		8: "PROCESS_SIGNAL_STOP",
+		9: "PROCESS_SIGNAL_CONT",
+	}
+	ProcessSignal_value = map[string]int32{
+		"PROCESS_SIGNAL_UNSPECIFIED": 0,
+		"PROCESS_SIGNAL_TERM":        1,
+		"PROCESS_SIGNAL_KILL":        2,
+		"PROCESS_SIGNAL_INT":         3,
+		"PROCESS_SIGNAL_HUP":         4,
+		"PROCESS_SIGNAL_QUIT":        5,
+		"PROCESS_SIGNAL_USR1":        6,
+		"PROCESS_SIGNAL_USR2":        7,
+		"PROCESS_SIGNAL_STOP":        8,
+		"PROCESS_SIGNAL_CONT":        9,
+	}
+)
+
+func (x ProcessSignal) Enum() *ProcessSignal {
+	p := new(ProcessSignal)
+	*p = x
+	return p
+}
+
+func (x ProcessSignal) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ProcessSignal) Descriptor() protoreflect.EnumDescriptor {
+	return file_remotectl_v1_process_proto_enumTypes[4].Descriptor()
+}
+
+func (ProcessSignal) Type() protoreflect.EnumType {
+	return &file_remotectl_v1_process_proto_enumTypes[4]
+}
+
+func (x ProcessSignal) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ProcessSignal.Descriptor instead.
+func (ProcessSignal) EnumDescriptor() ([]byte, []int) {
+	return file_remotectl_v1_process_proto_rawDescGZIP(), []int{4}
+}
+
 // ProcessFilter selects processes. Unset fields match everything; set fields
 // must all match.
 type ProcessFilter struct {
@@ -923,6 +1007,185 @@ func (x *WatchProcessesResponse) GetEvent() *ProcessEvent {
 	return nil
 }
 
+// SignalProcessRequest names one process by identity and what to send it.
+type SignalProcessRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Process ID.
+	Pid int32 `protobuf:"varint,1,opt,name=pid,proto3" json:"pid,omitempty"`
+	// The process's start time exactly as ListProcesses returned it; required.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// The signal; unset means TERM.
+	Signal ProcessSignal `protobuf:"varint,3,opt,name=signal,proto3,enum=remotectl.v1.ProcessSignal" json:"signal,omitempty"`
+	// Windows: the exit code the terminated process gets; default 1. Ignored
+	// on Unix.
+	ExitCode *uint32 `protobuf:"varint,4,opt,name=exit_code,json=exitCode,proto3,oneof" json:"exit_code,omitempty"`
+	// How long to wait for the process to exit after the signal; 0 or unset
+	// returns at once. At most 10 minutes.
+	Wait          *durationpb.Duration `protobuf:"bytes,5,opt,name=wait,proto3" json:"wait,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignalProcessRequest) Reset() {
+	*x = SignalProcessRequest{}
+	mi := &file_remotectl_v1_process_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignalProcessRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignalProcessRequest) ProtoMessage() {}
+
+func (x *SignalProcessRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_remotectl_v1_process_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignalProcessRequest.ProtoReflect.Descriptor instead.
+func (*SignalProcessRequest) Descriptor() ([]byte, []int) {
+	return file_remotectl_v1_process_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SignalProcessRequest) GetPid() int32 {
+	if x != nil {
+		return x.Pid
+	}
+	return 0
+}
+
+func (x *SignalProcessRequest) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *SignalProcessRequest) GetSignal() ProcessSignal {
+	if x != nil {
+		return x.Signal
+	}
+	return ProcessSignal_PROCESS_SIGNAL_UNSPECIFIED
+}
+
+func (x *SignalProcessRequest) GetExitCode() uint32 {
+	if x != nil && x.ExitCode != nil {
+		return *x.ExitCode
+	}
+	return 0
+}
+
+func (x *SignalProcessRequest) GetWait() *durationpb.Duration {
+	if x != nil {
+		return x.Wait
+	}
+	return nil
+}
+
+// SignalProcessResponse is the outcome of SignalProcess.
+type SignalProcessResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The target as the agent identified it before signalling it (pid, ppid,
+	// start time, name, exe, args, user).
+	Process *Process `protobuf:"bytes,1,opt,name=process,proto3" json:"process,omitempty"`
+	// The process had exited when the call returned (within wait).
+	Exited bool `protobuf:"varint,2,opt,name=exited,proto3" json:"exited,omitempty"`
+	// Exit status when the process exited normally and the platform tells
+	// (Linux 6.15+ pidfd exit info, Windows GetExitCodeProcess).
+	ExitCode *int32 `protobuf:"varint,3,opt,name=exit_code,json=exitCode,proto3,oneof" json:"exit_code,omitempty"`
+	// The signal that ended the process, when it was ended by one and the
+	// platform tells; UNSPECIFIED otherwise (also for signals outside this
+	// enum, see exit_signal_number).
+	ExitSignal ProcessSignal `protobuf:"varint,4,opt,name=exit_signal,json=exitSignal,proto3,enum=remotectl.v1.ProcessSignal" json:"exit_signal,omitempty"`
+	// The number of the signal that ended the process (Unix), when known.
+	ExitSignalNumber *int32 `protobuf:"varint,5,opt,name=exit_signal_number,json=exitSignalNumber,proto3,oneof" json:"exit_signal_number,omitempty"`
+	// How long the agent waited for the exit.
+	Waited        *durationpb.Duration `protobuf:"bytes,6,opt,name=waited,proto3" json:"waited,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SignalProcessResponse) Reset() {
+	*x = SignalProcessResponse{}
+	mi := &file_remotectl_v1_process_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SignalProcessResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SignalProcessResponse) ProtoMessage() {}
+
+func (x *SignalProcessResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_remotectl_v1_process_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SignalProcessResponse.ProtoReflect.Descriptor instead.
+func (*SignalProcessResponse) Descriptor() ([]byte, []int) {
+	return file_remotectl_v1_process_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *SignalProcessResponse) GetProcess() *Process {
+	if x != nil {
+		return x.Process
+	}
+	return nil
+}
+
+func (x *SignalProcessResponse) GetExited() bool {
+	if x != nil {
+		return x.Exited
+	}
+	return false
+}
+
+func (x *SignalProcessResponse) GetExitCode() int32 {
+	if x != nil && x.ExitCode != nil {
+		return *x.ExitCode
+	}
+	return 0
+}
+
+func (x *SignalProcessResponse) GetExitSignal() ProcessSignal {
+	if x != nil {
+		return x.ExitSignal
+	}
+	return ProcessSignal_PROCESS_SIGNAL_UNSPECIFIED
+}
+
+func (x *SignalProcessResponse) GetExitSignalNumber() int32 {
+	if x != nil && x.ExitSignalNumber != nil {
+		return *x.ExitSignalNumber
+	}
+	return 0
+}
+
+func (x *SignalProcessResponse) GetWaited() *durationpb.Duration {
+	if x != nil {
+		return x.Waited
+	}
+	return nil
+}
+
 var File_remotectl_v1_process_proto protoreflect.FileDescriptor
 
 const file_remotectl_v1_process_proto_rawDesc = "" +
@@ -977,7 +1240,27 @@ const file_remotectl_v1_process_proto_rawDesc = "" +
 	"\x04type\x18\x03 \x01(\x0e2\x1e.remotectl.v1.ProcessEventTypeR\x04type\x12/\n" +
 	"\aprocess\x18\x04 \x01(\v2\x15.remotectl.v1.ProcessR\aprocess\"J\n" +
 	"\x16WatchProcessesResponse\x120\n" +
-	"\x05event\x18\x01 \x01(\v2\x1a.remotectl.v1.ProcessEventR\x05event*\xf2\x01\n" +
+	"\x05event\x18\x01 \x01(\v2\x1a.remotectl.v1.ProcessEventR\x05event\"\xf7\x01\n" +
+	"\x14SignalProcessRequest\x12\x10\n" +
+	"\x03pid\x18\x01 \x01(\x05R\x03pid\x129\n" +
+	"\n" +
+	"start_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x123\n" +
+	"\x06signal\x18\x03 \x01(\x0e2\x1b.remotectl.v1.ProcessSignalR\x06signal\x12 \n" +
+	"\texit_code\x18\x04 \x01(\rH\x00R\bexitCode\x88\x01\x01\x12-\n" +
+	"\x04wait\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x04waitB\f\n" +
+	"\n" +
+	"_exit_code\"\xcb\x02\n" +
+	"\x15SignalProcessResponse\x12/\n" +
+	"\aprocess\x18\x01 \x01(\v2\x15.remotectl.v1.ProcessR\aprocess\x12\x16\n" +
+	"\x06exited\x18\x02 \x01(\bR\x06exited\x12 \n" +
+	"\texit_code\x18\x03 \x01(\x05H\x00R\bexitCode\x88\x01\x01\x12<\n" +
+	"\vexit_signal\x18\x04 \x01(\x0e2\x1b.remotectl.v1.ProcessSignalR\n" +
+	"exitSignal\x121\n" +
+	"\x12exit_signal_number\x18\x05 \x01(\x05H\x01R\x10exitSignalNumber\x88\x01\x01\x121\n" +
+	"\x06waited\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\x06waitedB\f\n" +
+	"\n" +
+	"_exit_codeB\x15\n" +
+	"\x13_exit_signal_number*\xf2\x01\n" +
 	"\fProcessField\x12\x1d\n" +
 	"\x19PROCESS_FIELD_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12PROCESS_FIELD_NAME\x10\x01\x12\x15\n" +
@@ -1008,10 +1291,22 @@ const file_remotectl_v1_process_proto_rawDesc = "" +
 	"\x19PROCESS_EVENT_TYPE_SYNCED\x10\x02\x12\x1e\n" +
 	"\x1aPROCESS_EVENT_TYPE_STARTED\x10\x03\x12\x1d\n" +
 	"\x19PROCESS_EVENT_TYPE_EXITED\x10\x04\x12\x1d\n" +
-	"\x19PROCESS_EVENT_TYPE_RESYNC\x10\x052\xc9\x01\n" +
+	"\x19PROCESS_EVENT_TYPE_RESYNC\x10\x05*\x8e\x02\n" +
+	"\rProcessSignal\x12\x1e\n" +
+	"\x1aPROCESS_SIGNAL_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13PROCESS_SIGNAL_TERM\x10\x01\x12\x17\n" +
+	"\x13PROCESS_SIGNAL_KILL\x10\x02\x12\x16\n" +
+	"\x12PROCESS_SIGNAL_INT\x10\x03\x12\x16\n" +
+	"\x12PROCESS_SIGNAL_HUP\x10\x04\x12\x17\n" +
+	"\x13PROCESS_SIGNAL_QUIT\x10\x05\x12\x17\n" +
+	"\x13PROCESS_SIGNAL_USR1\x10\x06\x12\x17\n" +
+	"\x13PROCESS_SIGNAL_USR2\x10\a\x12\x17\n" +
+	"\x13PROCESS_SIGNAL_STOP\x10\b\x12\x17\n" +
+	"\x13PROCESS_SIGNAL_CONT\x10\t2\xa3\x02\n" +
 	"\x0eProcessService\x12X\n" +
 	"\rListProcesses\x12\".remotectl.v1.ListProcessesRequest\x1a#.remotectl.v1.ListProcessesResponse\x12]\n" +
-	"\x0eWatchProcesses\x12#.remotectl.v1.WatchProcessesRequest\x1a$.remotectl.v1.WatchProcessesResponse0\x01B?Z=github.com/remotectl/remotectl/proto/remotectl/v1;remotectlv1b\x06proto3"
+	"\x0eWatchProcesses\x12#.remotectl.v1.WatchProcessesRequest\x1a$.remotectl.v1.WatchProcessesResponse0\x01\x12X\n" +
+	"\rSignalProcess\x12\".remotectl.v1.SignalProcessRequest\x1a#.remotectl.v1.SignalProcessResponseB?Z=github.com/remotectl/remotectl/proto/remotectl/v1;remotectlv1b\x06proto3"
 
 var (
 	file_remotectl_v1_process_proto_rawDescOnce sync.Once
@@ -1025,50 +1320,61 @@ func file_remotectl_v1_process_proto_rawDescGZIP() []byte {
 	return file_remotectl_v1_process_proto_rawDescData
 }
 
-var file_remotectl_v1_process_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_remotectl_v1_process_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_remotectl_v1_process_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_remotectl_v1_process_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_remotectl_v1_process_proto_goTypes = []any{
 	(ProcessField)(0),              // 0: remotectl.v1.ProcessField
 	(ProcessStatus)(0),             // 1: remotectl.v1.ProcessStatus
 	(ProcessSort)(0),               // 2: remotectl.v1.ProcessSort
 	(ProcessEventType)(0),          // 3: remotectl.v1.ProcessEventType
-	(*ProcessFilter)(nil),          // 4: remotectl.v1.ProcessFilter
-	(*ListProcessesRequest)(nil),   // 5: remotectl.v1.ListProcessesRequest
-	(*ListProcessesResponse)(nil),  // 6: remotectl.v1.ListProcessesResponse
-	(*Process)(nil),                // 7: remotectl.v1.Process
-	(*WatchProcessesRequest)(nil),  // 8: remotectl.v1.WatchProcessesRequest
-	(*ProcessEvent)(nil),           // 9: remotectl.v1.ProcessEvent
-	(*WatchProcessesResponse)(nil), // 10: remotectl.v1.WatchProcessesResponse
-	(*timestamppb.Timestamp)(nil),  // 11: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),    // 12: google.protobuf.Duration
+	(ProcessSignal)(0),             // 4: remotectl.v1.ProcessSignal
+	(*ProcessFilter)(nil),          // 5: remotectl.v1.ProcessFilter
+	(*ListProcessesRequest)(nil),   // 6: remotectl.v1.ListProcessesRequest
+	(*ListProcessesResponse)(nil),  // 7: remotectl.v1.ListProcessesResponse
+	(*Process)(nil),                // 8: remotectl.v1.Process
+	(*WatchProcessesRequest)(nil),  // 9: remotectl.v1.WatchProcessesRequest
+	(*ProcessEvent)(nil),           // 10: remotectl.v1.ProcessEvent
+	(*WatchProcessesResponse)(nil), // 11: remotectl.v1.WatchProcessesResponse
+	(*SignalProcessRequest)(nil),   // 12: remotectl.v1.SignalProcessRequest
+	(*SignalProcessResponse)(nil),  // 13: remotectl.v1.SignalProcessResponse
+	(*timestamppb.Timestamp)(nil),  // 14: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),    // 15: google.protobuf.Duration
 }
 var file_remotectl_v1_process_proto_depIdxs = []int32{
-	4,  // 0: remotectl.v1.ListProcessesRequest.filter:type_name -> remotectl.v1.ProcessFilter
+	5,  // 0: remotectl.v1.ListProcessesRequest.filter:type_name -> remotectl.v1.ProcessFilter
 	2,  // 1: remotectl.v1.ListProcessesRequest.sort:type_name -> remotectl.v1.ProcessSort
 	0,  // 2: remotectl.v1.ListProcessesRequest.fields:type_name -> remotectl.v1.ProcessField
-	7,  // 3: remotectl.v1.ListProcessesResponse.processes:type_name -> remotectl.v1.Process
-	11, // 4: remotectl.v1.ListProcessesResponse.sampled_at:type_name -> google.protobuf.Timestamp
-	11, // 5: remotectl.v1.Process.start_time:type_name -> google.protobuf.Timestamp
+	8,  // 3: remotectl.v1.ListProcessesResponse.processes:type_name -> remotectl.v1.Process
+	14, // 4: remotectl.v1.ListProcessesResponse.sampled_at:type_name -> google.protobuf.Timestamp
+	14, // 5: remotectl.v1.Process.start_time:type_name -> google.protobuf.Timestamp
 	1,  // 6: remotectl.v1.Process.status:type_name -> remotectl.v1.ProcessStatus
-	12, // 7: remotectl.v1.Process.cpu_user_time:type_name -> google.protobuf.Duration
-	12, // 8: remotectl.v1.Process.cpu_system_time:type_name -> google.protobuf.Duration
-	12, // 9: remotectl.v1.Process.cpu_percent_window:type_name -> google.protobuf.Duration
+	15, // 7: remotectl.v1.Process.cpu_user_time:type_name -> google.protobuf.Duration
+	15, // 8: remotectl.v1.Process.cpu_system_time:type_name -> google.protobuf.Duration
+	15, // 9: remotectl.v1.Process.cpu_percent_window:type_name -> google.protobuf.Duration
 	0,  // 10: remotectl.v1.Process.unavailable_fields:type_name -> remotectl.v1.ProcessField
-	4,  // 11: remotectl.v1.WatchProcessesRequest.filter:type_name -> remotectl.v1.ProcessFilter
+	5,  // 11: remotectl.v1.WatchProcessesRequest.filter:type_name -> remotectl.v1.ProcessFilter
 	0,  // 12: remotectl.v1.WatchProcessesRequest.fields:type_name -> remotectl.v1.ProcessField
-	11, // 13: remotectl.v1.ProcessEvent.time:type_name -> google.protobuf.Timestamp
+	14, // 13: remotectl.v1.ProcessEvent.time:type_name -> google.protobuf.Timestamp
 	3,  // 14: remotectl.v1.ProcessEvent.type:type_name -> remotectl.v1.ProcessEventType
-	7,  // 15: remotectl.v1.ProcessEvent.process:type_name -> remotectl.v1.Process
-	9,  // 16: remotectl.v1.WatchProcessesResponse.event:type_name -> remotectl.v1.ProcessEvent
-	5,  // 17: remotectl.v1.ProcessService.ListProcesses:input_type -> remotectl.v1.ListProcessesRequest
-	8,  // 18: remotectl.v1.ProcessService.WatchProcesses:input_type -> remotectl.v1.WatchProcessesRequest
-	6,  // 19: remotectl.v1.ProcessService.ListProcesses:output_type -> remotectl.v1.ListProcessesResponse
-	10, // 20: remotectl.v1.ProcessService.WatchProcesses:output_type -> remotectl.v1.WatchProcessesResponse
-	19, // [19:21] is the sub-list for method output_type
-	17, // [17:19] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	8,  // 15: remotectl.v1.ProcessEvent.process:type_name -> remotectl.v1.Process
+	10, // 16: remotectl.v1.WatchProcessesResponse.event:type_name -> remotectl.v1.ProcessEvent
+	14, // 17: remotectl.v1.SignalProcessRequest.start_time:type_name -> google.protobuf.Timestamp
+	4,  // 18: remotectl.v1.SignalProcessRequest.signal:type_name -> remotectl.v1.ProcessSignal
+	15, // 19: remotectl.v1.SignalProcessRequest.wait:type_name -> google.protobuf.Duration
+	8,  // 20: remotectl.v1.SignalProcessResponse.process:type_name -> remotectl.v1.Process
+	4,  // 21: remotectl.v1.SignalProcessResponse.exit_signal:type_name -> remotectl.v1.ProcessSignal
+	15, // 22: remotectl.v1.SignalProcessResponse.waited:type_name -> google.protobuf.Duration
+	6,  // 23: remotectl.v1.ProcessService.ListProcesses:input_type -> remotectl.v1.ListProcessesRequest
+	9,  // 24: remotectl.v1.ProcessService.WatchProcesses:input_type -> remotectl.v1.WatchProcessesRequest
+	12, // 25: remotectl.v1.ProcessService.SignalProcess:input_type -> remotectl.v1.SignalProcessRequest
+	7,  // 26: remotectl.v1.ProcessService.ListProcesses:output_type -> remotectl.v1.ListProcessesResponse
+	11, // 27: remotectl.v1.ProcessService.WatchProcesses:output_type -> remotectl.v1.WatchProcessesResponse
+	13, // 28: remotectl.v1.ProcessService.SignalProcess:output_type -> remotectl.v1.SignalProcessResponse
+	26, // [26:29] is the sub-list for method output_type
+	23, // [23:26] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_remotectl_v1_process_proto_init() }
@@ -1078,13 +1384,15 @@ func file_remotectl_v1_process_proto_init() {
 	}
 	file_remotectl_v1_process_proto_msgTypes[0].OneofWrappers = []any{}
 	file_remotectl_v1_process_proto_msgTypes[3].OneofWrappers = []any{}
+	file_remotectl_v1_process_proto_msgTypes[7].OneofWrappers = []any{}
+	file_remotectl_v1_process_proto_msgTypes[8].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_remotectl_v1_process_proto_rawDesc), len(file_remotectl_v1_process_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   7,
+			NumEnums:      5,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	ProcessService_ListProcesses_FullMethodName  = "/remotectl.v1.ProcessService/ListProcesses"
 	ProcessService_WatchProcesses_FullMethodName = "/remotectl.v1.ProcessService/WatchProcesses"
+	ProcessService_SignalProcess_FullMethodName  = "/remotectl.v1.ProcessService/SignalProcess"
 )
 
 // ProcessServiceClient is the client API for ProcessService service.
@@ -39,6 +40,19 @@ type ProcessServiceClient interface {
 	// events followed by one SYNCED event; STARTED and EXITED events follow.
 	// See ProcessEvent.sequence for the delivery contract, RESYNC and resuming.
 	WatchProcesses(ctx context.Context, in *WatchProcessesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchProcessesResponse], error)
+	// SignalProcess sends a signal to one process named by its identity (pid
+	// and start time, as ListProcesses returns them) and optionally waits for
+	// it to exit. A pid that now names a process with another start time is
+	// refused with NOT_FOUND: the agent never signals a different process
+	// (Linux: pidfd_open, start time checked on what the pidfd names,
+	// pidfd_send_signal; Windows: OpenProcess, creation time checked on the
+	// handle, TerminateProcess). Needs the permission processes.control.
+	// PERMISSION_DENIED names the rule that protects the target: pid 1, the
+	// System and Idle processes, kernel threads, ctld itself and its parent,
+	// the main processes of protected services, protected_processes globs and
+	// role_process_allow lists. INVALID_ARGUMENT for a signal the platform
+	// does not have; UNIMPLEMENTED on platforms without a backend.
+	SignalProcess(ctx context.Context, in *SignalProcessRequest, opts ...grpc.CallOption) (*SignalProcessResponse, error)
 }
 
 type processServiceClient struct {
@@ -78,6 +92,16 @@ func (c *processServiceClient) WatchProcesses(ctx context.Context, in *WatchProc
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ProcessService_WatchProcessesClient = grpc.ServerStreamingClient[WatchProcessesResponse]
 
+func (c *processServiceClient) SignalProcess(ctx context.Context, in *SignalProcessRequest, opts ...grpc.CallOption) (*SignalProcessResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SignalProcessResponse)
+	err := c.cc.Invoke(ctx, ProcessService_SignalProcess_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ProcessServiceServer is the server API for ProcessService service.
 // All implementations must embed UnimplementedProcessServiceServer
 // for forward compatibility.
@@ -94,6 +118,19 @@ type ProcessServiceServer interface {
 	// events followed by one SYNCED event; STARTED and EXITED events follow.
 	// See ProcessEvent.sequence for the delivery contract, RESYNC and resuming.
 	WatchProcesses(*WatchProcessesRequest, grpc.ServerStreamingServer[WatchProcessesResponse]) error
+	// SignalProcess sends a signal to one process named by its identity (pid
+	// and start time, as ListProcesses returns them) and optionally waits for
+	// it to exit. A pid that now names a process with another start time is
+	// refused with NOT_FOUND: the agent never signals a different process
+	// (Linux: pidfd_open, start time checked on what the pidfd names,
+	// pidfd_send_signal; Windows: OpenProcess, creation time checked on the
+	// handle, TerminateProcess). Needs the permission processes.control.
+	// PERMISSION_DENIED names the rule that protects the target: pid 1, the
+	// System and Idle processes, kernel threads, ctld itself and its parent,
+	// the main processes of protected services, protected_processes globs and
+	// role_process_allow lists. INVALID_ARGUMENT for a signal the platform
+	// does not have; UNIMPLEMENTED on platforms without a backend.
+	SignalProcess(context.Context, *SignalProcessRequest) (*SignalProcessResponse, error)
 	mustEmbedUnimplementedProcessServiceServer()
 }
 
@@ -109,6 +146,9 @@ func (UnimplementedProcessServiceServer) ListProcesses(context.Context, *ListPro
 }
 func (UnimplementedProcessServiceServer) WatchProcesses(*WatchProcessesRequest, grpc.ServerStreamingServer[WatchProcessesResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchProcesses not implemented")
+}
+func (UnimplementedProcessServiceServer) SignalProcess(context.Context, *SignalProcessRequest) (*SignalProcessResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SignalProcess not implemented")
 }
 func (UnimplementedProcessServiceServer) mustEmbedUnimplementedProcessServiceServer() {}
 func (UnimplementedProcessServiceServer) testEmbeddedByValue()                        {}
@@ -160,6 +200,24 @@ func _ProcessService_WatchProcesses_Handler(srv interface{}, stream grpc.ServerS
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ProcessService_WatchProcessesServer = grpc.ServerStreamingServer[WatchProcessesResponse]
 
+func _ProcessService_SignalProcess_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SignalProcessRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProcessServiceServer).SignalProcess(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ProcessService_SignalProcess_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProcessServiceServer).SignalProcess(ctx, req.(*SignalProcessRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ProcessService_ServiceDesc is the grpc.ServiceDesc for ProcessService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -170,6 +228,10 @@ var ProcessService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListProcesses",
 			Handler:    _ProcessService_ListProcesses_Handler,
+		},
+		{
+			MethodName: "SignalProcess",
+			Handler:    _ProcessService_SignalProcess_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -1159,6 +1159,163 @@ func (x *WatchServicesResponse) GetEvent() *ServiceEvent {
 	return nil
 }
 
+// SetServiceStartTypeRequest changes a service's start type.
+type SetServiceStartTypeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Service name. On systemd a name without a unit suffix means NAME.service.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The new start type; required.
+	StartType ServiceStartType `protobuf:"varint,2,opt,name=start_type,json=startType,proto3,enum=remotectl.v1.ServiceStartType" json:"start_type,omitempty"`
+	// Also start (AUTOMATIC, AUTOMATIC_DELAYED) or stop (MANUAL, DISABLED) the
+	// service now, and wait for it as StartService and StopService do.
+	Now bool `protobuf:"varint,3,opt,name=now,proto3" json:"now,omitempty"`
+	// With now: how long to wait; default 30 s, at most 10 min.
+	Timeout       *durationpb.Duration `protobuf:"bytes,4,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetServiceStartTypeRequest) Reset() {
+	*x = SetServiceStartTypeRequest{}
+	mi := &file_remotectl_v1_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetServiceStartTypeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetServiceStartTypeRequest) ProtoMessage() {}
+
+func (x *SetServiceStartTypeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_remotectl_v1_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetServiceStartTypeRequest.ProtoReflect.Descriptor instead.
+func (*SetServiceStartTypeRequest) Descriptor() ([]byte, []int) {
+	return file_remotectl_v1_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SetServiceStartTypeRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SetServiceStartTypeRequest) GetStartType() ServiceStartType {
+	if x != nil {
+		return x.StartType
+	}
+	return ServiceStartType_SERVICE_START_TYPE_UNSPECIFIED
+}
+
+func (x *SetServiceStartTypeRequest) GetNow() bool {
+	if x != nil {
+		return x.Now
+	}
+	return false
+}
+
+func (x *SetServiceStartTypeRequest) GetTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.Timeout
+	}
+	return nil
+}
+
+// SetServiceStartTypeResponse is the outcome of SetServiceStartType.
+type SetServiceStartTypeResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The service after the operation, read back from the service manager.
+	Service *Service `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	// Start type before the operation.
+	PreviousStartType ServiceStartType `protobuf:"varint,2,opt,name=previous_start_type,json=previousStartType,proto3,enum=remotectl.v1.ServiceStartType" json:"previous_start_type,omitempty"`
+	// The platform's own wording of the start type before the operation.
+	PreviousNativeStartType string `protobuf:"bytes,3,opt,name=previous_native_start_type,json=previousNativeStartType,proto3" json:"previous_native_start_type,omitempty"`
+	// State before the operation.
+	PreviousState ServiceState `protobuf:"varint,4,opt,name=previous_state,json=previousState,proto3,enum=remotectl.v1.ServiceState" json:"previous_state,omitempty"`
+	// False when the start type already was the requested one (and, with now,
+	// the service already in the target state).
+	Changed       bool `protobuf:"varint,5,opt,name=changed,proto3" json:"changed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetServiceStartTypeResponse) Reset() {
+	*x = SetServiceStartTypeResponse{}
+	mi := &file_remotectl_v1_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetServiceStartTypeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetServiceStartTypeResponse) ProtoMessage() {}
+
+func (x *SetServiceStartTypeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_remotectl_v1_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetServiceStartTypeResponse.ProtoReflect.Descriptor instead.
+func (*SetServiceStartTypeResponse) Descriptor() ([]byte, []int) {
+	return file_remotectl_v1_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SetServiceStartTypeResponse) GetService() *Service {
+	if x != nil {
+		return x.Service
+	}
+	return nil
+}
+
+func (x *SetServiceStartTypeResponse) GetPreviousStartType() ServiceStartType {
+	if x != nil {
+		return x.PreviousStartType
+	}
+	return ServiceStartType_SERVICE_START_TYPE_UNSPECIFIED
+}
+
+func (x *SetServiceStartTypeResponse) GetPreviousNativeStartType() string {
+	if x != nil {
+		return x.PreviousNativeStartType
+	}
+	return ""
+}
+
+func (x *SetServiceStartTypeResponse) GetPreviousState() ServiceState {
+	if x != nil {
+		return x.PreviousState
+	}
+	return ServiceState_SERVICE_STATE_UNSPECIFIED
+}
+
+func (x *SetServiceStartTypeResponse) GetChanged() bool {
+	if x != nil {
+		return x.Changed
+	}
+	return false
+}
+
 var File_remotectl_v1_service_proto protoreflect.FileDescriptor
 
 const file_remotectl_v1_service_proto_rawDesc = "" +
@@ -1227,7 +1384,19 @@ const file_remotectl_v1_service_proto_rawDesc = "" +
 	"\fnative_state\x18\a \x01(\tR\vnativeState\x12\x19\n" +
 	"\bmain_pid\x18\b \x01(\x05R\amainPid\"I\n" +
 	"\x15WatchServicesResponse\x120\n" +
-	"\x05event\x18\x01 \x01(\v2\x1a.remotectl.v1.ServiceEventR\x05event*\xec\x01\n" +
+	"\x05event\x18\x01 \x01(\v2\x1a.remotectl.v1.ServiceEventR\x05event\"\xb6\x01\n" +
+	"\x1aSetServiceStartTypeRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12=\n" +
+	"\n" +
+	"start_type\x18\x02 \x01(\x0e2\x1e.remotectl.v1.ServiceStartTypeR\tstartType\x12\x10\n" +
+	"\x03now\x18\x03 \x01(\bR\x03now\x123\n" +
+	"\atimeout\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\atimeout\"\xb8\x02\n" +
+	"\x1bSetServiceStartTypeResponse\x12/\n" +
+	"\aservice\x18\x01 \x01(\v2\x15.remotectl.v1.ServiceR\aservice\x12N\n" +
+	"\x13previous_start_type\x18\x02 \x01(\x0e2\x1e.remotectl.v1.ServiceStartTypeR\x11previousStartType\x12;\n" +
+	"\x1aprevious_native_start_type\x18\x03 \x01(\tR\x17previousNativeStartType\x12A\n" +
+	"\x0eprevious_state\x18\x04 \x01(\x0e2\x1a.remotectl.v1.ServiceStateR\rpreviousState\x12\x18\n" +
+	"\achanged\x18\x05 \x01(\bR\achanged*\xec\x01\n" +
 	"\fServiceState\x12\x1d\n" +
 	"\x19SERVICE_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15SERVICE_STATE_RUNNING\x10\x01\x12\x19\n" +
@@ -1247,7 +1416,7 @@ const file_remotectl_v1_service_proto_rawDesc = "" +
 	"\x1eSERVICE_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bSERVICE_EVENT_TYPE_EXISTING\x10\x01\x12\x1d\n" +
 	"\x19SERVICE_EVENT_TYPE_SYNCED\x10\x02\x12\x1e\n" +
-	"\x1aSERVICE_EVENT_TYPE_CHANGED\x10\x032\x9c\x04\n" +
+	"\x1aSERVICE_EVENT_TYPE_CHANGED\x10\x032\x88\x05\n" +
 	"\x0eServiceManager\x12U\n" +
 	"\fListServices\x12!.remotectl.v1.ListServicesRequest\x1a\".remotectl.v1.ListServicesResponse\x12O\n" +
 	"\n" +
@@ -1255,7 +1424,8 @@ const file_remotectl_v1_service_proto_rawDesc = "" +
 	"\fStartService\x12!.remotectl.v1.StartServiceRequest\x1a\".remotectl.v1.StartServiceResponse\x12R\n" +
 	"\vStopService\x12 .remotectl.v1.StopServiceRequest\x1a!.remotectl.v1.StopServiceResponse\x12[\n" +
 	"\x0eRestartService\x12#.remotectl.v1.RestartServiceRequest\x1a$.remotectl.v1.RestartServiceResponse\x12Z\n" +
-	"\rWatchServices\x12\".remotectl.v1.WatchServicesRequest\x1a#.remotectl.v1.WatchServicesResponse0\x01B?Z=github.com/remotectl/remotectl/proto/remotectl/v1;remotectlv1b\x06proto3"
+	"\rWatchServices\x12\".remotectl.v1.WatchServicesRequest\x1a#.remotectl.v1.WatchServicesResponse0\x01\x12j\n" +
+	"\x13SetServiceStartType\x12(.remotectl.v1.SetServiceStartTypeRequest\x1a).remotectl.v1.SetServiceStartTypeResponseB?Z=github.com/remotectl/remotectl/proto/remotectl/v1;remotectlv1b\x06proto3"
 
 var (
 	file_remotectl_v1_service_proto_rawDescOnce sync.Once
@@ -1270,27 +1440,29 @@ func file_remotectl_v1_service_proto_rawDescGZIP() []byte {
 }
 
 var file_remotectl_v1_service_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_remotectl_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_remotectl_v1_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_remotectl_v1_service_proto_goTypes = []any{
-	(ServiceState)(0),              // 0: remotectl.v1.ServiceState
-	(ServiceStartType)(0),          // 1: remotectl.v1.ServiceStartType
-	(ServiceEventType)(0),          // 2: remotectl.v1.ServiceEventType
-	(*Service)(nil),                // 3: remotectl.v1.Service
-	(*ListServicesRequest)(nil),    // 4: remotectl.v1.ListServicesRequest
-	(*ListServicesResponse)(nil),   // 5: remotectl.v1.ListServicesResponse
-	(*GetServiceRequest)(nil),      // 6: remotectl.v1.GetServiceRequest
-	(*GetServiceResponse)(nil),     // 7: remotectl.v1.GetServiceResponse
-	(*StartServiceRequest)(nil),    // 8: remotectl.v1.StartServiceRequest
-	(*StartServiceResponse)(nil),   // 9: remotectl.v1.StartServiceResponse
-	(*StopServiceRequest)(nil),     // 10: remotectl.v1.StopServiceRequest
-	(*StopServiceResponse)(nil),    // 11: remotectl.v1.StopServiceResponse
-	(*RestartServiceRequest)(nil),  // 12: remotectl.v1.RestartServiceRequest
-	(*RestartServiceResponse)(nil), // 13: remotectl.v1.RestartServiceResponse
-	(*WatchServicesRequest)(nil),   // 14: remotectl.v1.WatchServicesRequest
-	(*ServiceEvent)(nil),           // 15: remotectl.v1.ServiceEvent
-	(*WatchServicesResponse)(nil),  // 16: remotectl.v1.WatchServicesResponse
-	(*durationpb.Duration)(nil),    // 17: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil),  // 18: google.protobuf.Timestamp
+	(ServiceState)(0),                   // 0: remotectl.v1.ServiceState
+	(ServiceStartType)(0),               // 1: remotectl.v1.ServiceStartType
+	(ServiceEventType)(0),               // 2: remotectl.v1.ServiceEventType
+	(*Service)(nil),                     // 3: remotectl.v1.Service
+	(*ListServicesRequest)(nil),         // 4: remotectl.v1.ListServicesRequest
+	(*ListServicesResponse)(nil),        // 5: remotectl.v1.ListServicesResponse
+	(*GetServiceRequest)(nil),           // 6: remotectl.v1.GetServiceRequest
+	(*GetServiceResponse)(nil),          // 7: remotectl.v1.GetServiceResponse
+	(*StartServiceRequest)(nil),         // 8: remotectl.v1.StartServiceRequest
+	(*StartServiceResponse)(nil),        // 9: remotectl.v1.StartServiceResponse
+	(*StopServiceRequest)(nil),          // 10: remotectl.v1.StopServiceRequest
+	(*StopServiceResponse)(nil),         // 11: remotectl.v1.StopServiceResponse
+	(*RestartServiceRequest)(nil),       // 12: remotectl.v1.RestartServiceRequest
+	(*RestartServiceResponse)(nil),      // 13: remotectl.v1.RestartServiceResponse
+	(*WatchServicesRequest)(nil),        // 14: remotectl.v1.WatchServicesRequest
+	(*ServiceEvent)(nil),                // 15: remotectl.v1.ServiceEvent
+	(*WatchServicesResponse)(nil),       // 16: remotectl.v1.WatchServicesResponse
+	(*SetServiceStartTypeRequest)(nil),  // 17: remotectl.v1.SetServiceStartTypeRequest
+	(*SetServiceStartTypeResponse)(nil), // 18: remotectl.v1.SetServiceStartTypeResponse
+	(*durationpb.Duration)(nil),         // 19: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil),       // 20: google.protobuf.Timestamp
 }
 var file_remotectl_v1_service_proto_depIdxs = []int32{
 	0,  // 0: remotectl.v1.Service.state:type_name -> remotectl.v1.ServiceState
@@ -1298,38 +1470,45 @@ var file_remotectl_v1_service_proto_depIdxs = []int32{
 	0,  // 2: remotectl.v1.ListServicesRequest.states:type_name -> remotectl.v1.ServiceState
 	3,  // 3: remotectl.v1.ListServicesResponse.services:type_name -> remotectl.v1.Service
 	3,  // 4: remotectl.v1.GetServiceResponse.service:type_name -> remotectl.v1.Service
-	17, // 5: remotectl.v1.StartServiceRequest.timeout:type_name -> google.protobuf.Duration
+	19, // 5: remotectl.v1.StartServiceRequest.timeout:type_name -> google.protobuf.Duration
 	3,  // 6: remotectl.v1.StartServiceResponse.service:type_name -> remotectl.v1.Service
 	0,  // 7: remotectl.v1.StartServiceResponse.previous_state:type_name -> remotectl.v1.ServiceState
-	17, // 8: remotectl.v1.StopServiceRequest.timeout:type_name -> google.protobuf.Duration
+	19, // 8: remotectl.v1.StopServiceRequest.timeout:type_name -> google.protobuf.Duration
 	3,  // 9: remotectl.v1.StopServiceResponse.service:type_name -> remotectl.v1.Service
 	0,  // 10: remotectl.v1.StopServiceResponse.previous_state:type_name -> remotectl.v1.ServiceState
-	17, // 11: remotectl.v1.RestartServiceRequest.timeout:type_name -> google.protobuf.Duration
+	19, // 11: remotectl.v1.RestartServiceRequest.timeout:type_name -> google.protobuf.Duration
 	3,  // 12: remotectl.v1.RestartServiceResponse.service:type_name -> remotectl.v1.Service
 	0,  // 13: remotectl.v1.RestartServiceResponse.previous_state:type_name -> remotectl.v1.ServiceState
 	0,  // 14: remotectl.v1.WatchServicesRequest.states:type_name -> remotectl.v1.ServiceState
-	18, // 15: remotectl.v1.ServiceEvent.time:type_name -> google.protobuf.Timestamp
+	20, // 15: remotectl.v1.ServiceEvent.time:type_name -> google.protobuf.Timestamp
 	2,  // 16: remotectl.v1.ServiceEvent.type:type_name -> remotectl.v1.ServiceEventType
 	0,  // 17: remotectl.v1.ServiceEvent.old_state:type_name -> remotectl.v1.ServiceState
 	0,  // 18: remotectl.v1.ServiceEvent.new_state:type_name -> remotectl.v1.ServiceState
 	15, // 19: remotectl.v1.WatchServicesResponse.event:type_name -> remotectl.v1.ServiceEvent
-	4,  // 20: remotectl.v1.ServiceManager.ListServices:input_type -> remotectl.v1.ListServicesRequest
-	6,  // 21: remotectl.v1.ServiceManager.GetService:input_type -> remotectl.v1.GetServiceRequest
-	8,  // 22: remotectl.v1.ServiceManager.StartService:input_type -> remotectl.v1.StartServiceRequest
-	10, // 23: remotectl.v1.ServiceManager.StopService:input_type -> remotectl.v1.StopServiceRequest
-	12, // 24: remotectl.v1.ServiceManager.RestartService:input_type -> remotectl.v1.RestartServiceRequest
-	14, // 25: remotectl.v1.ServiceManager.WatchServices:input_type -> remotectl.v1.WatchServicesRequest
-	5,  // 26: remotectl.v1.ServiceManager.ListServices:output_type -> remotectl.v1.ListServicesResponse
-	7,  // 27: remotectl.v1.ServiceManager.GetService:output_type -> remotectl.v1.GetServiceResponse
-	9,  // 28: remotectl.v1.ServiceManager.StartService:output_type -> remotectl.v1.StartServiceResponse
-	11, // 29: remotectl.v1.ServiceManager.StopService:output_type -> remotectl.v1.StopServiceResponse
-	13, // 30: remotectl.v1.ServiceManager.RestartService:output_type -> remotectl.v1.RestartServiceResponse
-	16, // 31: remotectl.v1.ServiceManager.WatchServices:output_type -> remotectl.v1.WatchServicesResponse
-	26, // [26:32] is the sub-list for method output_type
-	20, // [20:26] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	1,  // 20: remotectl.v1.SetServiceStartTypeRequest.start_type:type_name -> remotectl.v1.ServiceStartType
+	19, // 21: remotectl.v1.SetServiceStartTypeRequest.timeout:type_name -> google.protobuf.Duration
+	3,  // 22: remotectl.v1.SetServiceStartTypeResponse.service:type_name -> remotectl.v1.Service
+	1,  // 23: remotectl.v1.SetServiceStartTypeResponse.previous_start_type:type_name -> remotectl.v1.ServiceStartType
+	0,  // 24: remotectl.v1.SetServiceStartTypeResponse.previous_state:type_name -> remotectl.v1.ServiceState
+	4,  // 25: remotectl.v1.ServiceManager.ListServices:input_type -> remotectl.v1.ListServicesRequest
+	6,  // 26: remotectl.v1.ServiceManager.GetService:input_type -> remotectl.v1.GetServiceRequest
+	8,  // 27: remotectl.v1.ServiceManager.StartService:input_type -> remotectl.v1.StartServiceRequest
+	10, // 28: remotectl.v1.ServiceManager.StopService:input_type -> remotectl.v1.StopServiceRequest
+	12, // 29: remotectl.v1.ServiceManager.RestartService:input_type -> remotectl.v1.RestartServiceRequest
+	14, // 30: remotectl.v1.ServiceManager.WatchServices:input_type -> remotectl.v1.WatchServicesRequest
+	17, // 31: remotectl.v1.ServiceManager.SetServiceStartType:input_type -> remotectl.v1.SetServiceStartTypeRequest
+	5,  // 32: remotectl.v1.ServiceManager.ListServices:output_type -> remotectl.v1.ListServicesResponse
+	7,  // 33: remotectl.v1.ServiceManager.GetService:output_type -> remotectl.v1.GetServiceResponse
+	9,  // 34: remotectl.v1.ServiceManager.StartService:output_type -> remotectl.v1.StartServiceResponse
+	11, // 35: remotectl.v1.ServiceManager.StopService:output_type -> remotectl.v1.StopServiceResponse
+	13, // 36: remotectl.v1.ServiceManager.RestartService:output_type -> remotectl.v1.RestartServiceResponse
+	16, // 37: remotectl.v1.ServiceManager.WatchServices:output_type -> remotectl.v1.WatchServicesResponse
+	18, // 38: remotectl.v1.ServiceManager.SetServiceStartType:output_type -> remotectl.v1.SetServiceStartTypeResponse
+	32, // [32:39] is the sub-list for method output_type
+	25, // [25:32] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_remotectl_v1_service_proto_init() }
@@ -1343,7 +1522,7 @@ func file_remotectl_v1_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_remotectl_v1_service_proto_rawDesc), len(file_remotectl_v1_service_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

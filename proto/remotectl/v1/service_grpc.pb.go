@@ -19,12 +19,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ServiceManager_ListServices_FullMethodName   = "/remotectl.v1.ServiceManager/ListServices"
-	ServiceManager_GetService_FullMethodName     = "/remotectl.v1.ServiceManager/GetService"
-	ServiceManager_StartService_FullMethodName   = "/remotectl.v1.ServiceManager/StartService"
-	ServiceManager_StopService_FullMethodName    = "/remotectl.v1.ServiceManager/StopService"
-	ServiceManager_RestartService_FullMethodName = "/remotectl.v1.ServiceManager/RestartService"
-	ServiceManager_WatchServices_FullMethodName  = "/remotectl.v1.ServiceManager/WatchServices"
+	ServiceManager_ListServices_FullMethodName        = "/remotectl.v1.ServiceManager/ListServices"
+	ServiceManager_GetService_FullMethodName          = "/remotectl.v1.ServiceManager/GetService"
+	ServiceManager_StartService_FullMethodName        = "/remotectl.v1.ServiceManager/StartService"
+	ServiceManager_StopService_FullMethodName         = "/remotectl.v1.ServiceManager/StopService"
+	ServiceManager_RestartService_FullMethodName      = "/remotectl.v1.ServiceManager/RestartService"
+	ServiceManager_WatchServices_FullMethodName       = "/remotectl.v1.ServiceManager/WatchServices"
+	ServiceManager_SetServiceStartType_FullMethodName = "/remotectl.v1.ServiceManager/SetServiceStartType"
 )
 
 // ServiceManagerClient is the client API for ServiceManager service.
@@ -66,6 +67,19 @@ type ServiceManagerClient interface {
 	// be reached or the agent shuts down; UNIMPLEMENTED on platforms without a
 	// backend.
 	WatchServices(ctx context.Context, in *WatchServicesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchServicesResponse], error)
+	// SetServiceStartType changes when the service manager starts a service
+	// by itself, and with now also starts it (AUTOMATIC, AUTOMATIC_DELAYED) or
+	// stops it (MANUAL, DISABLED). Windows: ChangeServiceConfig (and the
+	// delayed auto-start flag). systemd: AUTOMATIC is EnableUnitFiles, MANUAL
+	// and DISABLED are both DisableUnitFiles (systemctl enable/disable), then a
+	// daemon reload; a disabled unit still starts by hand or as a dependency,
+	// and reads back as MANUAL with native start type "disabled". ctld never
+	// masks or unmasks: a masked unit is refused with FAILED_PRECONDITION, as
+	// is enabling a unit without an [Install] section (static).
+	// AUTOMATIC_DELAYED is INVALID_ARGUMENT on systemd. Protected services
+	// cannot be changed (PERMISSION_DENIED); same authorization and audit as
+	// StopService.
+	SetServiceStartType(ctx context.Context, in *SetServiceStartTypeRequest, opts ...grpc.CallOption) (*SetServiceStartTypeResponse, error)
 }
 
 type serviceManagerClient struct {
@@ -145,6 +159,16 @@ func (c *serviceManagerClient) WatchServices(ctx context.Context, in *WatchServi
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ServiceManager_WatchServicesClient = grpc.ServerStreamingClient[WatchServicesResponse]
 
+func (c *serviceManagerClient) SetServiceStartType(ctx context.Context, in *SetServiceStartTypeRequest, opts ...grpc.CallOption) (*SetServiceStartTypeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetServiceStartTypeResponse)
+	err := c.cc.Invoke(ctx, ServiceManager_SetServiceStartType_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ServiceManagerServer is the server API for ServiceManager service.
 // All implementations must embed UnimplementedServiceManagerServer
 // for forward compatibility.
@@ -184,6 +208,19 @@ type ServiceManagerServer interface {
 	// be reached or the agent shuts down; UNIMPLEMENTED on platforms without a
 	// backend.
 	WatchServices(*WatchServicesRequest, grpc.ServerStreamingServer[WatchServicesResponse]) error
+	// SetServiceStartType changes when the service manager starts a service
+	// by itself, and with now also starts it (AUTOMATIC, AUTOMATIC_DELAYED) or
+	// stops it (MANUAL, DISABLED). Windows: ChangeServiceConfig (and the
+	// delayed auto-start flag). systemd: AUTOMATIC is EnableUnitFiles, MANUAL
+	// and DISABLED are both DisableUnitFiles (systemctl enable/disable), then a
+	// daemon reload; a disabled unit still starts by hand or as a dependency,
+	// and reads back as MANUAL with native start type "disabled". ctld never
+	// masks or unmasks: a masked unit is refused with FAILED_PRECONDITION, as
+	// is enabling a unit without an [Install] section (static).
+	// AUTOMATIC_DELAYED is INVALID_ARGUMENT on systemd. Protected services
+	// cannot be changed (PERMISSION_DENIED); same authorization and audit as
+	// StopService.
+	SetServiceStartType(context.Context, *SetServiceStartTypeRequest) (*SetServiceStartTypeResponse, error)
 	mustEmbedUnimplementedServiceManagerServer()
 }
 
@@ -211,6 +248,9 @@ func (UnimplementedServiceManagerServer) RestartService(context.Context, *Restar
 }
 func (UnimplementedServiceManagerServer) WatchServices(*WatchServicesRequest, grpc.ServerStreamingServer[WatchServicesResponse]) error {
 	return status.Error(codes.Unimplemented, "method WatchServices not implemented")
+}
+func (UnimplementedServiceManagerServer) SetServiceStartType(context.Context, *SetServiceStartTypeRequest) (*SetServiceStartTypeResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetServiceStartType not implemented")
 }
 func (UnimplementedServiceManagerServer) mustEmbedUnimplementedServiceManagerServer() {}
 func (UnimplementedServiceManagerServer) testEmbeddedByValue()                        {}
@@ -334,6 +374,24 @@ func _ServiceManager_WatchServices_Handler(srv interface{}, stream grpc.ServerSt
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ServiceManager_WatchServicesServer = grpc.ServerStreamingServer[WatchServicesResponse]
 
+func _ServiceManager_SetServiceStartType_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetServiceStartTypeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ServiceManagerServer).SetServiceStartType(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ServiceManager_SetServiceStartType_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ServiceManagerServer).SetServiceStartType(ctx, req.(*SetServiceStartTypeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ServiceManager_ServiceDesc is the grpc.ServiceDesc for ServiceManager service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -360,6 +418,10 @@ var ServiceManager_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RestartService",
 			Handler:    _ServiceManager_RestartService_Handler,
+		},
+		{
+			MethodName: "SetServiceStartType",
+			Handler:    _ServiceManager_SetServiceStartType_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -22,6 +22,16 @@ PROCESS_FIELD_STATUS: ProcessField
 PROCESS_FIELD_THREADS: ProcessField
 PROCESS_FIELD_UNSPECIFIED: ProcessField
 PROCESS_FIELD_USER: ProcessField
+PROCESS_SIGNAL_CONT: ProcessSignal
+PROCESS_SIGNAL_HUP: ProcessSignal
+PROCESS_SIGNAL_INT: ProcessSignal
+PROCESS_SIGNAL_KILL: ProcessSignal
+PROCESS_SIGNAL_QUIT: ProcessSignal
+PROCESS_SIGNAL_STOP: ProcessSignal
+PROCESS_SIGNAL_TERM: ProcessSignal
+PROCESS_SIGNAL_UNSPECIFIED: ProcessSignal
+PROCESS_SIGNAL_USR1: ProcessSignal
+PROCESS_SIGNAL_USR2: ProcessSignal
 PROCESS_SORT_CPU: ProcessSort
 PROCESS_SORT_MEMORY: ProcessSort
 PROCESS_SORT_PID: ProcessSort
@@ -119,6 +129,36 @@ class ProcessFilter(_message.Message):
     user: str
     def __init__(self, name_glob: _Optional[str] = ..., user: _Optional[str] = ..., pids: _Optional[_Iterable[int]] = ..., ppid: _Optional[int] = ...) -> None: ...
 
+class SignalProcessRequest(_message.Message):
+    __slots__ = ["exit_code", "pid", "signal", "start_time", "wait"]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    PID_FIELD_NUMBER: _ClassVar[int]
+    SIGNAL_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    WAIT_FIELD_NUMBER: _ClassVar[int]
+    exit_code: int
+    pid: int
+    signal: ProcessSignal
+    start_time: _timestamp_pb2.Timestamp
+    wait: _duration_pb2.Duration
+    def __init__(self, pid: _Optional[int] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., signal: _Optional[_Union[ProcessSignal, str]] = ..., exit_code: _Optional[int] = ..., wait: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class SignalProcessResponse(_message.Message):
+    __slots__ = ["exit_code", "exit_signal", "exit_signal_number", "exited", "process", "waited"]
+    EXITED_FIELD_NUMBER: _ClassVar[int]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    EXIT_SIGNAL_FIELD_NUMBER: _ClassVar[int]
+    EXIT_SIGNAL_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PROCESS_FIELD_NUMBER: _ClassVar[int]
+    WAITED_FIELD_NUMBER: _ClassVar[int]
+    exit_code: int
+    exit_signal: ProcessSignal
+    exit_signal_number: int
+    exited: bool
+    process: Process
+    waited: _duration_pb2.Duration
+    def __init__(self, process: _Optional[_Union[Process, _Mapping]] = ..., exited: bool = ..., exit_code: _Optional[int] = ..., exit_signal: _Optional[_Union[ProcessSignal, str]] = ..., exit_signal_number: _Optional[int] = ..., waited: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
 class WatchProcessesRequest(_message.Message):
     __slots__ = ["fields", "filter", "include_existing", "resume_after_sequence"]
     FIELDS_FIELD_NUMBER: _ClassVar[int]
@@ -147,4 +187,7 @@ class ProcessSort(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []
 
 class ProcessEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = []
+
+class ProcessSignal(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = []

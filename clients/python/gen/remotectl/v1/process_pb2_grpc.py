@@ -25,6 +25,11 @@ class ProcessServiceStub(object):
                 request_serializer=remotectl_dot_v1_dot_process__pb2.WatchProcessesRequest.SerializeToString,
                 response_deserializer=remotectl_dot_v1_dot_process__pb2.WatchProcessesResponse.FromString,
                 )
+        self.SignalProcess = channel.unary_unary(
+                '/remotectl.v1.ProcessService/SignalProcess',
+                request_serializer=remotectl_dot_v1_dot_process__pb2.SignalProcessRequest.SerializeToString,
+                response_deserializer=remotectl_dot_v1_dot_process__pb2.SignalProcessResponse.FromString,
+                )
 
 
 class ProcessServiceServicer(object):
@@ -51,6 +56,24 @@ class ProcessServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SignalProcess(self, request, context):
+        """SignalProcess sends a signal to one process named by its identity (pid
+        and start time, as ListProcesses returns them) and optionally waits for
+        it to exit. A pid that now names a process with another start time is
+        refused with NOT_FOUND: the agent never signals a different process
+        (Linux: pidfd_open, start time checked on what the pidfd names,
+        pidfd_send_signal; Windows: OpenProcess, creation time checked on the
+        handle, TerminateProcess). Needs the permission processes.control.
+        PERMISSION_DENIED names the rule that protects the target: pid 1, the
+        System and Idle processes, kernel threads, ctld itself and its parent,
+        the main processes of protected services, protected_processes globs and
+        role_process_allow lists. INVALID_ARGUMENT for a signal the platform
+        does not have; UNIMPLEMENTED on platforms without a backend.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProcessServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -63,6 +86,11 @@ def add_ProcessServiceServicer_to_server(servicer, server):
                     servicer.WatchProcesses,
                     request_deserializer=remotectl_dot_v1_dot_process__pb2.WatchProcessesRequest.FromString,
                     response_serializer=remotectl_dot_v1_dot_process__pb2.WatchProcessesResponse.SerializeToString,
+            ),
+            'SignalProcess': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignalProcess,
+                    request_deserializer=remotectl_dot_v1_dot_process__pb2.SignalProcessRequest.FromString,
+                    response_serializer=remotectl_dot_v1_dot_process__pb2.SignalProcessResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -106,5 +134,22 @@ class ProcessService(object):
         return grpc.experimental.unary_stream(request, target, '/remotectl.v1.ProcessService/WatchProcesses',
             remotectl_dot_v1_dot_process__pb2.WatchProcessesRequest.SerializeToString,
             remotectl_dot_v1_dot_process__pb2.WatchProcessesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SignalProcess(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/remotectl.v1.ProcessService/SignalProcess',
+            remotectl_dot_v1_dot_process__pb2.SignalProcessRequest.SerializeToString,
+            remotectl_dot_v1_dot_process__pb2.SignalProcessResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -119,6 +119,32 @@ class ServiceEvent(_message.Message):
     type: ServiceEventType
     def __init__(self, sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[_Union[ServiceEventType, str]] = ..., name: _Optional[str] = ..., old_state: _Optional[_Union[ServiceState, str]] = ..., new_state: _Optional[_Union[ServiceState, str]] = ..., native_state: _Optional[str] = ..., main_pid: _Optional[int] = ...) -> None: ...
 
+class SetServiceStartTypeRequest(_message.Message):
+    __slots__ = ["name", "now", "start_type", "timeout"]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NOW_FIELD_NUMBER: _ClassVar[int]
+    START_TYPE_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    now: bool
+    start_type: ServiceStartType
+    timeout: _duration_pb2.Duration
+    def __init__(self, name: _Optional[str] = ..., start_type: _Optional[_Union[ServiceStartType, str]] = ..., now: bool = ..., timeout: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class SetServiceStartTypeResponse(_message.Message):
+    __slots__ = ["changed", "previous_native_start_type", "previous_start_type", "previous_state", "service"]
+    CHANGED_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_NATIVE_START_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_START_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_STATE_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    changed: bool
+    previous_native_start_type: str
+    previous_start_type: ServiceStartType
+    previous_state: ServiceState
+    service: Service
+    def __init__(self, service: _Optional[_Union[Service, _Mapping]] = ..., previous_start_type: _Optional[_Union[ServiceStartType, str]] = ..., previous_native_start_type: _Optional[str] = ..., previous_state: _Optional[_Union[ServiceState, str]] = ..., changed: bool = ...) -> None: ...
+
 class StartServiceRequest(_message.Message):
     __slots__ = ["name", "timeout"]
     NAME_FIELD_NUMBER: _ClassVar[int]

@@ -55,6 +55,11 @@ class ServiceManagerStub(object):
                 request_serializer=remotectl_dot_v1_dot_service__pb2.WatchServicesRequest.SerializeToString,
                 response_deserializer=remotectl_dot_v1_dot_service__pb2.WatchServicesResponse.FromString,
                 )
+        self.SetServiceStartType = channel.unary_unary(
+                '/remotectl.v1.ServiceManager/SetServiceStartType',
+                request_serializer=remotectl_dot_v1_dot_service__pb2.SetServiceStartTypeRequest.SerializeToString,
+                response_deserializer=remotectl_dot_v1_dot_service__pb2.SetServiceStartTypeResponse.FromString,
+                )
 
 
 class ServiceManagerServicer(object):
@@ -124,6 +129,24 @@ class ServiceManagerServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetServiceStartType(self, request, context):
+        """SetServiceStartType changes when the service manager starts a service
+        by itself, and with now also starts it (AUTOMATIC, AUTOMATIC_DELAYED) or
+        stops it (MANUAL, DISABLED). Windows: ChangeServiceConfig (and the
+        delayed auto-start flag). systemd: AUTOMATIC is EnableUnitFiles, MANUAL
+        and DISABLED are both DisableUnitFiles (systemctl enable/disable), then a
+        daemon reload; a disabled unit still starts by hand or as a dependency,
+        and reads back as MANUAL with native start type "disabled". ctld never
+        masks or unmasks: a masked unit is refused with FAILED_PRECONDITION, as
+        is enabling a unit without an [Install] section (static).
+        AUTOMATIC_DELAYED is INVALID_ARGUMENT on systemd. Protected services
+        cannot be changed (PERMISSION_DENIED); same authorization and audit as
+        StopService.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ServiceManagerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -156,6 +179,11 @@ def add_ServiceManagerServicer_to_server(servicer, server):
                     servicer.WatchServices,
                     request_deserializer=remotectl_dot_v1_dot_service__pb2.WatchServicesRequest.FromString,
                     response_serializer=remotectl_dot_v1_dot_service__pb2.WatchServicesResponse.SerializeToString,
+            ),
+            'SetServiceStartType': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetServiceStartType,
+                    request_deserializer=remotectl_dot_v1_dot_service__pb2.SetServiceStartTypeRequest.FromString,
+                    response_serializer=remotectl_dot_v1_dot_service__pb2.SetServiceStartTypeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -277,5 +305,22 @@ class ServiceManager(object):
         return grpc.experimental.unary_stream(request, target, '/remotectl.v1.ServiceManager/WatchServices',
             remotectl_dot_v1_dot_service__pb2.WatchServicesRequest.SerializeToString,
             remotectl_dot_v1_dot_service__pb2.WatchServicesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SetServiceStartType(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/remotectl.v1.ServiceManager/SetServiceStartType',
+            remotectl_dot_v1_dot_service__pb2.SetServiceStartTypeRequest.SerializeToString,
+            remotectl_dot_v1_dot_service__pb2.SetServiceStartTypeResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file remotectl/v1/process.proto.
  */
 export const file_remotectl_v1_process: GenFile = /*@__PURE__*/
-  fileDesc("ChpyZW1vdGVjdGwvdjEvcHJvY2Vzcy5wcm90bxIMcmVtb3RlY3RsLnYxIloKDVByb2Nlc3NGaWx0ZXISEQoJbmFtZV9nbG9iGAEgASgJEgwKBHVzZXIYAiABKAkSDAoEcGlkcxgDIAMoBRIRCgRwcGlkGAQgASgFSACIAQFCBwoFX3BwaWQipwEKFExpc3RQcm9jZXNzZXNSZXF1ZXN0EisKBmZpbHRlchgBIAEoCzIbLnJlbW90ZWN0bC52MS5Qcm9jZXNzRmlsdGVyEicKBHNvcnQYAiABKA4yGS5yZW1vdGVjdGwudjEuUHJvY2Vzc1NvcnQSDQoFbGltaXQYAyABKA0SKgoGZmllbGRzGAQgAygOMhoucmVtb3RlY3RsLnYxLlByb2Nlc3NGaWVsZCKIAQoVTGlzdFByb2Nlc3Nlc1Jlc3BvbnNlEigKCXByb2Nlc3NlcxgBIAMoCzIVLnJlbW90ZWN0bC52MS5Qcm9jZXNzEi4KCnNhbXBsZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXRvdGFsX21hdGNoZWQYAyABKA0ijwQKB1Byb2Nlc3MSCwoDcGlkGAEgASgFEgwKBHBwaWQYAiABKAUSLgoKc3RhcnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEbmFtZRgEIAEoCRILCgNleGUYBSABKAkSDAoEYXJncxgGIAMoCRIMCgR1c2VyGAcgASgJEhAKA3VpZBgIIAEoA0gAiAEBEisKBnN0YXR1cxgJIAEoDjIbLnJlbW90ZWN0bC52MS5Qcm9jZXNzU3RhdHVzEjAKDWNwdV91c2VyX3RpbWUYCiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SMgoPY3B1X3N5c3RlbV90aW1lGAsgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhMKC2NwdV9wZXJjZW50GAwgASgBEjUKEmNwdV9wZXJjZW50X3dpbmRvdxgNIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIdChVyZXNpZGVudF9tZW1vcnlfYnl0ZXMYDiABKAQSHAoUdmlydHVhbF9tZW1vcnlfYnl0ZXMYDyABKAQSFAoMdGhyZWFkX2NvdW50GBAgASgFEjYKEnVuYXZhaWxhYmxlX2ZpZWxkcxgRIAMoDjIaLnJlbW90ZWN0bC52MS5Qcm9jZXNzRmllbGRCBgoEX3VpZCKpAQoVV2F0Y2hQcm9jZXNzZXNSZXF1ZXN0EisKBmZpbHRlchgBIAEoCzIbLnJlbW90ZWN0bC52MS5Qcm9jZXNzRmlsdGVyEhgKEGluY2x1ZGVfZXhpc3RpbmcYAiABKAgSKgoGZmllbGRzGAMgAygOMhoucmVtb3RlY3RsLnYxLlByb2Nlc3NGaWVsZBIdChVyZXN1bWVfYWZ0ZXJfc2VxdWVuY2UYBCABKAQioAEKDFByb2Nlc3NFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCgR0eXBlGAMgASgOMh4ucmVtb3RlY3RsLnYxLlByb2Nlc3NFdmVudFR5cGUSJgoHcHJvY2VzcxgEIAEoCzIVLnJlbW90ZWN0bC52MS5Qcm9jZXNzIkMKFldhdGNoUHJvY2Vzc2VzUmVzcG9uc2USKQoFZXZlbnQYASABKAsyGi5yZW1vdGVjdGwudjEuUHJvY2Vzc0V2ZW50KvIBCgxQcm9jZXNzRmllbGQSHQoZUFJPQ0VTU19GSUVMRF9VTlNQRUNJRklFRBAAEhYKElBST0NFU1NfRklFTERfTkFNRRABEhUKEVBST0NFU1NfRklFTERfRVhFEAISFgoSUFJPQ0VTU19GSUVMRF9BUkdTEAMSFgoSUFJPQ0VTU19GSUVMRF9VU0VSEAQSGAoUUFJPQ0VTU19GSUVMRF9TVEFUVVMQBRIVChFQUk9DRVNTX0ZJRUxEX0NQVRAGEhgKFFBST0NFU1NfRklFTERfTUVNT1JZEAcSGQoVUFJPQ0VTU19GSUVMRF9USFJFQURTEAgq8AEKDVByb2Nlc3NTdGF0dXMSHgoaUFJPQ0VTU19TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZQUk9DRVNTX1NUQVRVU19SVU5OSU5HEAESGwoXUFJPQ0VTU19TVEFUVVNfU0xFRVBJTkcQAhIdChlQUk9DRVNTX1NUQVRVU19ESVNLX1NMRUVQEAMSGgoWUFJPQ0VTU19TVEFUVVNfU1RPUFBFRBAEEhkKFVBST0NFU1NfU1RBVFVTX1pPTUJJRRAFEhcKE1BST0NFU1NfU1RBVFVTX0lETEUQBhIXChNQUk9DRVNTX1NUQVRVU19ERUFEEAcqcAoLUHJvY2Vzc1NvcnQSHAoYUFJPQ0VTU19TT1JUX1VOU1BFQ0lGSUVEEAASFAoQUFJPQ0VTU19TT1JUX1BJRBABEhQKEFBST0NFU1NfU09SVF9DUFUQAhIXChNQUk9DRVNTX1NPUlRfTUVNT1JZEAMq1AEKEFByb2Nlc3NFdmVudFR5cGUSIgoeUFJPQ0VTU19FVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASHwobUFJPQ0VTU19FVkVOVF9UWVBFX0VYSVNUSU5HEAESHQoZUFJPQ0VTU19FVkVOVF9UWVBFX1NZTkNFRBACEh4KGlBST0NFU1NfRVZFTlRfVFlQRV9TVEFSVEVEEAMSHQoZUFJPQ0VTU19FVkVOVF9UWVBFX0VYSVRFRBAEEh0KGVBST0NFU1NfRVZFTlRfVFlQRV9SRVNZTkMQBTLJAQoOUHJvY2Vzc1NlcnZpY2USWAoNTGlzdFByb2Nlc3NlcxIiLnJlbW90ZWN0bC52MS5MaXN0UHJvY2Vzc2VzUmVxdWVzdBojLnJlbW90ZWN0bC52MS5MaXN0UHJvY2Vzc2VzUmVzcG9uc2USXQoOV2F0Y2hQcm9jZXNzZXMSIy5yZW1vdGVjdGwudjEuV2F0Y2hQcm9jZXNzZXNSZXF1ZXN0GiQucmVtb3RlY3RsLnYxLldhdGNoUHJvY2Vzc2VzUmVzcG9uc2UwAUI/Wj1naXRodWIuY29tL3JlbW90ZWN0bC9yZW1vdGVjdGwvcHJvdG8vcmVtb3RlY3RsL3YxO3JlbW90ZWN0bHYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChpyZW1vdGVjdGwvdjEvcHJvY2Vzcy5wcm90bxIMcmVtb3RlY3RsLnYxIloKDVByb2Nlc3NGaWx0ZXISEQoJbmFtZV9nbG9iGAEgASgJEgwKBHVzZXIYAiABKAkSDAoEcGlkcxgDIAMoBRIRCgRwcGlkGAQgASgFSACIAQFCBwoFX3BwaWQipwEKFExpc3RQcm9jZXNzZXNSZXF1ZXN0EisKBmZpbHRlchgBIAEoCzIbLnJlbW90ZWN0bC52MS5Qcm9jZXNzRmlsdGVyEicKBHNvcnQYAiABKA4yGS5yZW1vdGVjdGwudjEuUHJvY2Vzc1NvcnQSDQoFbGltaXQYAyABKA0SKgoGZmllbGRzGAQgAygOMhoucmVtb3RlY3RsLnYxLlByb2Nlc3NGaWVsZCKIAQoVTGlzdFByb2Nlc3Nlc1Jlc3BvbnNlEigKCXByb2Nlc3NlcxgBIAMoCzIVLnJlbW90ZWN0bC52MS5Qcm9jZXNzEi4KCnNhbXBsZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDXRvdGFsX21hdGNoZWQYAyABKA0ijwQKB1Byb2Nlc3MSCwoDcGlkGAEgASgFEgwKBHBwaWQYAiABKAUSLgoKc3RhcnRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEbmFtZRgEIAEoCRILCgNleGUYBSABKAkSDAoEYXJncxgGIAMoCRIMCgR1c2VyGAcgASgJEhAKA3VpZBgIIAEoA0gAiAEBEisKBnN0YXR1cxgJIAEoDjIbLnJlbW90ZWN0bC52MS5Qcm9jZXNzU3RhdHVzEjAKDWNwdV91c2VyX3RpbWUYCiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SMgoPY3B1X3N5c3RlbV90aW1lGAsgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhMKC2NwdV9wZXJjZW50GAwgASgBEjUKEmNwdV9wZXJjZW50X3dpbmRvdxgNIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIdChVyZXNpZGVudF9tZW1vcnlfYnl0ZXMYDiABKAQSHAoUdmlydHVhbF9tZW1vcnlfYnl0ZXMYDyABKAQSFAoMdGhyZWFkX2NvdW50GBAgASgFEjYKEnVuYXZhaWxhYmxlX2ZpZWxkcxgRIAMoDjIaLnJlbW90ZWN0bC52MS5Qcm9jZXNzRmllbGRCBgoEX3VpZCKpAQoVV2F0Y2hQcm9jZXNzZXNSZXF1ZXN0EisKBmZpbHRlchgBIAEoCzIbLnJlbW90ZWN0bC52MS5Qcm9jZXNzRmlsdGVyEhgKEGluY2x1ZGVfZXhpc3RpbmcYAiABKAgSKgoGZmllbGRzGAMgAygOMhoucmVtb3RlY3RsLnYxLlByb2Nlc3NGaWVsZBIdChVyZXN1bWVfYWZ0ZXJfc2VxdWVuY2UYBCABKAQioAEKDFByb2Nlc3NFdmVudBIQCghzZXF1ZW5jZRgBIAEoBBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCgR0eXBlGAMgASgOMh4ucmVtb3RlY3RsLnYxLlByb2Nlc3NFdmVudFR5cGUSJgoHcHJvY2VzcxgEIAEoCzIVLnJlbW90ZWN0bC52MS5Qcm9jZXNzIkMKFldhdGNoUHJvY2Vzc2VzUmVzcG9uc2USKQoFZXZlbnQYASABKAsyGi5yZW1vdGVjdGwudjEuUHJvY2Vzc0V2ZW50Is8BChRTaWduYWxQcm9jZXNzUmVxdWVzdBILCgNwaWQYASABKAUSLgoKc3RhcnRfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoGc2lnbmFsGAMgASgOMhsucmVtb3RlY3RsLnYxLlByb2Nlc3NTaWduYWwSFgoJZXhpdF9jb2RlGAQgASgNSACIAQESJwoEd2FpdBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIMCgpfZXhpdF9jb2RlIooCChVTaWduYWxQcm9jZXNzUmVzcG9uc2USJgoHcHJvY2VzcxgBIAEoCzIVLnJlbW90ZWN0bC52MS5Qcm9jZXNzEg4KBmV4aXRlZBgCIAEoCBIWCglleGl0X2NvZGUYAyABKAVIAIgBARIwCgtleGl0X3NpZ25hbBgEIAEoDjIbLnJlbW90ZWN0bC52MS5Qcm9jZXNzU2lnbmFsEh8KEmV4aXRfc2lnbmFsX251bWJlchgFIAEoBUgBiAEBEikKBndhaXRlZBgGIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIMCgpfZXhpdF9jb2RlQhUKE19leGl0X3NpZ25hbF9udW1iZXIq8gEKDFByb2Nlc3NGaWVsZBIdChlQUk9DRVNTX0ZJRUxEX1VOU1BFQ0lGSUVEEAASFgoSUFJPQ0VTU19GSUVMRF9OQU1FEAESFQoRUFJPQ0VTU19GSUVMRF9FWEUQAhIWChJQUk9DRVNTX0ZJRUxEX0FSR1MQAxIWChJQUk9DRVNTX0ZJRUxEX1VTRVIQBBIYChRQUk9DRVNTX0ZJRUxEX1NUQVRVUxAFEhUKEVBST0NFU1NfRklFTERfQ1BVEAYSGAoUUFJPQ0VTU19GSUVMRF9NRU1PUlkQBxIZChVQUk9DRVNTX0ZJRUxEX1RIUkVBRFMQCCrwAQoNUHJvY2Vzc1N0YXR1cxIeChpQUk9DRVNTX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlBST0NFU1NfU1RBVFVTX1JVTk5JTkcQARIbChdQUk9DRVNTX1NUQVRVU19TTEVFUElORxACEh0KGVBST0NFU1NfU1RBVFVTX0RJU0tfU0xFRVAQAxIaChZQUk9DRVNTX1NUQVRVU19TVE9QUEVEEAQSGQoVUFJPQ0VTU19TVEFUVVNfWk9NQklFEAUSFwoTUFJPQ0VTU19TVEFUVVNfSURMRRAGEhcKE1BST0NFU1NfU1RBVFVTX0RFQUQQBypwCgtQcm9jZXNzU29ydBIcChhQUk9DRVNTX1NPUlRfVU5TUEVDSUZJRUQQABIUChBQUk9DRVNTX1NPUlRfUElEEAESFAoQUFJPQ0VTU19TT1JUX0NQVRACEhcKE1BST0NFU1NfU09SVF9NRU1PUlkQAyrUAQoQUHJvY2Vzc0V2ZW50VHlwZRIiCh5QUk9DRVNTX0VWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIfChtQUk9DRVNTX0VWRU5UX1RZUEVfRVhJU1RJTkcQARIdChlQUk9DRVNTX0VWRU5UX1RZUEVfU1lOQ0VEEAISHgoaUFJPQ0VTU19FVkVOVF9UWVBFX1NUQVJURUQQAxIdChlQUk9DRVNTX0VWRU5UX1RZUEVfRVhJVEVEEAQSHQoZUFJPQ0VTU19FVkVOVF9UWVBFX1JFU1lOQxAFKo4CCg1Qcm9jZXNzU2lnbmFsEh4KGlBST0NFU1NfU0lHTkFMX1VOU1BFQ0lGSUVEEAASFwoTUFJPQ0VTU19TSUdOQUxfVEVSTRABEhcKE1BST0NFU1NfU0lHTkFMX0tJTEwQAhIWChJQUk9DRVNTX1NJR05BTF9JTlQQAxIWChJQUk9DRVNTX1NJR05BTF9IVVAQBBIXChNQUk9DRVNTX1NJR05BTF9RVUlUEAUSFwoTUFJPQ0VTU19TSUdOQUxfVVNSMRAGEhcKE1BST0NFU1NfU0lHTkFMX1VTUjIQBxIXChNQUk9DRVNTX1NJR05BTF9TVE9QEAgSFwoTUFJPQ0VTU19TSUdOQUxfQ09OVBAJMqMCCg5Qcm9jZXNzU2VydmljZRJYCg1MaXN0UHJvY2Vzc2VzEiIucmVtb3RlY3RsLnYxLkxpc3RQcm9jZXNzZXNSZXF1ZXN0GiMucmVtb3RlY3RsLnYxLkxpc3RQcm9jZXNzZXNSZXNwb25zZRJdCg5XYXRjaFByb2Nlc3NlcxIjLnJlbW90ZWN0bC52MS5XYXRjaFByb2Nlc3Nlc1JlcXVlc3QaJC5yZW1vdGVjdGwudjEuV2F0Y2hQcm9jZXNzZXNSZXNwb25zZTABElgKDVNpZ25hbFByb2Nlc3MSIi5yZW1vdGVjdGwudjEuU2lnbmFsUHJvY2Vzc1JlcXVlc3QaIy5yZW1vdGVjdGwudjEuU2lnbmFsUHJvY2Vzc1Jlc3BvbnNlQj9aPWdpdGh1Yi5jb20vcmVtb3RlY3RsL3JlbW90ZWN0bC9wcm90by9yZW1vdGVjdGwvdjE7cmVtb3RlY3RsdjFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * ProcessFilter selects processes. Unset fields match everything; set fields
@@ -401,6 +401,117 @@ export const WatchProcessesResponseSchema: GenMessage<WatchProcessesResponse> = 
   messageDesc(file_remotectl_v1_process, 6);
 
 /**
+ * SignalProcessRequest names one process by identity and what to send it.
+ *
+ * @generated from message remotectl.v1.SignalProcessRequest
+ */
+export type SignalProcessRequest = Message<"remotectl.v1.SignalProcessRequest"> & {
+  /**
+   * Process ID.
+   *
+   * @generated from field: int32 pid = 1;
+   */
+  pid: number;
+
+  /**
+   * The process's start time exactly as ListProcesses returned it; required.
+   *
+   * @generated from field: google.protobuf.Timestamp start_time = 2;
+   */
+  startTime?: Timestamp | undefined;
+
+  /**
+   * The signal; unset means TERM.
+   *
+   * @generated from field: remotectl.v1.ProcessSignal signal = 3;
+   */
+  signal: ProcessSignal;
+
+  /**
+   * Windows: the exit code the terminated process gets; default 1. Ignored
+   * on Unix.
+   *
+   * @generated from field: optional uint32 exit_code = 4;
+   */
+  exitCode?: number | undefined;
+
+  /**
+   * How long to wait for the process to exit after the signal; 0 or unset
+   * returns at once. At most 10 minutes.
+   *
+   * @generated from field: google.protobuf.Duration wait = 5;
+   */
+  wait?: Duration | undefined;
+};
+
+/**
+ * Describes the message remotectl.v1.SignalProcessRequest.
+ * Use `create(SignalProcessRequestSchema)` to create a new message.
+ */
+export const SignalProcessRequestSchema: GenMessage<SignalProcessRequest> = /*@__PURE__*/
+  messageDesc(file_remotectl_v1_process, 7);
+
+/**
+ * SignalProcessResponse is the outcome of SignalProcess.
+ *
+ * @generated from message remotectl.v1.SignalProcessResponse
+ */
+export type SignalProcessResponse = Message<"remotectl.v1.SignalProcessResponse"> & {
+  /**
+   * The target as the agent identified it before signalling it (pid, ppid,
+   * start time, name, exe, args, user).
+   *
+   * @generated from field: remotectl.v1.Process process = 1;
+   */
+  process?: Process | undefined;
+
+  /**
+   * The process had exited when the call returned (within wait).
+   *
+   * @generated from field: bool exited = 2;
+   */
+  exited: boolean;
+
+  /**
+   * Exit status when the process exited normally and the platform tells
+   * (Linux 6.15+ pidfd exit info, Windows GetExitCodeProcess).
+   *
+   * @generated from field: optional int32 exit_code = 3;
+   */
+  exitCode?: number | undefined;
+
+  /**
+   * The signal that ended the process, when it was ended by one and the
+   * platform tells; UNSPECIFIED otherwise (also for signals outside this
+   * enum, see exit_signal_number).
+   *
+   * @generated from field: remotectl.v1.ProcessSignal exit_signal = 4;
+   */
+  exitSignal: ProcessSignal;
+
+  /**
+   * The number of the signal that ended the process (Unix), when known.
+   *
+   * @generated from field: optional int32 exit_signal_number = 5;
+   */
+  exitSignalNumber?: number | undefined;
+
+  /**
+   * How long the agent waited for the exit.
+   *
+   * @generated from field: google.protobuf.Duration waited = 6;
+   */
+  waited?: Duration | undefined;
+};
+
+/**
+ * Describes the message remotectl.v1.SignalProcessResponse.
+ * Use `create(SignalProcessResponseSchema)` to create a new message.
+ */
+export const SignalProcessResponseSchema: GenMessage<SignalProcessResponse> = /*@__PURE__*/
+  messageDesc(file_remotectl_v1_process, 8);
+
+/**
  * ProcessField names an optional field of Process. pid, ppid and start_time
  * are always returned; other fields are read only when requested, so a
  * caller that wants only names does not pay for argv or user lookups.
@@ -649,6 +760,92 @@ export const ProcessEventTypeSchema: GenEnum<ProcessEventType> = /*@__PURE__*/
   enumDesc(file_remotectl_v1_process, 3);
 
 /**
+ * ProcessSignal is a portable signal. On Windows only TERM and KILL exist:
+ * both end the process with TerminateProcess (exit code
+ * SignalProcessRequest.exit_code); Windows has no graceful TERM for an
+ * arbitrary process.
+ *
+ * @generated from enum remotectl.v1.ProcessSignal
+ */
+export enum ProcessSignal {
+  /**
+   * Not a signal; SignalProcess treats it as TERM.
+   *
+   * @generated from enum value: PROCESS_SIGNAL_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * SIGTERM: ask the process to end.
+   *
+   * @generated from enum value: PROCESS_SIGNAL_TERM = 1;
+   */
+  TERM = 1,
+
+  /**
+   * SIGKILL: end the process; it cannot be caught.
+   *
+   * @generated from enum value: PROCESS_SIGNAL_KILL = 2;
+   */
+  KILL = 2,
+
+  /**
+   * SIGINT: interrupt, as Ctrl-C.
+   *
+   * @generated from enum value: PROCESS_SIGNAL_INT = 3;
+   */
+  INT = 3,
+
+  /**
+   * SIGHUP: hangup; many daemons reload their configuration.
+   *
+   * @generated from enum value: PROCESS_SIGNAL_HUP = 4;
+   */
+  HUP = 4,
+
+  /**
+   * SIGQUIT: quit, usually with a core dump.
+   *
+   * @generated from enum value: PROCESS_SIGNAL_QUIT = 5;
+   */
+  QUIT = 5,
+
+  /**
+   * SIGUSR1: application defined.
+   *
+   * @generated from enum value: PROCESS_SIGNAL_USR1 = 6;
+   */
+  USR1 = 6,
+
+  /**
+   * SIGUSR2: application defined.
+   *
+   * @generated from enum value: PROCESS_SIGNAL_USR2 = 7;
+   */
+  USR2 = 7,
+
+  /**
+   * SIGSTOP: suspend; it cannot be caught.
+   *
+   * @generated from enum value: PROCESS_SIGNAL_STOP = 8;
+   */
+  STOP = 8,
+
+  /**
+   * SIGCONT: resume a stopped process.
+   *
+   * @generated from enum value: PROCESS_SIGNAL_CONT = 9;
+   */
+  CONT = 9,
+}
+
+/**
+ * Describes the enum remotectl.v1.ProcessSignal.
+ */
+export const ProcessSignalSchema: GenEnum<ProcessSignal> = /*@__PURE__*/
+  enumDesc(file_remotectl_v1_process, 4);
+
+/**
  * ProcessService lists and watches the processes of the host ctld runs on.
  *
  * @generated from service remotectl.v1.ProcessService
@@ -679,6 +876,27 @@ export const ProcessService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchProcessesRequestSchema;
     output: typeof WatchProcessesResponseSchema;
+  },
+  /**
+   * SignalProcess sends a signal to one process named by its identity (pid
+   * and start time, as ListProcesses returns them) and optionally waits for
+   * it to exit. A pid that now names a process with another start time is
+   * refused with NOT_FOUND: the agent never signals a different process
+   * (Linux: pidfd_open, start time checked on what the pidfd names,
+   * pidfd_send_signal; Windows: OpenProcess, creation time checked on the
+   * handle, TerminateProcess). Needs the permission processes.control.
+   * PERMISSION_DENIED names the rule that protects the target: pid 1, the
+   * System and Idle processes, kernel threads, ctld itself and its parent,
+   * the main processes of protected services, protected_processes globs and
+   * role_process_allow lists. INVALID_ARGUMENT for a signal the platform
+   * does not have; UNIMPLEMENTED on platforms without a backend.
+   *
+   * @generated from rpc remotectl.v1.ProcessService.SignalProcess
+   */
+  signalProcess: {
+    methodKind: "unary";
+    input: typeof SignalProcessRequestSchema;
+    output: typeof SignalProcessResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_remotectl_v1_process, 0);

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file remotectl/v1/service.proto.
  */
 export const file_remotectl_v1_service: GenFile = /*@__PURE__*/
-  fileDesc("ChpyZW1vdGVjdGwvdjEvc2VydmljZS5wcm90bxIMcmVtb3RlY3RsLnYxIp8CCgdTZXJ2aWNlEgwKBG5hbWUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEikKBXN0YXRlGAQgASgOMhoucmVtb3RlY3RsLnYxLlNlcnZpY2VTdGF0ZRIUCgxuYXRpdmVfc3RhdGUYBSABKAkSMgoKc3RhcnRfdHlwZRgGIAEoDjIeLnJlbW90ZWN0bC52MS5TZXJ2aWNlU3RhcnRUeXBlEhkKEW5hdGl2ZV9zdGFydF90eXBlGAcgASgJEhAKCG1haW5fcGlkGAggASgFEg8KB2NvbW1hbmQYCSABKAkSFAoMZGVwZW5kZW5jaWVzGAogAygJEhIKCmRlcGVuZGVudHMYCyADKAkiVAoTTGlzdFNlcnZpY2VzUmVxdWVzdBIRCgluYW1lX2dsb2IYASABKAkSKgoGc3RhdGVzGAIgAygOMhoucmVtb3RlY3RsLnYxLlNlcnZpY2VTdGF0ZSJQChRMaXN0U2VydmljZXNSZXNwb25zZRInCghzZXJ2aWNlcxgBIAMoCzIVLnJlbW90ZWN0bC52MS5TZXJ2aWNlEg8KB21hbmFnZXIYAiABKAkiIQoRR2V0U2VydmljZVJlcXVlc3QSDAoEbmFtZRgBIAEoCSI8ChJHZXRTZXJ2aWNlUmVzcG9uc2USJgoHc2VydmljZRgBIAEoCzIVLnJlbW90ZWN0bC52MS5TZXJ2aWNlIk8KE1N0YXJ0U2VydmljZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIqCgd0aW1lb3V0GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIoMBChRTdGFydFNlcnZpY2VSZXNwb25zZRImCgdzZXJ2aWNlGAEgASgLMhUucmVtb3RlY3RsLnYxLlNlcnZpY2USMgoOcHJldmlvdXNfc3RhdGUYAiABKA4yGi5yZW1vdGVjdGwudjEuU2VydmljZVN0YXRlEg8KB2NoYW5nZWQYAyABKAgiZwoSU3RvcFNlcnZpY2VSZXF1ZXN0EgwKBG5hbWUYASABKAkSKgoHdGltZW91dBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCg9zdG9wX2RlcGVuZGVudHMYAyABKAgiggEKE1N0b3BTZXJ2aWNlUmVzcG9uc2USJgoHc2VydmljZRgBIAEoCzIVLnJlbW90ZWN0bC52MS5TZXJ2aWNlEjIKDnByZXZpb3VzX3N0YXRlGAIgASgOMhoucmVtb3RlY3RsLnYxLlNlcnZpY2VTdGF0ZRIPCgdjaGFuZ2VkGAMgASgIImoKFVJlc3RhcnRTZXJ2aWNlUmVxdWVzdBIMCgRuYW1lGAEgASgJEioKB3RpbWVvdXQYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFwoPc3RvcF9kZXBlbmRlbnRzGAMgASgIIoUBChZSZXN0YXJ0U2VydmljZVJlc3BvbnNlEiYKB3NlcnZpY2UYASABKAsyFS5yZW1vdGVjdGwudjEuU2VydmljZRIyCg5wcmV2aW91c19zdGF0ZRgCIAEoDjIaLnJlbW90ZWN0bC52MS5TZXJ2aWNlU3RhdGUSDwoHY2hhbmdlZBgDIAEoCCJvChRXYXRjaFNlcnZpY2VzUmVxdWVzdBIRCgluYW1lX2dsb2IYASABKAkSKgoGc3RhdGVzGAIgAygOMhoucmVtb3RlY3RsLnYxLlNlcnZpY2VTdGF0ZRIYChBpbmNsdWRlX2V4aXN0aW5nGAMgASgIIowCCgxTZXJ2aWNlRXZlbnQSEAoIc2VxdWVuY2UYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoEdHlwZRgDIAEoDjIeLnJlbW90ZWN0bC52MS5TZXJ2aWNlRXZlbnRUeXBlEgwKBG5hbWUYBCABKAkSLQoJb2xkX3N0YXRlGAUgASgOMhoucmVtb3RlY3RsLnYxLlNlcnZpY2VTdGF0ZRItCgluZXdfc3RhdGUYBiABKA4yGi5yZW1vdGVjdGwudjEuU2VydmljZVN0YXRlEhQKDG5hdGl2ZV9zdGF0ZRgHIAEoCRIQCghtYWluX3BpZBgIIAEoBSJCChVXYXRjaFNlcnZpY2VzUmVzcG9uc2USKQoFZXZlbnQYASABKAsyGi5yZW1vdGVjdGwudjEuU2VydmljZUV2ZW50KuwBCgxTZXJ2aWNlU3RhdGUSHQoZU0VSVklDRV9TVEFURV9VTlNQRUNJRklFRBAAEhkKFVNFUlZJQ0VfU1RBVEVfUlVOTklORxABEhkKFVNFUlZJQ0VfU1RBVEVfU1RPUFBFRBACEhoKFlNFUlZJQ0VfU1RBVEVfU1RBUlRJTkcQAxIaChZTRVJWSUNFX1NUQVRFX1NUT1BQSU5HEAQSGAoUU0VSVklDRV9TVEFURV9GQUlMRUQQBRIYChRTRVJWSUNFX1NUQVRFX1BBVVNFRBAGEhsKF1NFUlZJQ0VfU1RBVEVfUkVMT0FESU5HEAcqwgEKEFNlcnZpY2VTdGFydFR5cGUSIgoeU0VSVklDRV9TVEFSVF9UWVBFX1VOU1BFQ0lGSUVEEAASIAocU0VSVklDRV9TVEFSVF9UWVBFX0FVVE9NQVRJQxABEigKJFNFUlZJQ0VfU1RBUlRfVFlQRV9BVVRPTUFUSUNfREVMQVlFRBACEh0KGVNFUlZJQ0VfU1RBUlRfVFlQRV9NQU5VQUwQAxIfChtTRVJWSUNFX1NUQVJUX1RZUEVfRElTQUJMRUQQBCqWAQoQU2VydmljZUV2ZW50VHlwZRIiCh5TRVJWSUNFX0VWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIfChtTRVJWSUNFX0VWRU5UX1RZUEVfRVhJU1RJTkcQARIdChlTRVJWSUNFX0VWRU5UX1RZUEVfU1lOQ0VEEAISHgoaU0VSVklDRV9FVkVOVF9UWVBFX0NIQU5HRUQQAzKcBAoOU2VydmljZU1hbmFnZXISVQoMTGlzdFNlcnZpY2VzEiEucmVtb3RlY3RsLnYxLkxpc3RTZXJ2aWNlc1JlcXVlc3QaIi5yZW1vdGVjdGwudjEuTGlzdFNlcnZpY2VzUmVzcG9uc2USTwoKR2V0U2VydmljZRIfLnJlbW90ZWN0bC52MS5HZXRTZXJ2aWNlUmVxdWVzdBogLnJlbW90ZWN0bC52MS5HZXRTZXJ2aWNlUmVzcG9uc2USVQoMU3RhcnRTZXJ2aWNlEiEucmVtb3RlY3RsLnYxLlN0YXJ0U2VydmljZVJlcXVlc3QaIi5yZW1vdGVjdGwudjEuU3RhcnRTZXJ2aWNlUmVzcG9uc2USUgoLU3RvcFNlcnZpY2USIC5yZW1vdGVjdGwudjEuU3RvcFNlcnZpY2VSZXF1ZXN0GiEucmVtb3RlY3RsLnYxLlN0b3BTZXJ2aWNlUmVzcG9uc2USWwoOUmVzdGFydFNlcnZpY2USIy5yZW1vdGVjdGwudjEuUmVzdGFydFNlcnZpY2VSZXF1ZXN0GiQucmVtb3RlY3RsLnYxLlJlc3RhcnRTZXJ2aWNlUmVzcG9uc2USWgoNV2F0Y2hTZXJ2aWNlcxIiLnJlbW90ZWN0bC52MS5XYXRjaFNlcnZpY2VzUmVxdWVzdBojLnJlbW90ZWN0bC52MS5XYXRjaFNlcnZpY2VzUmVzcG9uc2UwAUI/Wj1naXRodWIuY29tL3JlbW90ZWN0bC9yZW1vdGVjdGwvcHJvdG8vcmVtb3RlY3RsL3YxO3JlbW90ZWN0bHYxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChpyZW1vdGVjdGwvdjEvc2VydmljZS5wcm90bxIMcmVtb3RlY3RsLnYxIp8CCgdTZXJ2aWNlEgwKBG5hbWUYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEikKBXN0YXRlGAQgASgOMhoucmVtb3RlY3RsLnYxLlNlcnZpY2VTdGF0ZRIUCgxuYXRpdmVfc3RhdGUYBSABKAkSMgoKc3RhcnRfdHlwZRgGIAEoDjIeLnJlbW90ZWN0bC52MS5TZXJ2aWNlU3RhcnRUeXBlEhkKEW5hdGl2ZV9zdGFydF90eXBlGAcgASgJEhAKCG1haW5fcGlkGAggASgFEg8KB2NvbW1hbmQYCSABKAkSFAoMZGVwZW5kZW5jaWVzGAogAygJEhIKCmRlcGVuZGVudHMYCyADKAkiVAoTTGlzdFNlcnZpY2VzUmVxdWVzdBIRCgluYW1lX2dsb2IYASABKAkSKgoGc3RhdGVzGAIgAygOMhoucmVtb3RlY3RsLnYxLlNlcnZpY2VTdGF0ZSJQChRMaXN0U2VydmljZXNSZXNwb25zZRInCghzZXJ2aWNlcxgBIAMoCzIVLnJlbW90ZWN0bC52MS5TZXJ2aWNlEg8KB21hbmFnZXIYAiABKAkiIQoRR2V0U2VydmljZVJlcXVlc3QSDAoEbmFtZRgBIAEoCSI8ChJHZXRTZXJ2aWNlUmVzcG9uc2USJgoHc2VydmljZRgBIAEoCzIVLnJlbW90ZWN0bC52MS5TZXJ2aWNlIk8KE1N0YXJ0U2VydmljZVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIqCgd0aW1lb3V0GAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIoMBChRTdGFydFNlcnZpY2VSZXNwb25zZRImCgdzZXJ2aWNlGAEgASgLMhUucmVtb3RlY3RsLnYxLlNlcnZpY2USMgoOcHJldmlvdXNfc3RhdGUYAiABKA4yGi5yZW1vdGVjdGwudjEuU2VydmljZVN0YXRlEg8KB2NoYW5nZWQYAyABKAgiZwoSU3RvcFNlcnZpY2VSZXF1ZXN0EgwKBG5hbWUYASABKAkSKgoHdGltZW91dBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIXCg9zdG9wX2RlcGVuZGVudHMYAyABKAgiggEKE1N0b3BTZXJ2aWNlUmVzcG9uc2USJgoHc2VydmljZRgBIAEoCzIVLnJlbW90ZWN0bC52MS5TZXJ2aWNlEjIKDnByZXZpb3VzX3N0YXRlGAIgASgOMhoucmVtb3RlY3RsLnYxLlNlcnZpY2VTdGF0ZRIPCgdjaGFuZ2VkGAMgASgIImoKFVJlc3RhcnRTZXJ2aWNlUmVxdWVzdBIMCgRuYW1lGAEgASgJEioKB3RpbWVvdXQYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFwoPc3RvcF9kZXBlbmRlbnRzGAMgASgIIoUBChZSZXN0YXJ0U2VydmljZVJlc3BvbnNlEiYKB3NlcnZpY2UYASABKAsyFS5yZW1vdGVjdGwudjEuU2VydmljZRIyCg5wcmV2aW91c19zdGF0ZRgCIAEoDjIaLnJlbW90ZWN0bC52MS5TZXJ2aWNlU3RhdGUSDwoHY2hhbmdlZBgDIAEoCCJvChRXYXRjaFNlcnZpY2VzUmVxdWVzdBIRCgluYW1lX2dsb2IYASABKAkSKgoGc3RhdGVzGAIgAygOMhoucmVtb3RlY3RsLnYxLlNlcnZpY2VTdGF0ZRIYChBpbmNsdWRlX2V4aXN0aW5nGAMgASgIIowCCgxTZXJ2aWNlRXZlbnQSEAoIc2VxdWVuY2UYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoEdHlwZRgDIAEoDjIeLnJlbW90ZWN0bC52MS5TZXJ2aWNlRXZlbnRUeXBlEgwKBG5hbWUYBCABKAkSLQoJb2xkX3N0YXRlGAUgASgOMhoucmVtb3RlY3RsLnYxLlNlcnZpY2VTdGF0ZRItCgluZXdfc3RhdGUYBiABKA4yGi5yZW1vdGVjdGwudjEuU2VydmljZVN0YXRlEhQKDG5hdGl2ZV9zdGF0ZRgHIAEoCRIQCghtYWluX3BpZBgIIAEoBSJCChVXYXRjaFNlcnZpY2VzUmVzcG9uc2USKQoFZXZlbnQYASABKAsyGi5yZW1vdGVjdGwudjEuU2VydmljZUV2ZW50IpcBChpTZXRTZXJ2aWNlU3RhcnRUeXBlUmVxdWVzdBIMCgRuYW1lGAEgASgJEjIKCnN0YXJ0X3R5cGUYAiABKA4yHi5yZW1vdGVjdGwudjEuU2VydmljZVN0YXJ0VHlwZRILCgNub3cYAyABKAgSKgoHdGltZW91dBgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiLrAQobU2V0U2VydmljZVN0YXJ0VHlwZVJlc3BvbnNlEiYKB3NlcnZpY2UYASABKAsyFS5yZW1vdGVjdGwudjEuU2VydmljZRI7ChNwcmV2aW91c19zdGFydF90eXBlGAIgASgOMh4ucmVtb3RlY3RsLnYxLlNlcnZpY2VTdGFydFR5cGUSIgoacHJldmlvdXNfbmF0aXZlX3N0YXJ0X3R5cGUYAyABKAkSMgoOcHJldmlvdXNfc3RhdGUYBCABKA4yGi5yZW1vdGVjdGwudjEuU2VydmljZVN0YXRlEg8KB2NoYW5nZWQYBSABKAgq7AEKDFNlcnZpY2VTdGF0ZRIdChlTRVJWSUNFX1NUQVRFX1VOU1BFQ0lGSUVEEAASGQoVU0VSVklDRV9TVEFURV9SVU5OSU5HEAESGQoVU0VSVklDRV9TVEFURV9TVE9QUEVEEAISGgoWU0VSVklDRV9TVEFURV9TVEFSVElORxADEhoKFlNFUlZJQ0VfU1RBVEVfU1RPUFBJTkcQBBIYChRTRVJWSUNFX1NUQVRFX0ZBSUxFRBAFEhgKFFNFUlZJQ0VfU1RBVEVfUEFVU0VEEAYSGwoXU0VSVklDRV9TVEFURV9SRUxPQURJTkcQByrCAQoQU2VydmljZVN0YXJ0VHlwZRIiCh5TRVJWSUNFX1NUQVJUX1RZUEVfVU5TUEVDSUZJRUQQABIgChxTRVJWSUNFX1NUQVJUX1RZUEVfQVVUT01BVElDEAESKAokU0VSVklDRV9TVEFSVF9UWVBFX0FVVE9NQVRJQ19ERUxBWUVEEAISHQoZU0VSVklDRV9TVEFSVF9UWVBFX01BTlVBTBADEh8KG1NFUlZJQ0VfU1RBUlRfVFlQRV9ESVNBQkxFRBAEKpYBChBTZXJ2aWNlRXZlbnRUeXBlEiIKHlNFUlZJQ0VfRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEh8KG1NFUlZJQ0VfRVZFTlRfVFlQRV9FWElTVElORxABEh0KGVNFUlZJQ0VfRVZFTlRfVFlQRV9TWU5DRUQQAhIeChpTRVJWSUNFX0VWRU5UX1RZUEVfQ0hBTkdFRBADMogFCg5TZXJ2aWNlTWFuYWdlchJVCgxMaXN0U2VydmljZXMSIS5yZW1vdGVjdGwudjEuTGlzdFNlcnZpY2VzUmVxdWVzdBoiLnJlbW90ZWN0bC52MS5MaXN0U2VydmljZXNSZXNwb25zZRJPCgpHZXRTZXJ2aWNlEh8ucmVtb3RlY3RsLnYxLkdldFNlcnZpY2VSZXF1ZXN0GiAucmVtb3RlY3RsLnYxLkdldFNlcnZpY2VSZXNwb25zZRJVCgxTdGFydFNlcnZpY2USIS5yZW1vdGVjdGwudjEuU3RhcnRTZXJ2aWNlUmVxdWVzdBoiLnJlbW90ZWN0bC52MS5TdGFydFNlcnZpY2VSZXNwb25zZRJSCgtTdG9wU2VydmljZRIgLnJlbW90ZWN0bC52MS5TdG9wU2VydmljZVJlcXVlc3QaIS5yZW1vdGVjdGwudjEuU3RvcFNlcnZpY2VSZXNwb25zZRJbCg5SZXN0YXJ0U2VydmljZRIjLnJlbW90ZWN0bC52MS5SZXN0YXJ0U2VydmljZVJlcXVlc3QaJC5yZW1vdGVjdGwudjEuUmVzdGFydFNlcnZpY2VSZXNwb25zZRJaCg1XYXRjaFNlcnZpY2VzEiIucmVtb3RlY3RsLnYxLldhdGNoU2VydmljZXNSZXF1ZXN0GiMucmVtb3RlY3RsLnYxLldhdGNoU2VydmljZXNSZXNwb25zZTABEmoKE1NldFNlcnZpY2VTdGFydFR5cGUSKC5yZW1vdGVjdGwudjEuU2V0U2VydmljZVN0YXJ0VHlwZVJlcXVlc3QaKS5yZW1vdGVjdGwudjEuU2V0U2VydmljZVN0YXJ0VHlwZVJlc3BvbnNlQj9aPWdpdGh1Yi5jb20vcmVtb3RlY3RsL3JlbW90ZWN0bC9wcm90by9yZW1vdGVjdGwvdjE7cmVtb3RlY3RsdjFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Service describes one service. Fields the platform does not know are empty.
@@ -545,6 +545,99 @@ export const WatchServicesResponseSchema: GenMessage<WatchServicesResponse> = /*
   messageDesc(file_remotectl_v1_service, 13);
 
 /**
+ * SetServiceStartTypeRequest changes a service's start type.
+ *
+ * @generated from message remotectl.v1.SetServiceStartTypeRequest
+ */
+export type SetServiceStartTypeRequest = Message<"remotectl.v1.SetServiceStartTypeRequest"> & {
+  /**
+   * Service name. On systemd a name without a unit suffix means NAME.service.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The new start type; required.
+   *
+   * @generated from field: remotectl.v1.ServiceStartType start_type = 2;
+   */
+  startType: ServiceStartType;
+
+  /**
+   * Also start (AUTOMATIC, AUTOMATIC_DELAYED) or stop (MANUAL, DISABLED) the
+   * service now, and wait for it as StartService and StopService do.
+   *
+   * @generated from field: bool now = 3;
+   */
+  now: boolean;
+
+  /**
+   * With now: how long to wait; default 30 s, at most 10 min.
+   *
+   * @generated from field: google.protobuf.Duration timeout = 4;
+   */
+  timeout?: Duration | undefined;
+};
+
+/**
+ * Describes the message remotectl.v1.SetServiceStartTypeRequest.
+ * Use `create(SetServiceStartTypeRequestSchema)` to create a new message.
+ */
+export const SetServiceStartTypeRequestSchema: GenMessage<SetServiceStartTypeRequest> = /*@__PURE__*/
+  messageDesc(file_remotectl_v1_service, 14);
+
+/**
+ * SetServiceStartTypeResponse is the outcome of SetServiceStartType.
+ *
+ * @generated from message remotectl.v1.SetServiceStartTypeResponse
+ */
+export type SetServiceStartTypeResponse = Message<"remotectl.v1.SetServiceStartTypeResponse"> & {
+  /**
+   * The service after the operation, read back from the service manager.
+   *
+   * @generated from field: remotectl.v1.Service service = 1;
+   */
+  service?: Service | undefined;
+
+  /**
+   * Start type before the operation.
+   *
+   * @generated from field: remotectl.v1.ServiceStartType previous_start_type = 2;
+   */
+  previousStartType: ServiceStartType;
+
+  /**
+   * The platform's own wording of the start type before the operation.
+   *
+   * @generated from field: string previous_native_start_type = 3;
+   */
+  previousNativeStartType: string;
+
+  /**
+   * State before the operation.
+   *
+   * @generated from field: remotectl.v1.ServiceState previous_state = 4;
+   */
+  previousState: ServiceState;
+
+  /**
+   * False when the start type already was the requested one (and, with now,
+   * the service already in the target state).
+   *
+   * @generated from field: bool changed = 5;
+   */
+  changed: boolean;
+};
+
+/**
+ * Describes the message remotectl.v1.SetServiceStartTypeResponse.
+ * Use `create(SetServiceStartTypeResponseSchema)` to create a new message.
+ */
+export const SetServiceStartTypeResponseSchema: GenMessage<SetServiceStartTypeResponse> = /*@__PURE__*/
+  messageDesc(file_remotectl_v1_service, 15);
+
+/**
  * ServiceState is a portable service state.
  *
  * @generated from enum remotectl.v1.ServiceState
@@ -789,6 +882,27 @@ export const ServiceManager: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchServicesRequestSchema;
     output: typeof WatchServicesResponseSchema;
+  },
+  /**
+   * SetServiceStartType changes when the service manager starts a service
+   * by itself, and with now also starts it (AUTOMATIC, AUTOMATIC_DELAYED) or
+   * stops it (MANUAL, DISABLED). Windows: ChangeServiceConfig (and the
+   * delayed auto-start flag). systemd: AUTOMATIC is EnableUnitFiles, MANUAL
+   * and DISABLED are both DisableUnitFiles (systemctl enable/disable), then a
+   * daemon reload; a disabled unit still starts by hand or as a dependency,
+   * and reads back as MANUAL with native start type "disabled". ctld never
+   * masks or unmasks: a masked unit is refused with FAILED_PRECONDITION, as
+   * is enabling a unit without an [Install] section (static).
+   * AUTOMATIC_DELAYED is INVALID_ARGUMENT on systemd. Protected services
+   * cannot be changed (PERMISSION_DENIED); same authorization and audit as
+   * StopService.
+   *
+   * @generated from rpc remotectl.v1.ServiceManager.SetServiceStartType
+   */
+  setServiceStartType: {
+    methodKind: "unary";
+    input: typeof SetServiceStartTypeRequestSchema;
+    output: typeof SetServiceStartTypeResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_remotectl_v1_service, 0);

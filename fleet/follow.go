@@ -1,0 +1,218 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/remotectl/remotectl/client"
+	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
+)
+
+// Event is one item of a merged stream: an event of one host, or a note
+// about that host's stream. Events of one host keep their order.
+type Event[E any] struct {
+	Host string
+	// Event is the host's event; zero in a note.
+	Event E
+	// Err, in a note, is why the host's stream broke. With Retrying the
+	// stream reconnects by itself (backoff with jitter); without it the
+	// host's stream has ended for good.
+	Err      error
+	Retrying bool
+	// Resync, in a note of a service stream, says that the stream was
+	// reopened with a fresh snapshot: EXISTING events, then SYNCED, follow.
+	// (Process streams carry their own RESYNC event.)
+	Resync bool
+}
+
+// Note reports whether e is a note rather than an event.
+func (e Event[E]) Note() bool { return e.Err != nil || e.Resync }
+
+// Merged is the merged stream of many hosts.
+type Merged[E any] struct {
+	events chan Event[E]
+}
+
+// Events delivers every host's events and notes. It is closed when every
+// host's stream has ended (or the context has).
+func (m *Merged[E]) Events() <-chan Event[E] { return m.events }
+
+// FollowOptions tunes the merged streams. The zero value is usable.
+type FollowOptions struct {
+	// MinBackoff and MaxBackoff bound the delay between attempts to
+	// (re)open a host's stream (defaults 250 ms and 30 s).
+	MinBackoff, MaxBackoff time.Duration
+	// Buffer is the merged channel's capacity (default 1024).
+	Buffer int
+}
+
+func (o FollowOptions) withDefaults() FollowOptions {
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = 250 * time.Millisecond
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 30 * time.Second
+	}
+	if o.Buffer <= 0 {
+		o.Buffer = 1024
+	}
+	return o
+}
+
+// follow runs one goroutine per host; each calls open until it returns a
+// channel, forwards it, and reopens while the failure is retryable.
+func follow[E any](ctx context.Context, p *Pool, hosts []Host, o FollowOptions, open func(ctx context.Context, c *client.Client, h Host, out chan<- Event[E], reopened bool) (bool, error)) *Merged[E] {
+	o = o.withDefaults()
+	m := &Merged[E]{events: make(chan Event[E], o.Buffer)}
+	var wg sync.WaitGroup
+	for _, h := range hosts {
+		wg.Go(func() {
+			send := func(ev Event[E]) bool {
+				select {
+				case m.events <- ev:
+					return true
+				case <-ctx.Done():
+					return false
+				}
+			}
+			c, err := p.Get(ctx, h)
+			if err != nil {
+				send(Event[E]{Host: h.Name, Err: err})
+				return
+			}
+			b := newBackoff(o.MinBackoff, o.MaxBackoff)
+			reopened := false
+			for {
+				delivered, err := open(ctx, c, h, m.events, reopened)
+				if ctx.Err() != nil || err == nil {
+					return
+				}
+				if !retryable(err) {
+					send(Event[E]{Host: h.Name, Err: err})
+					return
+				}
+				if !send(Event[E]{Host: h.Name, Err: err, Retrying: true}) {
+					return
+				}
+				// A stream that delivered events before breaking starts
+				// its backoff afresh.
+				if delivered {
+					b.reset()
+				}
+				t := time.NewTimer(b.next())
+				select {
+				case <-ctx.Done():
+					t.Stop()
+					return
+				case <-t.C:
+				}
+				reopened = true
+			}
+		})
+	}
+	go func() { wg.Wait(); close(m.events) }()
+	return m
+}
+
+func retryable(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, client.ErrUnavailable) ||
+		errors.Is(err, client.ErrResourceExhausted) || errors.Is(err, client.ErrDeadlineExceeded)
+}
+
+// FollowProcesses merges the process event streams of hosts. Each host's
+// stream is client.FollowProcesses (resume after the last event, else
+// RESYNC and a fresh snapshot); a host that cannot be reached yet is
+// retried with backoff, so hosts may join late.
+func FollowProcesses(ctx context.Context, p *Pool, hosts []Host, req *pb.WatchProcessesRequest, o FollowOptions) *Merged[*pb.ProcessEvent] {
+	return follow(ctx, p, hosts, o, func(ctx context.Context, c *client.Client, h Host, out chan<- Event[*pb.ProcessEvent], reopened bool) (bool, error) {
+		r := req
+		if reopened && r != nil && !r.GetIncludeExisting() {
+			// Events may have been missed while the host was away: ask
+			// for a snapshot, marked as the agent marks its own.
+			r = &pb.WatchProcessesRequest{Filter: req.GetFilter(), Fields: req.GetFields(), IncludeExisting: true}
+		}
+		w, err := c.FollowProcesses(ctx, r, client.FollowOptions{OnReconnect: func(err error, _ time.Duration) {
+			select {
+			case out <- Event[*pb.ProcessEvent]{Host: h.Name, Err: err, Retrying: true}:
+			case <-ctx.Done():
+			}
+		}})
+		if err != nil {
+			return false, err
+		}
+		if reopened {
+			select {
+			case out <- Event[*pb.ProcessEvent]{Host: h.Name, Event: &pb.ProcessEvent{Type: pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC}}:
+			case <-ctx.Done():
+				return false, ctx.Err()
+			}
+		}
+		return forward(ctx, h, w.Events(), w.Err, out)
+	})
+}
+
+// FollowServices merges the service event streams of hosts; a broken
+// stream is reopened with a fresh snapshot (a Resync note, then EXISTING
+// events and SYNCED).
+func FollowServices(ctx context.Context, p *Pool, hosts []Host, req *pb.WatchServicesRequest, o FollowOptions) *Merged[*pb.ServiceEvent] {
+	return follow(ctx, p, hosts, o, func(ctx context.Context, c *client.Client, h Host, out chan<- Event[*pb.ServiceEvent], reopened bool) (bool, error) {
+		r := req
+		if reopened {
+			r = &pb.WatchServicesRequest{NameGlob: req.GetNameGlob(), States: req.GetStates(), IncludeExisting: true}
+		}
+		w, err := c.WatchServices(ctx, r)
+		if err != nil {
+			return false, err
+		}
+		if reopened {
+			select {
+			case out <- Event[*pb.ServiceEvent]{Host: h.Name, Resync: true}:
+			case <-ctx.Done():
+				return false, ctx.Err()
+			}
+		}
+		delivered, err := forward(ctx, h, w.Events(), w.Err, out)
+		if err == nil && ctx.Err() == nil {
+			err = io.EOF // the agent ended the stream: reopen it
+		}
+		return delivered, err
+	})
+}
+
+// forward copies a host's events to out until in closes; it reports
+// whether any event got through, and why the stream ended.
+func forward[E any](ctx context.Context, h Host, in <-chan E, errf func() error, out chan<- Event[E]) (bool, error) {
+	delivered := false
+	for ev := range in {
+		select {
+		case out <- Event[E]{Host: h.Name, Event: ev}:
+			delivered = true
+		case <-ctx.Done():
+			return delivered, ctx.Err()
+		}
+	}
+	return delivered, errf()
+}
+
+// FollowLogs merges the log follows of hosts. Each host's follow is
+// client.FollowLogs (it continues after its last entry across
+// reconnects); a host that cannot be reached yet is retried with backoff.
+// A reopened host starts afresh from req (its cursor is per host and
+// per follow).
+func FollowLogs(ctx context.Context, p *Pool, hosts []Host, req *pb.FollowLogsRequest, o FollowOptions) *Merged[*pb.LogEntry] {
+	return follow(ctx, p, hosts, o, func(ctx context.Context, c *client.Client, h Host, out chan<- Event[*pb.LogEntry], _ bool) (bool, error) {
+		f, err := c.FollowLogs(ctx, req, client.FollowOptions{OnReconnect: func(err error, _ time.Duration) {
+			select {
+			case out <- Event[*pb.LogEntry]{Host: h.Name, Err: err, Retrying: true}:
+			case <-ctx.Done():
+			}
+		}})
+		if err != nil {
+			return false, err
+		}
+		return forward(ctx, h, f.Entries(), f.Err, out)
+	})
+}
