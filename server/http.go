@@ -68,6 +68,7 @@ func (s *Server) ServeHTTPS(lis net.Listener) error {
 		err = hs.Serve(lis)
 	} else {
 		hs.TLSConfig = httpsTLS(s.tls)
+		hs.ConnState = s.conns.trackHTTPS // reloads re-verify these too
 		err = hs.ServeTLS(lis, "", "")
 	}
 	if errors.Is(err, http.ErrServerClosed) {

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"net/http"
 	"sync"
 
 	"github.com/remotectl/remotectl/internal/pki"
@@ -66,7 +67,7 @@ func (l *liveStreams) recheck(p *authz.Policy) int {
 // with what their peer presented, so a reload can verify them again.
 type liveConns struct {
 	mu sync.Mutex
-	m  map[*trackedConn]tls.ConnectionState
+	m  map[net.Conn]tls.ConnectionState
 }
 
 type trackedConn struct {
@@ -76,30 +77,53 @@ type trackedConn struct {
 }
 
 func (c *trackedConn) Close() error {
-	c.once.Do(func() {
-		c.owner.mu.Lock()
-		delete(c.owner.m, c)
-		c.owner.mu.Unlock()
-	})
+	c.once.Do(func() { c.owner.forget(c) })
 	return c.Conn.Close()
 }
 
+// track registers a gRPC connection; closing the returned conn forgets it.
 func (l *liveConns) track(conn net.Conn, st tls.ConnectionState) net.Conn {
 	t := &trackedConn{Conn: conn, owner: l}
+	l.add(t, st)
+	return t
+}
+
+func (l *liveConns) add(c net.Conn, st tls.ConnectionState) {
 	l.mu.Lock()
 	if l.m == nil {
-		l.m = map[*trackedConn]tls.ConnectionState{}
+		l.m = map[net.Conn]tls.ConnectionState{}
 	}
-	l.m[t] = st
+	l.m[c] = st
 	l.mu.Unlock()
-	return t
+}
+
+func (l *liveConns) forget(c net.Conn) {
+	l.mu.Lock()
+	delete(l.m, c)
+	l.mu.Unlock()
+}
+
+// trackHTTPS is the HTTPS server's ConnState hook: a connection is
+// registered once its handshake is done (its first request) and forgotten
+// when it closes, so Revalidate reaches HTTPS keep-alive connections too.
+func (l *liveConns) trackHTTPS(c net.Conn, st http.ConnState) {
+	tc, ok := c.(*tls.Conn)
+	if !ok {
+		return
+	}
+	switch st {
+	case http.StateActive:
+		l.add(c, tc.ConnectionState())
+	case http.StateClosed, http.StateHijacked:
+		l.forget(c)
+	}
 }
 
 // closeFailing closes every connection whose peer verify refuses now and
 // returns the identities it cut.
 func (l *liveConns) closeFailing(verify func(tls.ConnectionState) error) []string {
 	l.mu.Lock()
-	var bad []*trackedConn
+	var bad []net.Conn
 	var who []string
 	for c, st := range l.m {
 		if verify(st) != nil {
@@ -110,6 +134,7 @@ func (l *liveConns) closeFailing(verify func(tls.ConnectionState) error) []strin
 	l.mu.Unlock()
 	for _, c := range bad {
 		_ = c.Close()
+		l.forget(c)
 	}
 	return who
 }

@@ -218,3 +218,32 @@ func TestReadsAndDenialsBudgetedPerIdentity(t *testing.T) {
 		t.Fatalf("100 refused calls wrote %d audit records, want <= %d", n, svcguard.DenialsPerIdentity)
 	}
 }
+
+// TestRevocationReachesHTTPSConnections: the JSON-over-HTTPS listener's
+// keep-alive connections are verified again on reload like gRPC's.
+func TestRevocationReachesHTTPSConnections(t *testing.T) {
+	a := startTLSAgent(t, Limits{}, "")
+	base := serveHTTPS(t, a)
+	certPEM, keyPEM, err := a.ca.IssueClient("hanna", time.Hour, pki.WithOU("viewers"))
+	pair := keyPair(t, certPEM, keyPEM, err)
+	b, _ := pem.Decode(certPEM)
+	leaf, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := a.httpClient(t, pair, false)
+	if r := do(c, "GET", base+"/v1/processes", ""); r.err != nil || r.status != 200 {
+		t.Fatalf("before revocation: %d %v", r.status, r.err)
+	}
+	files := a.tlsFiles
+	files.RevokedSerials = []string{leaf.SerialNumber.Text(16)}
+	if err := a.tls.Reload(files); err != nil {
+		t.Fatal(err)
+	}
+	if cut := a.srv.Revalidate(a.tls.VerifyPeer); len(cut) != 1 || cut[0] != "CN=hanna,OU=viewers" {
+		t.Fatalf("Revalidate closed %v, want hanna's HTTPS connection", cut)
+	}
+	if r := do(c, "GET", base+"/v1/processes", ""); r.err == nil {
+		t.Fatalf("revoked client still served over HTTPS: %d", r.status)
+	}
+}
