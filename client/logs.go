@@ -2,8 +2,6 @@ package client
 
 import (
 	"context"
-	"math/rand/v2"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
@@ -48,12 +46,6 @@ func (f *LogFollow) Cursor() string { return f.cursor }
 // exists on the host. Errors of the first attempt (refusals, bad
 // patterns) are returned directly.
 func (c *Client) FollowLogs(ctx context.Context, req *pb.FollowLogsRequest, opts FollowOptions) (*LogFollow, error) {
-	if opts.MinBackoff <= 0 {
-		opts.MinBackoff = 250 * time.Millisecond
-	}
-	if opts.MaxBackoff < opts.MinBackoff {
-		opts.MaxBackoff = max(30*time.Second, opts.MinBackoff)
-	}
 	stream, err := c.openLogFollow(ctx, req)
 	if err != nil {
 		return nil, err
@@ -114,36 +106,11 @@ func (f *LogFollow) pump(ctx context.Context, stream grpc.ServerStreamingClient[
 // reconnectLogs waits and retries until a follow opens after the last
 // cursor, the context ends, or an error is not retryable.
 func (c *Client) reconnectLogs(ctx context.Context, req *pb.FollowLogsRequest, f *LogFollow, opts FollowOptions, cause error) (grpc.ServerStreamingClient[pb.FollowLogsResponse], error) {
-	backoff := opts.MinBackoff
-	for {
-		if !retryable(cause) {
-			return nil, cause
-		}
-		delay := time.Duration(rand.Int64N(int64(backoff)) + 1)
-		if opts.OnReconnect != nil {
-			opts.OnReconnect(cause, delay)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(delay):
-		}
-		backoff = min(2*backoff, opts.MaxBackoff)
-		// The connection has its own, longer reconnect backoff; the
-		// follower paces the attempts instead.
-		c.conn.ResetConnectBackoff()
+	return retry(ctx, c, opts, cause, func() (grpc.ServerStreamingClient[pb.FollowLogsResponse], error) {
 		r := proto.CloneOf(req)
 		if f.cursor != "" {
 			r.Cursor = f.cursor
 		}
-		stream, err := c.openLogFollow(ctx, r)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			cause = err
-			continue
-		}
-		return stream, nil
-	}
+		return c.openLogFollow(ctx, r)
+	})
 }

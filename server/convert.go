@@ -143,12 +143,29 @@ var eventTypeToProto = map[watch.EventType]pb.ProcessEventType{
 	watch.EventStarted:  pb.ProcessEventType_PROCESS_EVENT_TYPE_STARTED,
 	watch.EventExited:   pb.ProcessEventType_PROCESS_EVENT_TYPE_EXITED,
 	watch.EventResync:   pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC,
+	watch.EventExec:     pb.ProcessEventType_PROCESS_EVENT_TYPE_EXEC,
 }
 
 func eventToProto(e *watch.Event, fields process.Field) *pb.ProcessEvent {
 	out := &pb.ProcessEvent{Sequence: e.Seq, Time: timestamppb.New(e.Time), Type: eventTypeToProto[e.Type]}
 	if e.Type != watch.EventSynced && e.Type != watch.EventResync {
 		out.Process = processToProto(&e.Process, fields)
+	}
+	if b := e.Before; b != nil {
+		out.OldName = b.Name
+		if fields.Has(process.FieldExe) {
+			out.OldExe = b.Exe
+		}
+		if fields.Has(process.FieldArgs) {
+			out.OldArgs = b.Args
+		}
+	}
+	if x := e.Exit; x != nil {
+		if x.Signal != 0 {
+			out.ExitSignal = &x.Signal
+		} else {
+			out.ExitCode = &x.Code
+		}
 	}
 	return out
 }

@@ -2,15 +2,10 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
@@ -39,10 +34,6 @@ func (a *processAPI) visible(ctx context.Context, f process.Field) process.Field
 	}
 	return f
 }
-
-// WatchSequenceHeader is the response header of WatchProcesses that carries
-// the sequence number the stream starts after (see ProcessEvent.sequence).
-const WatchSequenceHeader = "remotectl-watch-sequence"
 
 // maxListLimit bounds ListProcessesRequest.limit.
 const maxListLimit = 100000
@@ -92,34 +83,12 @@ func (a *processAPI) WatchProcesses(req *pb.WatchProcessesRequest, stream grpc.S
 	if err := filter.Validate(); err != nil {
 		return errdefs.ToGRPC(err)
 	}
-	ctx := stream.Context()
-	sub, err := a.watcher.Watch(ctx, watch.Options{Filter: filter, Fields: fields, IncludeExisting: req.GetIncludeExisting(),
+	sub, err := a.watcher.Watch(stream.Context(), watch.Options{Filter: filter, Fields: fields, IncludeExisting: req.GetIncludeExisting(),
 		ResumeAfter: req.GetResumeAfterSequence(), Stop: a.draining})
 	if err != nil {
 		return errdefs.ToGRPC(err)
 	}
-	defer sub.Close()
-	// Headers confirm the subscription, so clients can report request
-	// errors synchronously before the first event arrives.
-	// The starting sequence lets a client resume without loss even if it
-	// disconnects before the first event.
-	if err := stream.SendHeader(metadata.Pairs(WatchSequenceHeader, strconv.FormatUint(sub.Start(), 10))); err != nil {
-		return err
-	}
-	// This loop is the stream's only writer: the producer never waits on a
-	// client, it only queues (see package watch).
-	for {
-		ev, err := sub.Next(ctx)
-		switch {
-		case errors.Is(err, watch.ErrStopped):
-			// Streams never end by themselves, so the graceful stop ends them
-			// with a reason the client can act on instead of cutting them.
-			return status.Error(codes.Unavailable, "the agent is shutting down; reconnect")
-		case err != nil:
-			return errdefs.ToGRPC(err)
-		}
-		if err := stream.Send(&pb.WatchProcessesResponse{Event: eventToProto(&ev, fields)}); err != nil {
-			return err
-		}
-	}
+	return serveWatch(stream, sub, func(ev *watch.Event) error {
+		return stream.Send(&pb.WatchProcessesResponse{Event: eventToProto(ev, fields)})
+	})
 }

@@ -63,6 +63,7 @@ var eventTypeNames = map[pb.ProcessEventType]string{
 	pb.ProcessEventType_PROCESS_EVENT_TYPE_STARTED:  "STARTED",
 	pb.ProcessEventType_PROCESS_EVENT_TYPE_EXITED:   "EXITED",
 	pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC:   "RESYNC",
+	pb.ProcessEventType_PROCESS_EVENT_TYPE_EXEC:     "EXEC",
 }
 
 func eventTypeName(t pb.ProcessEventType) string {

@@ -180,14 +180,19 @@ func (a *app) newPsWatchCmd() *cobra.Command {
 		Long: `Stream process events from the agent, one line per event, until Ctrl-C
 (exit 0) or a stream error (non-zero exit code).
 
-Table columns: TIME TYPE PID PPID USER NAME COMMAND. Types: STARTED, EXITED,
+Table columns: TIME TYPE PID PPID USER NAME COMMAND. Types: STARTED, EXEC
+(the process now runs another program; COMMAND ends with "(was OLDNAME)"),
+EXITED (COMMAND ends with "(exit N)" or "(signal N)" when the agent knows),
 and with --existing first EXISTING for each current process, then SYNCED.
+Filters match the program a process runs now; EXEC reaches a watch on the
+old or the new name.
 The watch survives disconnects and agent restarts: it reconnects with
 backoff (a note on stderr) and resumes after the last event; when the agent
 cannot tell what was missed it prints RESYNC, then EXISTING for every
 matching process and SYNCED.
 -o json prints NDJSON: one object per event per line, e.g.
-{"seq":12,"time":"...","type":"STARTED","process":{...}}.`,
+{"seq":1891180134498305,"time":"...","type":"EXITED","process":{...},"exit_code":0}.
+seq stays below 2^53, so jq and JavaScript keep it exact.`,
 		Example: `  ctl ps watch --name 'backup*'
   ctl ps watch --existing --user alice -o json | jq .`,
 		Args: noArgs,
@@ -217,9 +222,7 @@ func (a *app) watchProcesses(ctx context.Context, c *client.Client, req *pb.Watc
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	timer := time.AfterFunc(a.g.timeout, cancel)
-	w, err := c.FollowProcesses(sctx, req, client.FollowOptions{OnReconnect: func(err error, delay time.Duration) {
-		a.diag("ctl: watch interrupted (%s); reconnecting in %s", reasonOf(err), delay.Round(time.Millisecond))
-	}})
+	w, err := c.FollowProcesses(sctx, req, client.FollowOptions{OnReconnect: a.reconnectNote})
 	fired := !timer.Stop()
 	switch {
 	case ctx.Err() != nil:
@@ -251,14 +254,28 @@ func (a *app) watchProcesses(ctx context.Context, c *client.Client, req *pb.Watc
 	return streamEnded(ctx, op)
 }
 
+// reconnectNote is the stderr note of every following watch.
+func (a *app) reconnectNote(err error, delay time.Duration) {
+	a.diag("ctl: watch interrupted (%s); reconnecting in %s", reasonOf(err), delay.Round(time.Millisecond))
+}
+
 func (a *app) eventLine(v eventView) string {
 	ts := a.clock(v.Time)
 	if v.Process == nil {
 		return fmt.Sprintf(watchLine, ts, v.Type, "-", "-", "-", "-", "-")
 	}
 	p := *v.Process
+	command := commandOf(p)
+	switch {
+	case v.OldName != nil:
+		command += " (was " + *v.OldName + ")"
+	case v.ExitSignal != nil:
+		command += fmt.Sprintf(" (signal %d)", *v.ExitSignal)
+	case v.ExitCode != nil:
+		command += fmt.Sprintf(" (exit %d)", *v.ExitCode)
+	}
 	return fmt.Sprintf(watchLine, ts, v.Type, strconv.Itoa(int(p.PID)), strconv.Itoa(int(p.PPID)),
-		clean(dash(deref(p.User))), clean(dash(deref(p.Name))), clean(commandOf(p)))
+		clean(dash(deref(p.User))), clean(dash(deref(p.Name))), clean(command))
 }
 
 // commandOf is the COMMAND column: the command line; like ps, [name] for a

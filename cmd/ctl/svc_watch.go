@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path"
 	"strconv"
@@ -30,11 +29,12 @@ var serviceEventTypeNames = map[pb.ServiceEventType]string{
 	pb.ServiceEventType_SERVICE_EVENT_TYPE_EXISTING: "EXISTING",
 	pb.ServiceEventType_SERVICE_EVENT_TYPE_SYNCED:   "SYNCED",
 	pb.ServiceEventType_SERVICE_EVENT_TYPE_CHANGED:  "CHANGED",
+	pb.ServiceEventType_SERVICE_EVENT_TYPE_RESYNC:   "RESYNC",
 }
 
 func newServiceEventView(e *pb.ServiceEvent) serviceEventView {
 	v := serviceEventView{Seq: e.GetSequence(), Time: timeString(e.GetTime()), Type: nameOr(serviceEventTypeNames, e.GetType())}
-	if e.GetType() != pb.ServiceEventType_SERVICE_EVENT_TYPE_SYNCED {
+	if t := e.GetType(); t != pb.ServiceEventType_SERVICE_EVENT_TYPE_SYNCED && t != pb.ServiceEventType_SERVICE_EVENT_TYPE_RESYNC {
 		v.Name, v.NativeState, v.MainPID = e.GetName(), e.GetNativeState(), e.GetMainPid()
 		v.OldState, v.NewState = serviceStateName(e.GetOldState()), serviceStateName(e.GetNewState())
 	}
@@ -58,8 +58,10 @@ Table columns: TIME TYPE NAME OLD NEW PID. Types: CHANGED, and with
 keeps changes into or out of the given states. -o json prints NDJSON, e.g.
 {"seq":3,"time":"...","type":"CHANGED","name":"nginx.service",
 "old_state":"running","new_state":"stopping","native_state":"deactivating/stop-sigterm","main_pid":0}.
-An agent that cuts a too-slow reader off ends the command with exit code 1
-(resource exhausted): run it again with --existing.`,
+The watch survives disconnects and agent restarts like ctl ps watch: it
+reconnects with backoff (a note on stderr) and resumes after the last event;
+when the agent cannot tell what was missed (or the output was read too
+slowly) it prints RESYNC, then EXISTING for every matching service and SYNCED.`,
 		Example: `  ctl svc watch --name 'nginx*'
   ctl svc watch --existing --state failed -o json | jq .`,
 		Args: noArgs,
@@ -97,7 +99,7 @@ func (a *app) watchServices(ctx context.Context, c *client.Client, req *pb.Watch
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	timer := time.AfterFunc(a.g.timeout, cancel)
-	w, err := c.WatchServices(sctx, req)
+	w, err := c.FollowServices(sctx, req, client.FollowOptions{OnReconnect: a.reconnectNote})
 	fired := !timer.Stop()
 	switch {
 	case ctx.Err() != nil:
@@ -124,9 +126,6 @@ func (a *app) watchServices(ctx context.Context, c *client.Client, req *pb.Watch
 		}
 	}
 	if err := w.Err(); err != nil {
-		if errors.Is(err, client.ErrResourceExhausted) {
-			return &hintedError{fmt.Errorf("%s: %w", op, err), exitError, "the output was read too slowly; run the command again with --existing"}
-		}
 		return wrapOp(op, err, nil)
 	}
 	return streamEnded(ctx, op)
@@ -134,7 +133,7 @@ func (a *app) watchServices(ctx context.Context, c *client.Client, req *pb.Watch
 
 func (a *app) serviceEventLine(v serviceEventView) string {
 	ts := a.clock(v.Time)
-	if v.Type == "SYNCED" {
+	if v.Type == "SYNCED" || v.Type == "RESYNC" {
 		return fmt.Sprintf(svcWatchLine, ts, v.Type, "-", "-", "-", "-")
 	}
 	pid := "-"

@@ -61,7 +61,8 @@ func newProcReader(root string) *procReader {
 }
 
 func (r *procReader) init() error {
-	r.bootOnce.Do(func() { r.boot, r.skew, r.bootErr = bootTime(r.root) })
+	// The one clock kernel events are converted with (clock_linux.go).
+	r.bootOnce.Do(func() { r.boot, r.bootErr = bootOf(r.root) })
 	if r.bootErr != nil {
 		return fmt.Errorf("%w: reading boot time: %w", errdefs.ErrUnavailable, r.bootErr)
 	}

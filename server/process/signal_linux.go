@@ -43,7 +43,7 @@ func (s *pidfdSignaler) Signal(ctx context.Context, r SignalRequest) (Exit, erro
 		return Exit{}, err
 	}
 	sig := unixSignals[r.Signal]
-	s.bootOnce.Do(func() { s.boot, _, s.bootErr = bootTime(s.root) })
+	s.bootOnce.Do(func() { s.boot, s.bootErr = bootOf(s.root) })
 	if s.bootErr != nil {
 		return Exit{}, fmt.Errorf("%w: reading boot time: %w", errdefs.ErrUnavailable, s.bootErr)
 	}

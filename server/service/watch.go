@@ -2,12 +2,10 @@ package service
 
 import (
 	"context"
-	"fmt"
 	"slices"
-	"sync"
 	"time"
 
-	"github.com/remotectl/remotectl/internal/errdefs"
+	evhub "github.com/remotectl/remotectl/server/watch/hub"
 )
 
 // EventType says what a watch Event reports.
@@ -15,19 +13,23 @@ type EventType int
 
 const (
 	EventChanged  EventType = iota + 1 // a service changed state
-	EventExisting                      // initial state (IncludeExisting)
+	EventExisting                      // initial state (IncludeExisting), or part of a resync snapshot
 	EventSynced                        // the EventExisting events are complete
+	// EventResync says events were lost for this subscriber (it fell
+	// behind, or a resume reached too far back); a snapshot follows.
+	EventResync
 )
 
-var eventTypeNames = map[EventType]string{EventChanged: "CHANGED", EventExisting: "EXISTING", EventSynced: "SYNCED"}
+var eventTypeNames = map[EventType]string{EventChanged: "CHANGED", EventExisting: "EXISTING", EventSynced: "SYNCED", EventResync: "RESYNC"}
 
 func (t EventType) String() string { return eventTypeNames[t] }
 
 // Event is one service state change (or initial state).
 type Event struct {
 	Type EventType
-	// Seq numbers changes per host; EXISTING and SYNCED carry the number of
-	// the last change their snapshot includes.
+	// Seq numbers changes per host (JSON-safe, per-run epochs: see package
+	// hub); RESYNC, EXISTING and SYNCED carry the number of the last change
+	// their snapshot includes.
 	Seq         uint64
 	Time        time.Time
 	Name        string
@@ -43,25 +45,28 @@ type WatchOptions struct {
 	// changes into or out of those states (EXISTING: services in them).
 	Filter          Filter
 	IncludeExisting bool
+	// ResumeAfter, when not 0, resumes after that sequence number, or
+	// starts with RESYNC and a snapshot when the hub no longer holds it.
+	ResumeAfter uint64
+	// Stop, when closed, ends Next with hub.ErrStopped.
+	Stop <-chan struct{}
 }
 
-// QueueLen bounds a subscriber's backlog of undelivered events. A subscriber
-// that falls further behind is cut off with ErrResourceExhausted rather than
-// slowing the others or growing memory: it reconnects with IncludeExisting.
-const QueueLen = 256
-
-// Subscription is one open watch.
+// Subscription is one open watch, read by one goroutine.
 type Subscription interface {
-	// Events delivers events in order; it is closed when the subscription
-	// ends (context done, Close, or overflow).
-	Events() <-chan Event
-	// Err tells why Events was closed: nil for context end or Close,
-	// ErrResourceExhausted for an overflow.
-	Err() error
+	// Next blocks for the next event. It fails with the context's error,
+	// hub.ErrStopped, ErrResourceExhausted when the subscriber kept falling
+	// behind, or ErrUnavailable when the backend failed or the watcher closed.
+	Next(ctx context.Context) (Event, error)
+	// Start is the sequence number the subscription starts after.
+	Start() uint64
+	// Close unsubscribes; call it once the stream ends.
+	Close()
 }
 
 // Watcher streams service state changes. One backend subscription per host
-// serves every subscriber; per-subscriber filters apply on fan-out.
+// serves every subscriber, on the shared event hub (server/watch/hub);
+// per-subscriber filters apply on fan-out.
 type Watcher interface {
 	Watch(ctx context.Context, opts WatchOptions) (Subscription, error)
 	Close() error
@@ -80,35 +85,40 @@ type unitState struct {
 // ctx ends. Its first replace (or its failure via h.failed) makes the hub ready.
 type source func(ctx context.Context, h *hub)
 
-// hub is the shared producer and fan-out.
+// hub is the service domain's side of the shared event hub: the last
+// known state of every service, and the diffing that turns observations
+// into changes.
 type hub struct {
-	src source
+	g *evhub.Hub[Event]
 	// alias is the second name a glob may match (systemd: "ssh" for "ssh.service").
 	alias func(name string) string
-
-	mu      sync.Mutex
-	subs    map[*subscription]struct{}
-	units   map[string]unitState
-	seq     uint64
-	ready   chan struct{} // closed after the first snapshot or failure
-	err     error         // the source's startup failure
-	stopSrc context.CancelFunc
-	closed  bool
+	// units is guarded by g's lock (touched only in Update and Snapshot).
+	units map[string]unitState
 }
+
+// QueueLen bounds a subscriber's backlog of undelivered events; one that
+// falls further behind is resynced (RESYNC and a snapshot).
+const QueueLen = 256
+
+// queueLen is QueueLen, lowered by tests that stall a subscriber.
+var queueLen = QueueLen
+
+// linger keeps the backend subscription open after the last subscriber
+// leaves, so a client that reconnects at once resumes exactly.
+var linger = evhub.DefaultLinger
 
 func newHub(src source, alias func(string) string) *hub {
-	return &hub{src: src, alias: alias, subs: map[*subscription]struct{}{}}
+	h := &hub{alias: alias}
+	h.g = evhub.New(evhub.Config[Event]{
+		Name: "service watcher", QueueSize: queueLen, Linger: linger,
+		Run: func(ctx context.Context, _ *evhub.Hub[Event]) error {
+			src(ctx, h)
+			return ctx.Err()
+		},
+		Snapshot: h.snapshot,
+	})
+	return h
 }
-
-type subscription struct {
-	ch   chan Event
-	opts WatchOptions
-	err  error
-	done bool
-}
-
-func (s *subscription) Events() <-chan Event { return s.ch }
-func (s *subscription) Err() error           { return s.err }
 
 // Watch subscribes. It starts the source for the first subscriber and waits
 // for its first snapshot, so a backend that cannot be reached fails here.
@@ -116,160 +126,93 @@ func (h *hub) Watch(ctx context.Context, opts WatchOptions) (Subscription, error
 	if err := opts.Filter.Validate(); err != nil {
 		return nil, err
 	}
-	h.mu.Lock()
-	if h.closed {
-		h.mu.Unlock()
-		return nil, fmt.Errorf("%w: the service watcher is closed", errdefs.ErrUnavailable)
-	}
-	if h.stopSrc == nil {
-		sctx, cancel := context.WithCancel(context.Background())
-		h.stopSrc, h.ready, h.err, h.units = cancel, make(chan struct{}), nil, nil
-		go h.src(sctx, h)
-	}
-	ready := h.ready
-	h.mu.Unlock()
-
-	select {
-	case <-ready:
-	case <-ctx.Done():
-		h.maybeStop()
-		return nil, fmt.Errorf("%w: waiting for the service watcher: %w", errdefs.ErrCanceled, ctx.Err())
-	}
-
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	switch {
-	case h.closed:
-		return nil, fmt.Errorf("%w: the service watcher is closed", errdefs.ErrUnavailable)
-	case h.err != nil:
-		err := h.err
-		h.stopLocked()
+	f := opts.Filter
+	s, err := h.g.Watch(ctx, evhub.Options[Event]{
+		Match: func(ev *Event) bool {
+			if !f.MatchName(ev.Name, h.displayName(ev.Name, h.units[ev.Name])) {
+				return false
+			}
+			if ev.Type == EventExisting {
+				return f.MatchState(ev.NewState)
+			}
+			return f.MatchState(ev.OldState) || f.MatchState(ev.NewState)
+		},
+		IncludeExisting: opts.IncludeExisting, ResumeAfter: opts.ResumeAfter, Stop: opts.Stop,
+	})
+	if err != nil {
 		return nil, err
 	}
-	s := &subscription{opts: opts}
-	var initial []Event
-	if opts.IncludeExisting {
-		now := time.Now()
-		for _, name := range sortedNames(h.units) {
-			u := h.units[name]
-			if opts.Filter.MatchName(name, h.displayName(name, u)) && opts.Filter.MatchState(u.state) {
-				initial = append(initial, Event{Type: EventExisting, Seq: h.seq, Time: now, Name: name,
-					OldState: u.state, NewState: u.state, NativeState: u.native, MainPID: u.pid})
-			}
-		}
-		initial = append(initial, Event{Type: EventSynced, Seq: h.seq, Time: now})
-	}
-	s.ch = make(chan Event, QueueLen+len(initial))
-	for _, e := range initial {
-		s.ch <- e
-	}
-	h.subs[s] = struct{}{}
-	go func() {
-		<-ctx.Done()
-		h.unsubscribe(s)
-	}()
-	return s, nil
+	return evhub.Typed[Event, *Event]{Sub: s}, nil
 }
 
-func (h *hub) unsubscribe(s *subscription) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.endLocked(s, nil)
-	if len(h.subs) == 0 {
-		h.stopLocked()
+// Stamp implements hub.Stamper.
+func (ev *Event) Stamp(seq uint64, at time.Time, k evhub.Kind) {
+	ev.Seq, ev.Time = seq, at
+	switch k {
+	case evhub.Synced:
+		ev.Type = EventSynced
+	case evhub.Resync:
+		ev.Type = EventResync
 	}
 }
 
-// maybeStop stops the source when nobody subscribes (a Watch gave up waiting).
-func (h *hub) maybeStop() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if len(h.subs) == 0 {
-		h.stopLocked()
-	}
-}
-
-func (h *hub) stopLocked() {
-	if h.stopSrc != nil {
-		h.stopSrc()
-		h.stopSrc = nil
-		if h.units == nil && h.err == nil { // release Watch calls still waiting
-			h.err = fmt.Errorf("%w: the service watcher stopped", errdefs.ErrUnavailable)
-			close(h.ready)
+// snapshot lists the known services that match, by name (hub locked).
+func (h *hub) snapshot(match func(*Event) bool) []Event {
+	var out []Event
+	for _, name := range sortedNames(h.units) {
+		u := h.units[name]
+		ev := Event{Type: EventExisting, Name: name, OldState: u.state, NewState: u.state, NativeState: u.native, MainPID: u.pid}
+		if match(&ev) {
+			out = append(out, ev)
 		}
 	}
-}
-
-func (h *hub) endLocked(s *subscription, err error) {
-	if s.done {
-		return
-	}
-	s.done, s.err = true, err
-	delete(h.subs, s)
-	close(s.ch)
+	return out
 }
 
 // Close ends every subscription and the source.
 func (h *hub) Close() error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.closed = true
-	for s := range h.subs {
-		h.endLocked(s, nil)
-	}
-	h.stopLocked()
+	h.g.Close()
 	return nil
 }
 
 // failed reports that the source could not take its first snapshot.
-func (h *hub) failed(ctx context.Context, err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if ctx.Err() == nil && h.units == nil && h.err == nil {
-		h.err = err
-		close(h.ready)
-	}
-}
+func (h *hub) failed(ctx context.Context, err error) { h.g.Fail(ctx, err) }
 
-// replace installs a full snapshot. The first one only records the states;
-// later ones report every difference (changes missed while reconnecting, or
-// between two polls) as CHANGED. A service missing from the snapshot is
-// treated as stopped: systemd unloads stopped units.
+// replace installs a full snapshot. The first one of a run only records the
+// states; later ones report every difference (changes missed while
+// reconnecting, or between two polls) as CHANGED. A service missing from
+// the snapshot is treated as stopped: systemd unloads stopped units.
 func (h *hub) replace(ctx context.Context, snap map[string]unitState) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if ctx.Err() != nil {
-		return
-	}
-	if h.units == nil {
-		h.units = snap
-		close(h.ready)
-		return
-	}
-	now := time.Now()
-	for _, name := range sortedNames(snap) {
-		h.updateLocked(now, name, snap[name])
-	}
-	for _, name := range sortedNames(h.units) {
-		if _, ok := snap[name]; !ok {
-			h.updateLocked(now, name, unitState{state: StateStopped, native: "inactive/dead"})
-			delete(h.units, name)
+	h.g.Update(ctx, func(tx *evhub.Tx[Event]) {
+		if !tx.IsReady() {
+			h.units = snap
+			tx.Ready()
+			return
 		}
-	}
+		now := time.Now()
+		for _, name := range sortedNames(snap) {
+			h.updateLocked(tx, now, name, snap[name])
+		}
+		for _, name := range sortedNames(h.units) {
+			if _, ok := snap[name]; !ok {
+				h.updateLocked(tx, now, name, unitState{state: StateStopped, native: "inactive/dead"})
+				delete(h.units, name)
+			}
+		}
+	})
 }
 
 // update applies one observed state; it reports a change only when the
 // portable state differs from the remembered one.
 func (h *hub) update(ctx context.Context, name string, u unitState) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if ctx.Err() != nil || h.units == nil {
-		return
-	}
-	h.updateLocked(time.Now(), name, u)
+	h.g.Update(ctx, func(tx *evhub.Tx[Event]) {
+		if tx.IsReady() {
+			h.updateLocked(tx, time.Now(), name, u)
+		}
+	})
 }
 
-func (h *hub) updateLocked(now time.Time, name string, u unitState) {
+func (h *hub) updateLocked(tx *evhub.Tx[Event], now time.Time, name string, u unitState) {
 	old, ok := h.units[name]
 	if !ok {
 		old = unitState{state: StateStopped}
@@ -278,21 +221,8 @@ func (h *hub) updateLocked(now time.Time, name string, u unitState) {
 	if old.state == u.state {
 		return
 	}
-	h.seq++
-	ev := Event{Type: EventChanged, Seq: h.seq, Time: now, Name: name, OldState: old.state, NewState: u.state,
-		NativeState: u.native, MainPID: u.pid}
-	for s := range h.subs {
-		f := s.opts.Filter
-		if !f.MatchName(name, h.displayName(name, u)) || (!f.MatchState(old.state) && !f.MatchState(u.state)) {
-			continue
-		}
-		select {
-		case s.ch <- ev:
-		default:
-			h.endLocked(s, fmt.Errorf("%w: the subscriber fell %d events behind and was cut off; reconnect with include_existing",
-				errdefs.ErrResourceExhausted, QueueLen))
-		}
-	}
+	tx.Publish(Event{Type: EventChanged, Time: now, Name: name, OldState: old.state, NewState: u.state,
+		NativeState: u.native, MainPID: u.pid})
 }
 
 func (h *hub) displayName(name string, u unitState) string {

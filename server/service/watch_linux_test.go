@@ -27,16 +27,7 @@ func watchHarness(t *testing.T) Manager {
 // next returns the next event or fails after a timeout.
 func next(t *testing.T, sub Subscription) Event {
 	t.Helper()
-	select {
-	case ev, ok := <-sub.Events():
-		if !ok {
-			t.Fatalf("stream ended early: %v", sub.Err())
-		}
-		return ev
-	case <-time.After(15 * time.Second):
-		t.Fatal("no event within 15 s")
-	}
-	return Event{}
+	return nextWithin(t, sub, 15*time.Second)
 }
 
 // until collects CHANGED events until one reaches want.
@@ -121,21 +112,10 @@ func TestWatchSystemdStartStop(t *testing.T) {
 	// Cancel ends both streams cleanly.
 	cancel()
 	for _, s := range []Subscription{sub, other} {
-		deadline := time.After(5 * time.Second)
-	drain:
-		for {
-			select {
-			case _, ok := <-s.Events():
-				if !ok {
-					break drain
-				}
-			case <-deadline:
-				t.Fatal("stream not closed 5 s after cancel")
-			}
+		if _, err := s.Next(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled stream ended with %v", err)
 		}
-		if s.Err() != nil {
-			t.Fatalf("cancelled stream ended with %v", s.Err())
-		}
+		s.Close()
 	}
 }
 

@@ -10,6 +10,18 @@ import (
 	"github.com/remotectl/remotectl/internal/errdefs"
 )
 
+// nextWithin returns the next event or fails after d.
+func nextWithin(t *testing.T, sub Subscription, d time.Duration) Event {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	ev, err := sub.Next(ctx)
+	if err != nil {
+		t.Fatalf("no event within %s: %v", d, err)
+	}
+	return ev
+}
+
 // testHub returns a hub whose source hands itself to the test after
 // installing first as the initial snapshot.
 func testHub(t *testing.T, first map[string]unitState) (*hub, func() (context.Context, *hub)) {
@@ -22,6 +34,7 @@ func testHub(t *testing.T, first map[string]unitState) (*hub, func() (context.Co
 	h := newHub(func(ctx context.Context, h *hub) {
 		h.replace(ctx, first)
 		got <- fed{ctx, h}
+		<-ctx.Done()
 	}, func(n string) string { return n })
 	t.Cleanup(func() { h.Close() })
 	return h, func() (context.Context, *hub) {
@@ -35,60 +48,89 @@ func testHub(t *testing.T, first map[string]unitState) (*hub, func() (context.Co
 	}
 }
 
-func TestHubSlowSubscriberIsCutOffOthersUnaffected(t *testing.T) {
-	h, src := testHub(t, map[string]unitState{"a": {state: StateStopped}})
-	ctx := context.Background()
-	stalled, err := h.Watch(ctx, WatchOptions{})
+func watchOrFail(t *testing.T, h *hub, opts WatchOptions) Subscription {
+	t.Helper()
+	s, err := h.Watch(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast, err := h.Watch(ctx, WatchOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// A subscriber that stalls is resynced (RESYNC, a snapshot at the last
+// change, then live changes), not cut off; a fast one sees every change
+// numbered +1; a resume after a seen change replays exactly what followed.
+func TestHubSlowSubscriberIsResyncedAndResumeIsExact(t *testing.T) {
+	h, src := testHub(t, map[string]unitState{"a": {state: StateStopped}, "b": {state: StateRunning}})
+	stalled := watchOrFail(t, h, WatchOptions{Filter: Filter{NameGlob: "a"}})
+	fast := watchOrFail(t, h, WatchOptions{})
 	sctx, sh := src()
 	const n = QueueLen + 50
-	done := make(chan []Event)
-	go func() {
-		var got []Event
-		for ev := range fast.Events() {
-			got = append(got, ev)
-			if len(got) == n {
-				break
-			}
-		}
-		done <- got
-	}()
+	var got []Event
 	for i := range n {
 		st := StateRunning
 		if i%2 == 1 {
 			st = StateStopped
 		}
 		sh.update(sctx, "a", unitState{state: st})
-		time.Sleep(50 * time.Microsecond) // let the fast reader keep up
+		// The fast subscriber keeps up; the stalled one reads nothing.
+		got = append(got, nextWithin(t, fast, 5*time.Second))
 	}
-	got := <-done
+	if len(got) != n {
+		t.Fatalf("fast subscriber got %d events, want %d", len(got), n)
+	}
 	for i, ev := range got {
-		if ev.Seq != uint64(i+1) {
-			t.Fatalf("fast subscriber: event %d has seq %d", i, ev.Seq)
+		if i > 0 && ev.Seq != got[i-1].Seq+1 {
+			t.Fatalf("fast subscriber: event %d has seq %d after %d", i, ev.Seq, got[i-1].Seq)
+		}
+		if ev.Seq >= 1<<53 {
+			t.Fatalf("seq %d is not JSON-safe", ev.Seq)
 		}
 	}
-	count := 0
-	for range stalled.Events() {
-		count++
+	last := got[n-1]
+	want := []string{
+		fmt.Sprintf("RESYNC  #%d", last.Seq),
+		fmt.Sprintf("EXISTING a %v #%d", last.NewState, last.Seq),
+		fmt.Sprintf("SYNCED  #%d", last.Seq),
 	}
-	if count != QueueLen || !errors.Is(stalled.Err(), errdefs.ErrResourceExhausted) {
-		t.Fatalf("stalled subscriber: %d queued events, err %v; want %d and resource exhausted", count, stalled.Err(), QueueLen)
+	for i, w := range want {
+		ev := nextWithin(t, stalled, 5*time.Second)
+		if g := fmt.Sprintf("%s %s %s#%d", ev.Type, ev.Name, stateIf(ev), ev.Seq); g != w {
+			t.Fatalf("stalled subscriber event %d: %q, want %q", i, g, w)
+		}
 	}
+	sh.update(sctx, "a", unitState{state: StateFailed})
+	if ev := nextWithin(t, stalled, 5*time.Second); ev.Type != EventChanged || ev.Seq != last.Seq+1 || ev.NewState != StateFailed {
+		t.Fatalf("after resync: %+v", ev)
+	}
+
+	// Resume after the tenth change: the rest of them, then live.
+	r := watchOrFail(t, h, WatchOptions{ResumeAfter: got[9].Seq, IncludeExisting: true})
+	for i := 10; i < n; i++ {
+		if ev := nextWithin(t, r, 5*time.Second); ev.Seq != got[i].Seq || ev.Type != EventChanged {
+			t.Fatalf("resumed event %d: %+v, want seq %d", i, ev, got[i].Seq)
+		}
+	}
+	// A number of another run resyncs.
+	stale := watchOrFail(t, h, WatchOptions{ResumeAfter: 12, Filter: Filter{NameGlob: "b"}})
+	for _, w := range []EventType{EventResync, EventExisting, EventSynced} {
+		if ev := nextWithin(t, stale, 5*time.Second); ev.Type != w {
+			t.Fatalf("stale resume: %v, want %v", ev.Type, w)
+		}
+	}
+}
+
+func stateIf(ev Event) string {
+	if ev.Type == EventExisting {
+		return ev.NewState.String() + " "
+	}
+	return ""
 }
 
 func TestHubFilterAndSnapshotDiff(t *testing.T) {
 	h, src := testHub(t, map[string]unitState{"web": {state: StateRunning}, "db": {state: StateRunning}})
-	ctx := context.Background()
-	failedOnly, err := h.Watch(ctx, WatchOptions{Filter: Filter{States: []State{StateFailed}}, IncludeExisting: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	failedOnly := watchOrFail(t, h, WatchOptions{Filter: Filter{States: []State{StateFailed}}, IncludeExisting: true})
 	sctx, sh := src()
 	// A snapshot reports differences (in name order, then the services missing
 	// from it as stopped: db is #2, which the state filter drops).
@@ -96,10 +138,14 @@ func TestHubFilterAndSnapshotDiff(t *testing.T) {
 	sh.update(sctx, "web", unitState{state: StateRunning})
 	sh.update(sctx, "web", unitState{state: StateRunning}) // no change, no event
 	sh.update(sctx, "db", unitState{state: StateRunning})  // stopped -> running, not about failed
-	h.Close()
 	var got []string
-	for ev := range failedOnly.Events() {
-		got = append(got, fmt.Sprintf("%s %s %s>%s #%d", ev.Type, ev.Name, ev.OldState, ev.NewState, ev.Seq))
+	var base uint64
+	for range 3 {
+		ev := nextWithin(t, failedOnly, 5*time.Second)
+		if ev.Type == EventSynced {
+			base = ev.Seq
+		}
+		got = append(got, fmt.Sprintf("%s %s %s>%s #%d", ev.Type, ev.Name, ev.OldState, ev.NewState, ev.Seq-base))
 	}
 	want := []string{"SYNCED  unknown>unknown #0", "CHANGED web running>failed #1", "CHANGED web failed>running #3"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -120,9 +166,13 @@ func TestHubSourceFailureFailsWatch(t *testing.T) {
 }
 
 // TestHubSourceRunsOnlyWhileWatched: the backend subscription (a D-Bus
-// connection on systemd) ends with the last subscriber and a new one
-// starts it again, so an unwatched agent holds nothing open.
+// connection on systemd) ends with the last subscriber (here with no
+// linger) and a new one starts it again, so an unwatched agent holds
+// nothing open.
 func TestHubSourceRunsOnlyWhileWatched(t *testing.T) {
+	old := linger
+	linger = -1
+	t.Cleanup(func() { linger = old })
 	started, stopped := make(chan struct{}, 4), make(chan struct{}, 4)
 	h := newHub(func(ctx context.Context, h *hub) {
 		started <- struct{}{}
@@ -140,22 +190,14 @@ func TestHubSourceRunsOnlyWhileWatched(t *testing.T) {
 		}
 	}
 	for round := range 2 {
-		ctx1, cancel1 := context.WithCancel(context.Background())
-		ctx2, cancel2 := context.WithCancel(context.Background())
-		if _, err := h.Watch(ctx1, WatchOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := h.Watch(ctx2, WatchOptions{}); err != nil {
-			t.Fatal(err)
-		}
+		s1 := watchOrFail(t, h, WatchOptions{})
+		s2 := watchOrFail(t, h, WatchOptions{})
 		wait(started, "started")
-		cancel1()
-		select {
-		case <-stopped:
+		s1.Close()
+		if !h.g.Running() {
 			t.Fatalf("round %d: source stopped while a subscriber remained", round)
-		case <-time.After(100 * time.Millisecond):
 		}
-		cancel2()
+		s2.Close()
 		wait(stopped, "stopped after the last subscriber left")
 		if len(started) != 0 {
 			t.Fatalf("round %d: two sources for one host", round)

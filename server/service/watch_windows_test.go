@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -28,21 +29,12 @@ func TestSCMWatchPolls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev := <-byDisplay.Events(); ev.Type != EventExisting || ev.Name != name {
+	if ev := nextWithin(t, byDisplay, 30*time.Second); ev.Type != EventExisting || ev.Name != name {
 		t.Fatalf("glob on the display name: want EXISTING %s, got %+v", name, ev)
 	}
 	next := func() Event {
 		t.Helper()
-		select {
-		case ev, ok := <-sub.Events():
-			if !ok {
-				t.Fatalf("stream ended: %v", sub.Err())
-			}
-			return ev
-		case <-time.After(30 * time.Second):
-			t.Fatal("no event within 30 s")
-		}
-		return Event{}
+		return nextWithin(t, sub, 30*time.Second)
 	}
 	if ev := next(); ev.Type != EventExisting || ev.Name != name || ev.NewState != StateStopped {
 		t.Fatalf("want EXISTING %s stopped, got %+v", name, ev)
@@ -78,9 +70,7 @@ func TestSCMWatchPolls(t *testing.T) {
 	}
 	follow(StateStopped)
 	cancel()
-	for range sub.Events() {
-	}
-	if sub.Err() != nil {
-		t.Fatalf("cancelled watch ended with %v", sub.Err())
+	if _, err := sub.Next(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled watch ended with %v", err)
 	}
 }

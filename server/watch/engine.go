@@ -2,29 +2,26 @@ package watch
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
+	"slices"
 	"time"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
 	"github.com/remotectl/remotectl/server/process"
+	"github.com/remotectl/remotectl/server/watch/hub"
 )
 
 // Defaults of Config.
 const (
 	DefaultPollInterval = time.Second
-	DefaultQueueSize    = 1024
-	DefaultRingSize     = 16384
-	DefaultMaxResyncs   = 5
-	DefaultResyncWindow = time.Minute
+	DefaultQueueSize    = hub.DefaultQueueSize
+	DefaultRingSize     = hub.DefaultRingSize
+	DefaultMaxResyncs   = hub.DefaultMaxResyncs
+	DefaultResyncWindow = hub.DefaultResyncWindow
 )
 
-// readyTimeout bounds how long Watch waits for the producer's first listing.
-const readyTimeout = 10 * time.Second
-
 // ErrStopped ends Next when Options.Stop is closed.
-var ErrStopped = errors.New("watch stopped")
+var ErrStopped = hub.ErrStopped
 
 // Config tunes an Engine. Only Lister is required.
 type Config struct {
@@ -43,204 +40,164 @@ type Config struct {
 	MaxResyncs   int
 	ResyncWindow time.Duration
 	// MaxConsecutiveErrors ends the subscriptions after that many failed
-	// polls in a row (the engine then restarts its producer).
+	// polls in a row (the next Watch starts the producer again).
 	MaxConsecutiveErrors int
+	// Linger keeps the producer running after the last subscription ends
+	// (default hub.DefaultLinger; < 0 stops at once): with nobody watching
+	// the engine reads nothing.
+	Linger time.Duration
 }
 
 func (c *Config) setDefaults() {
 	if c.Interval <= 0 {
 		c.Interval = DefaultPollInterval
 	}
-	if c.QueueSize <= 0 {
-		c.QueueSize = DefaultQueueSize
-	}
-	if c.RingSize <= 0 {
-		c.RingSize = DefaultRingSize
-	}
-	if c.MaxResyncs <= 0 {
-		c.MaxResyncs = DefaultMaxResyncs
-	}
-	if c.ResyncWindow <= 0 {
-		c.ResyncWindow = DefaultResyncWindow
-	}
 	if c.MaxConsecutiveErrors <= 0 {
 		c.MaxConsecutiveErrors = 10
 	}
 }
 
-// producer feeds an Engine: reset with the processes present, then started
-// and exited as they happen; lost when it may have missed events.
+// producer feeds an Engine: reset with the processes present, then started,
+// exec'd and exited as they happen; lost when it may have missed events.
 type producer interface {
 	run(ctx context.Context, s sink) error
-	mode() string
 	close()
 }
 
 type sink interface {
 	reset(procs []process.Process)
 	started(p process.Process)
-	exited(p process.Process)
+	// execed reports that p (same PID and start time) now runs another
+	// program; before is what it ran.
+	execed(before Program, p process.Process)
+	exited(p process.Process, st *ExitStatus)
 	lost()
 }
 
-// Engine is the one process event producer of a host and its fan-out. It
-// implements ProcessWatcher.
+// Engine is the one process event producer of a host and its fan-out, on
+// the shared event hub. It implements ProcessWatcher.
 type Engine struct {
 	cfg  Config
-	prod producer
+	mode string
+	// newProducer opens the producer for one run of the hub.
+	newProducer func() producer
+	h           *hub.Hub[Event]
 
-	mu    sync.Mutex
-	seq   uint64
-	ring  ring
+	// known is the producer's view, guarded by the hub's lock (touched only
+	// inside Update and Snapshot).
 	known map[process.Key]process.Process
-	subs  map[*sub]struct{}
-	ready chan struct{} // closed after the first reset
-	// gen counts producer failures; subscriptions of an older generation end.
-	gen    uint64
-	genErr error
-	closed bool
-
-	cancel context.CancelFunc
-	done   chan struct{}
 }
 
 var _ ProcessWatcher = (*Engine)(nil)
 
 // NewEngine picks the producer (the netlink connector when it can be opened
-// and cfg.PollOnly is false, else polling) and starts it; Close stops it.
+// and cfg.PollOnly is false, else polling). It runs only while someone
+// watches; Close stops it.
 func NewEngine(cfg Config) *Engine {
 	cfg.setDefaults()
-	var prod producer
+	poll := func() producer {
+		return &poller{lister: cfg.Lister, interval: cfg.Interval, maxErrs: cfg.MaxConsecutiveErrors}
+	}
 	if !cfg.PollOnly {
 		if c, err := newConnector(cfg.Lister); err == nil {
-			prod = c
+			c.close() // a probe: each run opens its own
+			return newEngine(cfg, "netlink", func() producer {
+				if c, err := newConnector(cfg.Lister); err == nil {
+					return c
+				}
+				return poll()
+			})
 		}
 	}
-	if prod == nil {
-		prod = &poller{lister: cfg.Lister, interval: cfg.Interval, maxErrs: cfg.MaxConsecutiveErrors}
-	}
-	return newEngine(cfg, prod)
+	return newEngine(cfg, "poll", poll)
 }
 
-func newEngine(cfg Config, prod producer) *Engine {
+func newEngine(cfg Config, mode string, newProducer func() producer) *Engine {
 	cfg.setDefaults()
-	// A restarted daemon starts above any number it handed out before (it
-	// would have needed more than one event per nanosecond), so a client
-	// resuming with an old number is resynced, never misled.
-	base := uint64(time.Now().UnixNano())
-	e := &Engine{
-		cfg: cfg, prod: prod, seq: base, ring: newRing(cfg.RingSize, base+1),
-		known: map[process.Key]process.Process{}, subs: map[*sub]struct{}{},
-		ready: make(chan struct{}), done: make(chan struct{}),
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	e.cancel = cancel
-	go e.loop(ctx)
+	e := &Engine{cfg: cfg, mode: mode, newProducer: newProducer, known: map[process.Key]process.Process{}}
+	e.h = hub.New(hub.Config[Event]{
+		Name: "process watch", Run: e.run, Snapshot: e.snapshot,
+		QueueSize: cfg.QueueSize, RingSize: cfg.RingSize, MaxResyncs: cfg.MaxResyncs,
+		ResyncWindow: cfg.ResyncWindow, Linger: cfg.Linger,
+	})
 	return e
 }
 
 // Mode implements ProcessWatcher.
-func (e *Engine) Mode() string { return e.prod.mode() }
+func (e *Engine) Mode() string { return e.mode }
 
 // Close stops the producer and ends every subscription.
-func (e *Engine) Close() {
-	e.cancel()
-	<-e.done
+func (e *Engine) Close() { e.h.Close() }
+
+// Subscribers returns the number of open subscriptions.
+func (e *Engine) Subscribers() int { return e.h.Subscribers() }
+
+// Running reports whether the producer runs (it does only while watched).
+func (e *Engine) Running() bool { return e.h.Running() }
+
+func (e *Engine) run(ctx context.Context, h *hub.Hub[Event]) error {
+	p := e.newProducer()
+	defer p.close()
+	return p.run(ctx, &runSink{e: e, ctx: ctx})
 }
 
-// loop runs the producer, restarting it after a failure.
-func (e *Engine) loop(ctx context.Context) {
-	defer close(e.done)
-	defer e.prod.close()
-	for {
-		err := e.prod.run(ctx, e)
-		if ctx.Err() != nil {
-			e.mu.Lock()
-			e.closed = true
-			e.mu.Unlock()
-			e.fail(fmt.Errorf("%w: process watch closed", errdefs.ErrUnavailable))
-			return
+// runSink applies one run's reports to the hub.
+type runSink struct {
+	e   *Engine
+	ctx context.Context
+}
+
+func (s *runSink) update(fn func(tx *hub.Tx[Event])) { s.e.h.Update(s.ctx, fn) }
+
+// reset: the processes present now, without events. After the first time,
+// the gap since the last event is a loss.
+func (s *runSink) reset(procs []process.Process) {
+	s.update(func(tx *hub.Tx[Event]) {
+		clear(s.e.known)
+		for _, p := range procs {
+			s.e.known[p.Key()] = p
 		}
-		e.fail(fmt.Errorf("%w: process watch producer failed: %w", errdefs.ErrUnavailable, err))
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Second):
+		if tx.IsReady() {
+			tx.Lost()
 		}
-	}
+		tx.Ready()
+	})
 }
 
-// fail ends the current subscriptions with err.
-func (e *Engine) fail(err error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.gen++
-	e.genErr = err
-	for s := range e.subs {
-		delete(e.subs, s)
-		close(s.gone)
-	}
+func (s *runSink) started(p process.Process) {
+	s.update(func(tx *hub.Tx[Event]) {
+		s.e.known[p.Key()] = p
+		tx.Publish(Event{Type: EventStarted, Process: p})
+	})
 }
 
-// reset implements sink: the processes present now, without events. After
-// the first time, the gap since the last event is a loss.
-func (e *Engine) reset(procs []process.Process) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	clear(e.known)
-	for _, p := range procs {
-		e.known[p.Key()] = p
-	}
-	select {
-	case <-e.ready:
-		e.lostLocked()
-	default:
-		close(e.ready)
-	}
+func (s *runSink) execed(before Program, p process.Process) {
+	s.update(func(tx *hub.Tx[Event]) {
+		s.e.known[p.Key()] = p
+		tx.Publish(Event{Type: EventExec, Process: p, Before: &before})
+	})
 }
 
-func (e *Engine) started(p process.Process) { e.publish(EventStarted, p) }
-func (e *Engine) exited(p process.Process)  { e.publish(EventExited, p) }
-
-// lost implements sink: every subscriber is resynced and no resume can reach
-// across the gap.
-func (e *Engine) lost() {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.lostLocked()
+func (s *runSink) exited(p process.Process, st *ExitStatus) {
+	s.update(func(tx *hub.Tx[Event]) {
+		delete(s.e.known, p.Key())
+		tx.Publish(Event{Type: EventExited, Process: p, Exit: st})
+	})
 }
 
-func (e *Engine) lostLocked() {
-	e.seq++ // a number no client saw: resuming after anything older fails
-	e.ring.reset(e.seq + 1)
-	for s := range e.subs {
-		s.markOverflow()
-	}
-}
+func (s *runSink) lost() { s.update(func(tx *hub.Tx[Event]) { tx.Lost() }) }
 
-// publish numbers the event, keeps it for resuming and queues it for each
-// subscriber it matches. It never blocks on a subscriber.
-func (e *Engine) publish(t EventType, p process.Process) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.seq++
-	ev := &Event{Seq: e.seq, Time: time.Now(), Type: t, Process: p}
-	e.ring.push(ev)
-	if t == EventStarted {
-		e.known[p.Key()] = p
-	} else {
-		delete(e.known, p.Key())
-	}
-	for s := range e.subs {
-		if s.overflow.Load() || !s.opts.Filter.Match(&ev.Process) {
-			continue
-		}
-		select {
-		case s.q <- ev:
-		default:
-			s.markOverflow()
+// snapshot lists the known processes that match, by PID.
+func (e *Engine) snapshot(match func(*Event) bool) []Event {
+	out := make([]Event, 0, 64)
+	for _, p := range e.known {
+		ev := Event{Type: EventExisting, Process: p}
+		if match(&ev) {
+			out = append(out, ev)
 		}
 	}
+	slices.SortFunc(out, func(a, b Event) int { return int(a.Process.PID) - int(b.Process.PID) })
+	return out
 }
 
 // Watch implements ProcessWatcher.
@@ -251,73 +208,51 @@ func (e *Engine) Watch(ctx context.Context, opts Options) (Subscription, error) 
 	if opts.Fields&^process.FieldsAll != 0 {
 		return nil, fmt.Errorf("%w: unknown process fields %#x", errdefs.ErrInvalidArgument, uint32(opts.Fields&^process.FieldsAll))
 	}
-	select {
-	case <-e.ready:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-e.done:
-		return nil, fmt.Errorf("%w: process watch closed", errdefs.ErrUnavailable)
-	case <-time.After(readyTimeout):
-		// The producer keeps failing its first listing (see fail).
-		e.mu.Lock()
-		cause := e.genErr
-		e.mu.Unlock()
-		if cause == nil {
-			cause = errors.New("no process listing yet")
-		}
-		return nil, fmt.Errorf("%w: process watch not ready after %s: %w", errdefs.ErrUnavailable, readyTimeout, cause)
+	f := opts.Filter
+	hopts := hub.Options[Event]{
+		Match:           func(ev *Event) bool { return ev.matches(&f) },
+		IncludeExisting: opts.IncludeExisting, ResumeAfter: opts.ResumeAfter, Stop: opts.Stop,
 	}
-	s := &sub{e: e, opts: opts, q: make(chan *Event, e.cfg.QueueSize), wake: make(chan struct{}, 1), gone: make(chan struct{})}
-	var snap []process.Process
-	var snapSeq uint64
-	e.mu.Lock()
-	if e.closed {
-		e.mu.Unlock()
-		return nil, fmt.Errorf("%w: process watch closed", errdefs.ErrUnavailable)
+	if opts.Fields != 0 {
+		hopts.Refresh = func(ctx context.Context, evs []Event) []Event { return e.refresh(ctx, evs, opts.Fields) }
 	}
-	e.subs[s] = struct{}{}
-	s.start = e.seq
-	resumed := false
-	if opts.ResumeAfter != 0 {
-		if evs, ok := e.ring.since(opts.ResumeAfter); ok {
-			resumed = true
-			for _, ev := range evs {
-				if opts.Filter.Match(&ev.Process) {
-					s.pending = append(s.pending, *ev)
-				}
-			}
-		}
+	s, err := e.h.Watch(ctx, hopts)
+	if err != nil {
+		return nil, err
 	}
-	if opts.ResumeAfter != 0 && !resumed || opts.ResumeAfter == 0 && opts.IncludeExisting {
-		snap, snapSeq = e.snapshotLocked(&opts.Filter)
-	}
-	e.mu.Unlock()
-	if snap != nil {
-		s.pending = append(s.pending, s.snapshotEvents(ctx, snap, snapSeq, opts.ResumeAfter != 0)...)
-	}
-	return s, nil
+	return hub.Typed[Event, *Event]{Sub: s}, nil
 }
 
-// snapshotLocked copies the known processes that match f.
-func (e *Engine) snapshotLocked(f *process.Filter) ([]process.Process, uint64) {
-	out := make([]process.Process, 0, 64)
-	for _, p := range e.known {
-		if f.Match(&p) {
-			out = append(out, p)
+// refresh rereads the requested fields of snapshot processes; a process
+// gone meanwhile keeps what the producer recorded (its EXITED follows).
+func (e *Engine) refresh(ctx context.Context, evs []Event, fields process.Field) []Event {
+	pids := make([]int32, len(evs))
+	for i := range evs {
+		pids[i] = evs[i].Process.PID
+	}
+	full, err := e.cfg.Lister.List(ctx, process.ListOptions{Filter: process.Filter{PIDs: pids}, Fields: fields})
+	if err != nil {
+		return evs
+	}
+	byKey := make(map[process.Key]process.Process, len(full))
+	for _, f := range full {
+		byKey[f.Key()] = f
+	}
+	for i := range evs {
+		if f, ok := byKey[evs[i].Process.Key()]; ok {
+			evs[i].Process = f
 		}
 	}
-	return out, e.seq
+	return evs
 }
 
-func (e *Engine) unsubscribe(s *sub) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	delete(e.subs, s)
-}
-
-// Subscribers returns the number of open subscriptions.
-func (e *Engine) Subscribers() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.subs)
+// Stamp implements hub.Stamper.
+func (ev *Event) Stamp(seq uint64, at time.Time, k hub.Kind) {
+	ev.Seq, ev.Time = seq, at
+	switch k {
+	case hub.Synced:
+		ev.Type = EventSynced
+	case hub.Resync:
+		ev.Type = EventResync
+	}
 }

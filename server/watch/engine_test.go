@@ -11,17 +11,34 @@ import (
 	"github.com/remotectl/remotectl/server/process"
 )
 
-// scripted is a producer the test drives by calling the Engine's sink
-// methods (started, exited, lost) itself.
-type scripted struct{ initial []process.Process }
+// scripted is a producer the test drives through the sink of its current
+// run (see Engine.started and friends below).
+type scripted struct {
+	initial []process.Process
+	mu      sync.Mutex
+	s       sink
+}
 
-func (p *scripted) mode() string { return "scripted" }
-func (p *scripted) close()       {}
+func (p *scripted) close() {}
 func (p *scripted) run(ctx context.Context, s sink) error {
+	p.mu.Lock()
+	p.s = s
+	p.mu.Unlock()
 	s.reset(p.initial)
 	<-ctx.Done()
 	return ctx.Err()
 }
+
+func (e *Engine) sink() sink {
+	p := e.newProducer().(*scripted)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.s
+}
+
+func (e *Engine) started(p process.Process) { e.sink().started(p) }
+func (e *Engine) exited(p process.Process)  { e.sink().exited(p, nil) }
+func (e *Engine) lost()                     { e.sink().lost() }
 
 var t0 = time.Unix(1700000000, 0)
 
@@ -31,7 +48,8 @@ func proc(pid int32, startOffset time.Duration) process.Process {
 
 func startEngine(t *testing.T, cfg Config, initial ...process.Process) *Engine {
 	t.Helper()
-	e := newEngine(cfg, &scripted{initial: initial})
+	sp := &scripted{initial: initial}
+	e := newEngine(cfg, "scripted", func() producer { return sp })
 	t.Cleanup(e.Close)
 	return e
 }
@@ -259,6 +277,7 @@ func TestWatchRejectsBadOptions(t *testing.T) {
 // unsubscribing is race-free (run with -race).
 func TestConcurrentSubscribeAndPublish(t *testing.T) {
 	e := startEngine(t, Config{QueueSize: 4})
+	watch(t, e, Options{}).Close() // starts the producer (it lingers)
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithCancel(context.Background())
 	for range 20 {

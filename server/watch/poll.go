@@ -25,8 +25,7 @@ type poller struct {
 	maxErrs  int
 }
 
-func (p *poller) mode() string { return "poll" }
-func (p *poller) close()       {}
+func (p *poller) close() {}
 
 func (p *poller) list(ctx context.Context) (map[process.Key]process.Process, error) {
 	procs, err := p.lister.List(ctx, process.ListOptions{Fields: baseFields})
@@ -73,11 +72,15 @@ func (p *poller) run(ctx context.Context, s sink) error {
 			continue
 		}
 		errs = 0
-		var exited, started []process.Process
+		var exited, started, execed []process.Process
 		for k, pr := range known {
-			if _, ok := now[k]; !ok {
+			cur, ok := now[k]
+			switch {
+			case !ok:
 				exited = append(exited, pr)
 				delete(known, k)
+			case cur.Name != pr.Name && cur.Unavailable&process.FieldName == 0:
+				execed = append(execed, pr) // same process, another program
 			}
 		}
 		for k, pr := range now {
@@ -88,7 +91,13 @@ func (p *poller) run(ctx context.Context, s sink) error {
 		// Exits first: a reused PID then reads EXITED(old) before STARTED(new).
 		sortByPID(exited)
 		for _, pr := range exited {
-			s.exited(pr)
+			s.exited(pr, nil) // polling cannot see exit codes
+		}
+		sortByPID(execed)
+		for _, pr := range detail(ctx, p.lister, slices.Clone(execed)) {
+			before := known[pr.Key()]
+			known[pr.Key()] = pr
+			s.execed(ProgramOf(&before), pr)
 		}
 		sortByPID(started)
 		for _, pr := range detail(ctx, p.lister, started) {

@@ -23,6 +23,9 @@ const (
 	// EventResync says events were lost for this subscriber (it fell behind,
 	// or the producer lost events); a snapshot (EXISTING..., SYNCED) follows.
 	EventResync
+	// EventExec says a process (same PID and start time) now runs another
+	// program; Event.Before names the one it ran.
+	EventExec
 )
 
 func (t EventType) String() string {
@@ -37,6 +40,8 @@ func (t EventType) String() string {
 		return "EXITED"
 	case EventResync:
 		return "RESYNC"
+	case EventExec:
+		return "EXEC"
 	}
 	return "UNKNOWN"
 }
@@ -51,6 +56,66 @@ type Event struct {
 	Time    time.Time
 	Type    EventType
 	Process process.Process // zero for EventSynced and EventResync
+	// Before is the program the process ran before an EventExec.
+	Before *Program
+	// Exit is how the process ended (EventExited), when the OS reported it.
+	Exit *ExitStatus
+}
+
+// Program is what a process runs: it changes at exec.
+type Program struct {
+	Name string
+	Exe  string
+	Args []string
+}
+
+// ExitStatus is how a process ended: an exit code, or the signal that
+// killed it (Code is then -1).
+type ExitStatus struct {
+	Code   int32
+	Signal int32
+}
+
+// ExitStatusOf decodes a wait(2) status word (the kernel's exit_code).
+func ExitStatusOf(status uint32) *ExitStatus {
+	if sig := status & 0x7f; sig != 0 {
+		return &ExitStatus{Code: -1, Signal: int32(sig)}
+	}
+	return &ExitStatus{Code: int32(status >> 8 & 0xff)}
+}
+
+// ProgramOf returns what p runs.
+func ProgramOf(p *process.Process) Program { return Program{Name: p.Name, Exe: p.Exe, Args: p.Args} }
+
+// matches evaluates a subscriber's filter: against the current program, and
+// for EXEC also against the one before (a watch on the old name learns that
+// it is gone). A name or user the producer could not resolve cannot exclude
+// an event: it is delivered, with the field listed as unavailable, rather
+// than dropped silently.
+func (ev *Event) matches(f *process.Filter) bool {
+	if matchResolved(f, &ev.Process) {
+		return true
+	}
+	if ev.Before != nil {
+		old := ev.Process
+		old.Name, old.Exe, old.Args = ev.Before.Name, ev.Before.Exe, ev.Before.Args
+		return matchResolved(f, &old)
+	}
+	return false
+}
+
+func matchResolved(f *process.Filter, p *process.Process) bool {
+	if p.Unavailable&(process.FieldName|process.FieldUser) == 0 {
+		return f.Match(p)
+	}
+	g := *f
+	if p.Unavailable.Has(process.FieldName) {
+		g.NameGlob = ""
+	}
+	if p.Unavailable.Has(process.FieldUser) {
+		g.User = ""
+	}
+	return g.Match(p)
 }
 
 // Options selects what a subscription reports.

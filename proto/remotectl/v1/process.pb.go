@@ -253,6 +253,10 @@ const (
 	// for every matching process, then SYNCED; the client should replace its
 	// view with it. The event has no process.
 	ProcessEventType_PROCESS_EVENT_TYPE_RESYNC ProcessEventType = 5
+	// The process (same pid and start time) now runs another program: the
+	// process carries the new one, old_name/old_exe/old_args the one before.
+	// Sent to streams whose filter matches the new or the old program.
+	ProcessEventType_PROCESS_EVENT_TYPE_EXEC ProcessEventType = 6
 )
 
 // Enum value maps for ProcessEventType.
@@ -264,6 +268,7 @@ var (
 		3: "PROCESS_EVENT_TYPE_STARTED",
 		4: "PROCESS_EVENT_TYPE_EXITED",
 		5: "PROCESS_EVENT_TYPE_RESYNC",
+		6: "PROCESS_EVENT_TYPE_EXEC",
 	}
 	ProcessEventType_value = map[string]int32{
 		"PROCESS_EVENT_TYPE_UNSPECIFIED": 0,
@@ -272,6 +277,7 @@ var (
 		"PROCESS_EVENT_TYPE_STARTED":     3,
 		"PROCESS_EVENT_TYPE_EXITED":      4,
 		"PROCESS_EVENT_TYPE_RESYNC":      5,
+		"PROCESS_EVENT_TYPE_EXEC":        6,
 	}
 )
 
@@ -880,11 +886,14 @@ func (x *WatchProcessesRequest) GetResumeAfterSequence() uint64 {
 // ProcessEvent is one event on a WatchProcesses stream.
 type ProcessEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Host-wide event number. The agent numbers every STARTED and EXITED event
-	// it produces, +1 each, whatever the stream's filter, so a stream sees
-	// increasing numbers with gaps where other processes' events were. RESYNC,
-	// EXISTING and SYNCED carry the number of the last event their snapshot
-	// reflects. A restarted agent numbers above any earlier number.
+	// Host-wide event number. The agent numbers every STARTED, EXEC and EXITED
+	// event it produces, +1 each, whatever the stream's filter, so a stream
+	// sees increasing numbers with gaps where other processes' events were.
+	// RESYNC, EXISTING and SYNCED carry the number of the last event their
+	// snapshot reflects. Numbers stay below 2^53 (exact in JSON and
+	// JavaScript): the high bits are an epoch that begins with each run of the
+	// agent, so a restarted agent numbers above any earlier number and a
+	// resume with a number of an earlier run gets RESYNC.
 	//
 	// Delivery contract: a stream delivers every event matching its filter,
 	// in order, or an explicit RESYNC followed by a snapshot; never a silent
@@ -897,8 +906,25 @@ type ProcessEvent struct {
 	Time *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
 	// What happened.
 	Type ProcessEventType `protobuf:"varint,3,opt,name=type,proto3,enum=remotectl.v1.ProcessEventType" json:"type,omitempty"`
-	// The process concerned; unset for SYNCED and RESYNC.
-	Process       *Process `protobuf:"bytes,4,opt,name=process,proto3" json:"process,omitempty"`
+	// The process concerned; unset for SYNCED and RESYNC. Filters are
+	// evaluated against the program it runs now. A field the agent could not
+	// resolve (the process was gone before it could be read) is listed in
+	// unavailable_fields, and a filter on it cannot exclude the event: it is
+	// delivered rather than dropped. On Linux, name, user and parent are
+	// always resolved (from the kernel's exit record at worst); exe and args
+	// of a process that lived well under a millisecond may be unavailable.
+	Process *Process `protobuf:"bytes,4,opt,name=process,proto3" json:"process,omitempty"`
+	// EXEC: the program the process ran before.
+	OldName string `protobuf:"bytes,5,opt,name=old_name,json=oldName,proto3" json:"old_name,omitempty"`
+	// EXEC: the executable path before, when it was known.
+	OldExe string `protobuf:"bytes,6,opt,name=old_exe,json=oldExe,proto3" json:"old_exe,omitempty"`
+	// EXEC: the argv before, when it was known.
+	OldArgs []string `protobuf:"bytes,7,rep,name=old_args,json=oldArgs,proto3" json:"old_args,omitempty"`
+	// EXITED: the exit code, when the OS reported it and the process was not
+	// killed by a signal (see exit_signal).
+	ExitCode *int32 `protobuf:"varint,8,opt,name=exit_code,json=exitCode,proto3,oneof" json:"exit_code,omitempty"`
+	// EXITED: the signal that killed the process, when it was killed by one.
+	ExitSignal    *int32 `protobuf:"varint,9,opt,name=exit_signal,json=exitSignal,proto3,oneof" json:"exit_signal,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -959,6 +985,41 @@ func (x *ProcessEvent) GetProcess() *Process {
 		return x.Process
 	}
 	return nil
+}
+
+func (x *ProcessEvent) GetOldName() string {
+	if x != nil {
+		return x.OldName
+	}
+	return ""
+}
+
+func (x *ProcessEvent) GetOldExe() string {
+	if x != nil {
+		return x.OldExe
+	}
+	return ""
+}
+
+func (x *ProcessEvent) GetOldArgs() []string {
+	if x != nil {
+		return x.OldArgs
+	}
+	return nil
+}
+
+func (x *ProcessEvent) GetExitCode() int32 {
+	if x != nil && x.ExitCode != nil {
+		return *x.ExitCode
+	}
+	return 0
+}
+
+func (x *ProcessEvent) GetExitSignal() int32 {
+	if x != nil && x.ExitSignal != nil {
+		return *x.ExitSignal
+	}
+	return 0
 }
 
 // WatchProcessesResponse carries one event.
@@ -1233,12 +1294,21 @@ const file_remotectl_v1_process_proto_rawDesc = "" +
 	"\x06filter\x18\x01 \x01(\v2\x1b.remotectl.v1.ProcessFilterR\x06filter\x12)\n" +
 	"\x10include_existing\x18\x02 \x01(\bR\x0fincludeExisting\x122\n" +
 	"\x06fields\x18\x03 \x03(\x0e2\x1a.remotectl.v1.ProcessFieldR\x06fields\x122\n" +
-	"\x15resume_after_sequence\x18\x04 \x01(\x04R\x13resumeAfterSequence\"\xbf\x01\n" +
+	"\x15resume_after_sequence\x18\x04 \x01(\x04R\x13resumeAfterSequence\"\xf4\x02\n" +
 	"\fProcessEvent\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x122\n" +
 	"\x04type\x18\x03 \x01(\x0e2\x1e.remotectl.v1.ProcessEventTypeR\x04type\x12/\n" +
-	"\aprocess\x18\x04 \x01(\v2\x15.remotectl.v1.ProcessR\aprocess\"J\n" +
+	"\aprocess\x18\x04 \x01(\v2\x15.remotectl.v1.ProcessR\aprocess\x12\x19\n" +
+	"\bold_name\x18\x05 \x01(\tR\aoldName\x12\x17\n" +
+	"\aold_exe\x18\x06 \x01(\tR\x06oldExe\x12\x19\n" +
+	"\bold_args\x18\a \x03(\tR\aoldArgs\x12 \n" +
+	"\texit_code\x18\b \x01(\x05H\x00R\bexitCode\x88\x01\x01\x12$\n" +
+	"\vexit_signal\x18\t \x01(\x05H\x01R\n" +
+	"exitSignal\x88\x01\x01B\f\n" +
+	"\n" +
+	"_exit_codeB\x0e\n" +
+	"\f_exit_signal\"J\n" +
 	"\x16WatchProcessesResponse\x120\n" +
 	"\x05event\x18\x01 \x01(\v2\x1a.remotectl.v1.ProcessEventR\x05event\"\xf7\x01\n" +
 	"\x14SignalProcessRequest\x12\x10\n" +
@@ -1284,14 +1354,15 @@ const file_remotectl_v1_process_proto_rawDesc = "" +
 	"\x18PROCESS_SORT_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10PROCESS_SORT_PID\x10\x01\x12\x14\n" +
 	"\x10PROCESS_SORT_CPU\x10\x02\x12\x17\n" +
-	"\x13PROCESS_SORT_MEMORY\x10\x03*\xd4\x01\n" +
+	"\x13PROCESS_SORT_MEMORY\x10\x03*\xf1\x01\n" +
 	"\x10ProcessEventType\x12\"\n" +
 	"\x1ePROCESS_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bPROCESS_EVENT_TYPE_EXISTING\x10\x01\x12\x1d\n" +
 	"\x19PROCESS_EVENT_TYPE_SYNCED\x10\x02\x12\x1e\n" +
 	"\x1aPROCESS_EVENT_TYPE_STARTED\x10\x03\x12\x1d\n" +
 	"\x19PROCESS_EVENT_TYPE_EXITED\x10\x04\x12\x1d\n" +
-	"\x19PROCESS_EVENT_TYPE_RESYNC\x10\x05*\x8e\x02\n" +
+	"\x19PROCESS_EVENT_TYPE_RESYNC\x10\x05\x12\x1b\n" +
+	"\x17PROCESS_EVENT_TYPE_EXEC\x10\x06*\x8e\x02\n" +
 	"\rProcessSignal\x12\x1e\n" +
 	"\x1aPROCESS_SIGNAL_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13PROCESS_SIGNAL_TERM\x10\x01\x12\x17\n" +
@@ -1384,6 +1455,7 @@ func file_remotectl_v1_process_proto_init() {
 	}
 	file_remotectl_v1_process_proto_msgTypes[0].OneofWrappers = []any{}
 	file_remotectl_v1_process_proto_msgTypes[3].OneofWrappers = []any{}
+	file_remotectl_v1_process_proto_msgTypes[5].OneofWrappers = []any{}
 	file_remotectl_v1_process_proto_msgTypes[7].OneofWrappers = []any{}
 	file_remotectl_v1_process_proto_msgTypes[8].OneofWrappers = []any{}
 	type x struct{}

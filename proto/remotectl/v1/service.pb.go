@@ -170,6 +170,10 @@ const (
 	ServiceEventType_SERVICE_EVENT_TYPE_SYNCED ServiceEventType = 2
 	// A service changed its state.
 	ServiceEventType_SERVICE_EVENT_TYPE_CHANGED ServiceEventType = 3
+	// Events were lost for this stream (it fell behind, or a resume reached
+	// further back than the agent remembers): EXISTING events for every
+	// matching service follow, then SYNCED; replace your view with them.
+	ServiceEventType_SERVICE_EVENT_TYPE_RESYNC ServiceEventType = 4
 )
 
 // Enum value maps for ServiceEventType.
@@ -179,12 +183,14 @@ var (
 		1: "SERVICE_EVENT_TYPE_EXISTING",
 		2: "SERVICE_EVENT_TYPE_SYNCED",
 		3: "SERVICE_EVENT_TYPE_CHANGED",
+		4: "SERVICE_EVENT_TYPE_RESYNC",
 	}
 	ServiceEventType_value = map[string]int32{
 		"SERVICE_EVENT_TYPE_UNSPECIFIED": 0,
 		"SERVICE_EVENT_TYPE_EXISTING":    1,
 		"SERVICE_EVENT_TYPE_SYNCED":      2,
 		"SERVICE_EVENT_TYPE_CHANGED":     3,
+		"SERVICE_EVENT_TYPE_RESYNC":      4,
 	}
 )
 
@@ -947,8 +953,15 @@ type WatchServicesRequest struct {
 	// First report every matching service as it is now (EXISTING events), then
 	// one SYNCED event, before any change.
 	IncludeExisting bool `protobuf:"varint,3,opt,name=include_existing,json=includeExisting,proto3" json:"include_existing,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// When not 0, the sequence number of the last event the client saw on an
+	// earlier stream of this agent: the stream resumes with the matching
+	// changes after it when the agent still holds them, else it starts with
+	// RESYNC and a snapshot. include_existing is then ignored. The response
+	// header remotectl-watch-sequence carries the number a stream starts
+	// after. Same contract as WatchProcessesRequest.resume_after_sequence.
+	ResumeAfterSequence uint64 `protobuf:"varint,4,opt,name=resume_after_sequence,json=resumeAfterSequence,proto3" json:"resume_after_sequence,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *WatchServicesRequest) Reset() {
@@ -1002,12 +1015,20 @@ func (x *WatchServicesRequest) GetIncludeExisting() bool {
 	return false
 }
 
+func (x *WatchServicesRequest) GetResumeAfterSequence() uint64 {
+	if x != nil {
+		return x.ResumeAfterSequence
+	}
+	return 0
+}
+
 // ServiceEvent is one service state change or initial state.
 type ServiceEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Increases strictly along a stream. CHANGED events are numbered per host:
-	// gaps are changes other subscribers' filters matched. EXISTING and
-	// SYNCED carry the number of the last change their snapshot includes.
+	// gaps are changes other subscribers' filters matched. RESYNC, EXISTING
+	// and SYNCED carry the number of the last change their snapshot includes.
+	// Below 2^53, with a per-run epoch, as ProcessEvent.sequence.
 	Sequence uint64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	// When the agent observed the change (or took the snapshot).
 	Time *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
@@ -1369,11 +1390,12 @@ const file_remotectl_v1_service_proto_rawDesc = "" +
 	"\x16RestartServiceResponse\x12/\n" +
 	"\aservice\x18\x01 \x01(\v2\x15.remotectl.v1.ServiceR\aservice\x12A\n" +
 	"\x0eprevious_state\x18\x02 \x01(\x0e2\x1a.remotectl.v1.ServiceStateR\rpreviousState\x12\x18\n" +
-	"\achanged\x18\x03 \x01(\bR\achanged\"\x92\x01\n" +
+	"\achanged\x18\x03 \x01(\bR\achanged\"\xc6\x01\n" +
 	"\x14WatchServicesRequest\x12\x1b\n" +
 	"\tname_glob\x18\x01 \x01(\tR\bnameGlob\x122\n" +
 	"\x06states\x18\x02 \x03(\x0e2\x1a.remotectl.v1.ServiceStateR\x06states\x12)\n" +
-	"\x10include_existing\x18\x03 \x01(\bR\x0fincludeExisting\"\xd2\x02\n" +
+	"\x10include_existing\x18\x03 \x01(\bR\x0fincludeExisting\x122\n" +
+	"\x15resume_after_sequence\x18\x04 \x01(\x04R\x13resumeAfterSequence\"\xd2\x02\n" +
 	"\fServiceEvent\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x122\n" +
@@ -1411,12 +1433,13 @@ const file_remotectl_v1_service_proto_rawDesc = "" +
 	"\x1cSERVICE_START_TYPE_AUTOMATIC\x10\x01\x12(\n" +
 	"$SERVICE_START_TYPE_AUTOMATIC_DELAYED\x10\x02\x12\x1d\n" +
 	"\x19SERVICE_START_TYPE_MANUAL\x10\x03\x12\x1f\n" +
-	"\x1bSERVICE_START_TYPE_DISABLED\x10\x04*\x96\x01\n" +
+	"\x1bSERVICE_START_TYPE_DISABLED\x10\x04*\xb5\x01\n" +
 	"\x10ServiceEventType\x12\"\n" +
 	"\x1eSERVICE_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bSERVICE_EVENT_TYPE_EXISTING\x10\x01\x12\x1d\n" +
 	"\x19SERVICE_EVENT_TYPE_SYNCED\x10\x02\x12\x1e\n" +
-	"\x1aSERVICE_EVENT_TYPE_CHANGED\x10\x032\x88\x05\n" +
+	"\x1aSERVICE_EVENT_TYPE_CHANGED\x10\x03\x12\x1d\n" +
+	"\x19SERVICE_EVENT_TYPE_RESYNC\x10\x042\x88\x05\n" +
 	"\x0eServiceManager\x12U\n" +
 	"\fListServices\x12!.remotectl.v1.ListServicesRequest\x1a\".remotectl.v1.ListServicesResponse\x12O\n" +
 	"\n" +

@@ -7,6 +7,7 @@ from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+PROCESS_EVENT_TYPE_EXEC: ProcessEventType
 PROCESS_EVENT_TYPE_EXISTING: ProcessEventType
 PROCESS_EVENT_TYPE_EXITED: ProcessEventType
 PROCESS_EVENT_TYPE_RESYNC: ProcessEventType
@@ -106,16 +107,26 @@ class Process(_message.Message):
     def __init__(self, pid: _Optional[int] = ..., ppid: _Optional[int] = ..., start_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., name: _Optional[str] = ..., exe: _Optional[str] = ..., args: _Optional[_Iterable[str]] = ..., user: _Optional[str] = ..., uid: _Optional[int] = ..., status: _Optional[_Union[ProcessStatus, str]] = ..., cpu_user_time: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., cpu_system_time: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., cpu_percent: _Optional[float] = ..., cpu_percent_window: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., resident_memory_bytes: _Optional[int] = ..., virtual_memory_bytes: _Optional[int] = ..., thread_count: _Optional[int] = ..., unavailable_fields: _Optional[_Iterable[_Union[ProcessField, str]]] = ...) -> None: ...
 
 class ProcessEvent(_message.Message):
-    __slots__ = ["process", "sequence", "time", "type"]
+    __slots__ = ["exit_code", "exit_signal", "old_args", "old_exe", "old_name", "process", "sequence", "time", "type"]
+    EXIT_CODE_FIELD_NUMBER: _ClassVar[int]
+    EXIT_SIGNAL_FIELD_NUMBER: _ClassVar[int]
+    OLD_ARGS_FIELD_NUMBER: _ClassVar[int]
+    OLD_EXE_FIELD_NUMBER: _ClassVar[int]
+    OLD_NAME_FIELD_NUMBER: _ClassVar[int]
     PROCESS_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     TIME_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
+    exit_code: int
+    exit_signal: int
+    old_args: _containers.RepeatedScalarFieldContainer[str]
+    old_exe: str
+    old_name: str
     process: Process
     sequence: int
     time: _timestamp_pb2.Timestamp
     type: ProcessEventType
-    def __init__(self, sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[_Union[ProcessEventType, str]] = ..., process: _Optional[_Union[Process, _Mapping]] = ...) -> None: ...
+    def __init__(self, sequence: _Optional[int] = ..., time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., type: _Optional[_Union[ProcessEventType, str]] = ..., process: _Optional[_Union[Process, _Mapping]] = ..., old_name: _Optional[str] = ..., old_exe: _Optional[str] = ..., old_args: _Optional[_Iterable[str]] = ..., exit_code: _Optional[int] = ..., exit_signal: _Optional[int] = ...) -> None: ...
 
 class ProcessFilter(_message.Message):
     __slots__ = ["name_glob", "pids", "ppid", "user"]

@@ -9,6 +9,7 @@ from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Map
 DESCRIPTOR: _descriptor.FileDescriptor
 SERVICE_EVENT_TYPE_CHANGED: ServiceEventType
 SERVICE_EVENT_TYPE_EXISTING: ServiceEventType
+SERVICE_EVENT_TYPE_RESYNC: ServiceEventType
 SERVICE_EVENT_TYPE_SYNCED: ServiceEventType
 SERVICE_EVENT_TYPE_UNSPECIFIED: ServiceEventType
 SERVICE_START_TYPE_AUTOMATIC: ServiceStartType
@@ -184,14 +185,16 @@ class StopServiceResponse(_message.Message):
     def __init__(self, service: _Optional[_Union[Service, _Mapping]] = ..., previous_state: _Optional[_Union[ServiceState, str]] = ..., changed: bool = ...) -> None: ...
 
 class WatchServicesRequest(_message.Message):
-    __slots__ = ["include_existing", "name_glob", "states"]
+    __slots__ = ["include_existing", "name_glob", "resume_after_sequence", "states"]
     INCLUDE_EXISTING_FIELD_NUMBER: _ClassVar[int]
     NAME_GLOB_FIELD_NUMBER: _ClassVar[int]
+    RESUME_AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     STATES_FIELD_NUMBER: _ClassVar[int]
     include_existing: bool
     name_glob: str
+    resume_after_sequence: int
     states: _containers.RepeatedScalarFieldContainer[ServiceState]
-    def __init__(self, name_glob: _Optional[str] = ..., states: _Optional[_Iterable[_Union[ServiceState, str]]] = ..., include_existing: bool = ...) -> None: ...
+    def __init__(self, name_glob: _Optional[str] = ..., states: _Optional[_Iterable[_Union[ServiceState, str]]] = ..., include_existing: bool = ..., resume_after_sequence: _Optional[int] = ...) -> None: ...
 
 class WatchServicesResponse(_message.Message):
     __slots__ = ["event"]

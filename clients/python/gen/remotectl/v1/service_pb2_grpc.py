@@ -119,9 +119,10 @@ class ServiceManagerServicer(object):
         """WatchServices streams service state changes until the client cancels.
         The agent confirms the subscription with response headers before the
         first event, so request errors arrive synchronously. A subscriber whose
-        queue (256 events) overflows because it reads too slowly is cut off
-        with RESOURCE_EXHAUSTED; it should reconnect with include_existing to
-        learn the current states. UNAVAILABLE when the service manager cannot
+        queue overflows because it reads too slowly gets RESYNC and a fresh
+        snapshot, as WatchProcesses (RESOURCE_EXHAUSTED only when that repeats
+        more than 5 times a minute); resume_after_sequence resumes a dropped
+        stream without loss. UNAVAILABLE when the service manager cannot
         be reached or the agent shuts down; UNIMPLEMENTED on platforms without a
         backend.
         """

@@ -1,16 +1,18 @@
-package watch
+package hub
 
 // ring keeps the last events, whose sequence numbers are contiguous, for
 // resuming subscribers. Events are shared, read-only, with the queues.
-type ring struct {
-	buf   []*Event
+type ring[T any] struct {
+	buf   []*Event[T]
 	first uint64 // sequence number of the oldest event held (or of the next, when empty)
 	n     int
 }
 
-func newRing(size int, first uint64) ring { return ring{buf: make([]*Event, size), first: first} }
+func newRing[T any](size int, first uint64) ring[T] {
+	return ring[T]{buf: make([]*Event[T], size), first: first}
+}
 
-func (r *ring) push(ev *Event) {
+func (r *ring[T]) push(ev *Event[T]) {
 	if r.n == len(r.buf) {
 		r.buf[r.first%uint64(len(r.buf))] = nil
 		r.first++
@@ -21,19 +23,19 @@ func (r *ring) push(ev *Event) {
 }
 
 // reset forgets everything; the next event pushed is number first.
-func (r *ring) reset(first uint64) {
+func (r *ring[T]) reset(first uint64) {
 	clear(r.buf)
 	r.first, r.n = first, 0
 }
 
 // since returns the events after seq, and false when some of them are no
 // longer held (or seq is not one this ring's history has reached).
-func (r *ring) since(seq uint64) ([]*Event, bool) {
+func (r *ring[T]) since(seq uint64) ([]*Event[T], bool) {
 	last := r.first + uint64(r.n) - 1
 	if seq+1 < r.first || seq > last {
 		return nil, false
 	}
-	out := make([]*Event, 0, last-seq)
+	out := make([]*Event[T], 0, last-seq)
 	for s := seq + 1; s <= last; s++ {
 		out = append(out, r.buf[s%uint64(len(r.buf))])
 	}

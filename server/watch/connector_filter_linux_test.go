@@ -1,0 +1,71 @@
+package watch
+
+import (
+	"encoding/binary"
+	"testing"
+	"time"
+
+	"golang.org/x/net/bpf"
+)
+
+// The socket filter keeps the events of processes and drops those of
+// threads and the event types the producer ignores.
+func TestThreadFilter(t *testing.T) {
+	vm, err := bpf.NewVM(threadFilter())
+	if err != nil {
+		t.Fatal(err)
+	}
+	datagram := func(what uint32, data ...uint32) []byte {
+		b := make([]byte, offData+24)
+		ne := binary.NativeEndian
+		ne.PutUint32(b[offWhat:], what)
+		for i, d := range data {
+			ne.PutUint32(b[offData+4*i:], d)
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name string
+		pkt  []byte
+		keep bool
+	}{
+		{"fork of a process", datagram(procEventFork, 1, 1, 200, 200), true},
+		{"fork of a thread", datagram(procEventFork, 1, 1, 201, 200), false},
+		{"exec", datagram(procEventExec, 200, 200), true},
+		{"exit of a process", datagram(procEventExit, 200, 200, 0, 17), true},
+		{"exit of a thread", datagram(procEventExit, 201, 200, 0, 17), false},
+		{"subscription ack", datagram(procEventNone, 0), true},
+		{"uid change", datagram(0x4, 200, 200, 0, 0), false},
+		{"comm change", datagram(0x200, 200, 200), false},
+		{"truncated", make([]byte, offWhat+2), false},
+	} {
+		n, err := vm.Run(tc.pkt)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if (n != 0) != tc.keep {
+			t.Errorf("%s: kept %v, want %v", tc.name, n != 0, tc.keep)
+		}
+	}
+}
+
+// A fork already gone (exec'd, then unreadable) waits for its exit event:
+// it sets no deadline, else every wait would end before reading anything
+// and the exit would never be read (found by TestWatch1000SubscribersOverMTLS).
+func TestConnectorDeadlineIgnoresGoneForks(t *testing.T) {
+	t0 := time.Now()
+	for _, tc := range []struct {
+		name   string
+		forked map[int32]forkInfo
+		want   time.Time
+	}{
+		{"none", nil, time.Time{}},
+		{"only gone", map[int32]forkInfo{1: {seen: t0.Add(-time.Hour), gone: true}}, time.Time{}},
+		{"gone and pending", map[int32]forkInfo{1: {seen: t0.Add(-time.Hour), gone: true}, 2: {seen: t0}, 3: {seen: t0.Add(time.Second)}}, t0.Add(forkGrace)},
+	} {
+		c := &connector{forked: tc.forked}
+		if got := c.deadline(); !got.Equal(tc.want) {
+			t.Errorf("%s: deadline %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
