@@ -226,6 +226,41 @@ write_units() {
 		[Install]
 		WantedBy=remotectl-harness.target
 	EOF
+	# Security tests (issue 13): ctld-guard is protected by the default
+	# "ctld*" rule and Requires=/PartOf= remotectl-guard-base, so stopping or
+	# restarting the allowed base would take it down; starting
+	# remotectl-guard-conflict would stop it (Conflicts=).
+	cat >"$u/remotectl-guard-base.service" <<-'EOF'
+		[Unit]
+		Description=remotectl guard test base
+		DefaultDependencies=no
+		StartLimitIntervalSec=0
+		[Service]
+		ExecStart=/bin/sleep infinity
+	EOF
+	cat >"$u/ctld-guard.service" <<-'EOF'
+		[Unit]
+		Description=remotectl guard test: a protected service depending on an allowed one
+		DefaultDependencies=no
+		Requires=remotectl-guard-base.service
+		PartOf=remotectl-guard-base.service
+		After=remotectl-guard-base.service
+		StartLimitIntervalSec=0
+		[Service]
+		ExecStart=/bin/sleep infinity
+		[Install]
+		WantedBy=remotectl-harness.target
+	EOF
+	ln -s ../ctld-guard.service "$u/$TARGET.wants/ctld-guard.service"
+	cat >"$u/remotectl-guard-conflict.service" <<-'EOF'
+		[Unit]
+		Description=remotectl guard test: conflicts with a protected service
+		DefaultDependencies=no
+		Conflicts=ctld-guard.service
+		StartLimitIntervalSec=0
+		[Service]
+		ExecStart=/bin/sleep infinity
+	EOF
 	# Installable but disabled and never loaded: only the unit-file listing knows it.
 	cat >"$u/remotectl-disabled.service" <<-'EOF'
 		[Unit]

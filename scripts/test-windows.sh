@@ -15,7 +15,7 @@ STATE=$state $harness up
 # shellcheck disable=SC1091
 . "$state/env"
 
-pkgs=(./internal/errdefs ./server/agent ./server/process ./server/service ./server/watch ./server/logs)
+pkgs=(./internal/errdefs ./internal/securefs ./server/agent ./server/process ./server/service ./server/watch ./server/logs)
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"; STATE=$state $harness down' EXIT
 fail=0

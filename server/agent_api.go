@@ -20,6 +20,9 @@ type agentAPI struct {
 }
 
 func (a *agentAPI) Heartbeat(ctx context.Context, _ *pb.HeartbeatRequest) (*pb.HeartbeatResponse, error) {
+	if id, _ := IdentityFromContext(ctx); len(a.guard.policy.Load().Roles(id)) == 0 {
+		return a.unboundHeartbeat(), nil
+	}
 	in := a.reporter.Heartbeat(ctx)
 	out := &pb.HeartbeatResponse{
 		AgentVersion:         in.AgentVersion,
@@ -60,4 +63,17 @@ func (a *agentAPI) Heartbeat(ctx context.Context, _ *pb.HeartbeatRequest) (*pb.H
 		})
 	}
 	return out, nil
+}
+
+// unboundHeartbeat is what an identity without any role learns: that the
+// agent is alive, its clock and when its certificate expires; not its host
+// name, versions, certificate serial, load or backend errors.
+func (a *agentAPI) unboundHeartbeat() *pb.HeartbeatResponse {
+	out := &pb.HeartbeatResponse{ServerTime: timestamppb.Now()}
+	if a.serverCert != nil {
+		if c := a.serverCert(); c != nil {
+			out.ServerCertNotAfter = timestamppb.New(c.NotAfter)
+		}
+	}
+	return out
 }

@@ -2,13 +2,14 @@ package server
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/time/rate"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
@@ -18,6 +19,7 @@ import (
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/audit"
 	"github.com/remotectl/remotectl/server/authz"
+	svcguard "github.com/remotectl/remotectl/server/guard"
 	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/service"
 )
@@ -28,16 +30,35 @@ type Limits struct {
 	// per identity (token bucket).
 	MutationsPerSecond float64
 	MutationBurst      int
-	// StreamsPerIdentity caps concurrently open streams per identity.
+	// StreamsPerIdentity caps concurrently open streaming calls (watch,
+	// follow) per identity; health and reflection do not count.
 	StreamsPerIdentity int
+	// OpenStreamsPerIdentity caps the HTTP/2 streams an identity may have
+	// open across its connections at the transport, calls waiting for
+	// their request included. Zero means StreamsPerIdentity plus
+	// DefaultOpenStreamsHeadroom for unary calls.
+	OpenStreamsPerIdentity int
+	// RequestTimeout ends a stream whose request message does not arrive
+	// in time after its headers.
+	RequestTimeout time.Duration
+	// ReadsPerSecond and ReadBurst rate-limit every other unary call
+	// (lists, gets, heartbeats) per identity; health is exempt, and stream
+	// starts are bounded by the stream caps instead (a controller
+	// reconnecting its watches opens many at once).
+	ReadsPerSecond float64
+	ReadBurst      int
 }
 
 // Default limits: generous for people and scripts, tight enough that one
 // compromised client cannot flap every service or exhaust the agent.
 const (
-	DefaultMutationsPerSecond = 2
-	DefaultMutationBurst      = 10
-	DefaultStreamsPerIdentity = 32
+	DefaultMutationsPerSecond  = 2
+	DefaultMutationBurst       = 10
+	DefaultStreamsPerIdentity  = 32
+	DefaultOpenStreamsHeadroom = 224
+	DefaultRequestTimeout      = 10 * time.Second
+	DefaultReadsPerSecond      = 50
+	DefaultReadBurst           = 200
 )
 
 func (l Limits) withDefaults() Limits {
@@ -49,6 +70,18 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.StreamsPerIdentity <= 0 {
 		l.StreamsPerIdentity = DefaultStreamsPerIdentity
+	}
+	if l.OpenStreamsPerIdentity <= 0 {
+		l.OpenStreamsPerIdentity = l.StreamsPerIdentity + DefaultOpenStreamsHeadroom
+	}
+	if l.RequestTimeout <= 0 {
+		l.RequestTimeout = DefaultRequestTimeout
+	}
+	if l.ReadsPerSecond <= 0 {
+		l.ReadsPerSecond = DefaultReadsPerSecond
+	}
+	if l.ReadBurst <= 0 {
+		l.ReadBurst = DefaultReadBurst
 	}
 	return l
 }
@@ -62,20 +95,49 @@ type guard struct {
 	limits   Limits
 	log      zerolog.Logger
 
+	// changes is the per-identity budget of mutations, shared with the
+	// service decorator (package guard).
+	changes *svcguard.Limiter
+	// reads is the per-identity budget of every other call.
+	reads *svcguard.Limiter
+	// denials samples the audit records of refused calls per identity.
+	denials *audit.Sampler
+	// live are the admitted streams, re-authorized when the policy changes.
+	live liveStreams
+
 	// procs and protect identify and protect SignalProcess targets.
 	procs   process.Lister
 	protect process.Protection
 
-	mu       sync.Mutex
-	limiters map[string]*rate.Limiter
-	streams  map[string]int
+	mu      sync.Mutex
+	streams map[string]int
 }
 
 func newGuard(p *authz.Policy, sink *audit.Sink, mgr service.Manager, l Limits, log zerolog.Logger) *guard {
-	g := &guard{audit: sink, services: mgr, limits: l.withDefaults(), log: log,
-		limiters: map[string]*rate.Limiter{}, streams: map[string]int{}}
+	l = l.withDefaults()
+	g := &guard{audit: sink, services: mgr, limits: l, log: log,
+		changes: svcguard.NewLimiter(l.MutationsPerSecond, l.MutationBurst), streams: map[string]int{},
+		reads:   svcguard.NewLimiter(l.ReadsPerSecond, l.ReadBurst),
+		denials: audit.NewSampler(svcguard.DenialInterval, svcguard.DenialsPerIdentity, svcguard.DenialIdentities)}
 	g.policy.Store(p)
 	return g
+}
+
+// mayReadArgv: the caller holds processes.argv under the current policy.
+func (g *guard) mayReadArgv(ctx context.Context) bool {
+	id, _ := IdentityFromContext(ctx)
+	return g.policy.Load().Has(id, authz.ProcessesArgv)
+}
+
+// decorated reports whether the service decorator (package guard)
+// authorizes and audits method against everything the change touches.
+func decorated(method string) bool {
+	for _, m := range svcguard.Methods {
+		if m == method {
+			return true
+		}
+	}
+	return false
 }
 
 // call is what the audit trail records about one call.
@@ -109,10 +171,29 @@ func (c call) record(event string, code codes.Code, msg string) audit.Record {
 func (g *guard) deny(c call, code codes.Code, perm authz.Permission, msg string) error {
 	r := c.record(audit.EventDenied, code, msg)
 	r.Permission = string(perm)
+	// Sampled per identity: a caller hammering refused calls cannot fill
+	// the audit log (the rest is counted in "suppressed" records).
+	ok, flushed := g.denials.Admit(r.Identity, time.Now())
+	if err := g.audit.WriteTallies("", "identity", flushed); err != nil {
+		g.log.Error().Err(err).Msg("audit record of suppressed denials could not be written")
+	}
+	if !ok {
+		return status.Error(code, msg)
+	}
 	if err := g.audit.Write(r); err != nil {
 		g.log.Error().Err(err).Str("method", c.method).Msg("audit record of a denial could not be written")
 	}
 	return status.Error(code, msg)
+}
+
+// overBudget spends one read token of c's identity; true when none is left.
+func (g *guard) overBudget(c call, d authz.Decision) bool {
+	return d.Rule.Permission != authz.Public && !d.Rule.Mutates && !g.reads.Allow(c.id.String())
+}
+
+func (g *guard) readDenied(c call, d authz.Decision) error {
+	return g.deny(c, codes.ResourceExhausted, d.Rule.Permission, fmt.Sprintf(
+		"read rate limit exceeded for %s (%g calls/s, burst %d); slow down", c.id, g.limits.ReadsPerSecond, g.limits.ReadBurst))
 }
 
 // namedRequest is any request that names a service.
@@ -129,7 +210,11 @@ func (g *guard) unary() grpc.UnaryServerInterceptor {
 		if !d.Allowed {
 			return nil, g.deny(c, codes.PermissionDenied, d.Rule.Permission, d.Reason)
 		}
-		if !d.Rule.Mutates {
+		if g.overBudget(c, d) {
+			return nil, g.readDenied(c, d)
+		}
+		ctx = svcguard.WithCaller(ctx, svcguard.Caller{Identity: c.id, Peer: c.peer, Method: c.method})
+		if !d.Rule.Mutates || decorated(c.method) {
 			return h(ctx, req)
 		}
 		// The service rules see both the requested and the backend's
@@ -159,7 +244,7 @@ func (g *guard) unary() grpc.UnaryServerInterceptor {
 				return nil, g.deny(c, codes.PermissionDenied, d.Rule.Permission, d.Reason)
 			}
 		}
-		if !g.limiter(c.id).Allow() {
+		if !g.changes.Allow(c.id.String()) {
 			return nil, g.deny(c, codes.ResourceExhausted, d.Rule.Permission,
 				"rate limit for service changes exceeded for "+c.id.String()+"; retry shortly")
 		}
@@ -194,6 +279,8 @@ func (g *guard) finish(ctx context.Context, c call, req any, h grpc.UnaryHandler
 	return resp, err
 }
 
+// controlResponse: service changes still on the generic path (start type)
+// report the state around them.
 type controlResponse interface {
 	GetPreviousState() pb.ServiceState
 	GetService() *pb.Service
@@ -210,26 +297,32 @@ func (g *guard) stream() grpc.StreamServerInterceptor {
 		if !d.Allowed {
 			return g.deny(c, codes.PermissionDenied, d.Rule.Permission, d.Reason)
 		}
-		key := c.id.String()
-		if !g.acquireStream(key) {
-			return g.deny(c, codes.ResourceExhausted, d.Rule.Permission,
-				"too many concurrent streams for "+key+"; close some and retry")
+		if capped(c.method) {
+			key := c.id.String()
+			if !g.acquireStream(key) {
+				return g.deny(c, codes.ResourceExhausted, d.Rule.Permission, fmt.Sprintf(
+					"too many concurrent streams for %s: the limit is %d per identity (ctld limits.streams_per_identity, flag --streams-per-identity); close some and retry",
+					key, g.limits.StreamsPerIdentity))
+			}
+			defer g.releaseStream(key)
 		}
-		defer g.releaseStream(key)
-		return h(srv, ss)
+		// The stream is registered so a policy change that takes the
+		// permission away ends it (see liveStreams.recheck).
+		ctx, cancel := context.WithCancelCause(ss.Context())
+		defer cancel(nil)
+		defer g.live.add(liveStream{id: c.id, method: c.method, cancel: cancel})()
+		err := h(srv, &ctxStream{ServerStream: ss, ctx: ctx})
+		if errors.Is(context.Cause(ctx), errPolicyChanged) {
+			return g.deny(c, codes.PermissionDenied, d.Rule.Permission, errPolicyChanged.Error()+" for "+c.id.String())
+		}
+		return err
 	}
 }
 
-func (g *guard) limiter(id pki.Identity) *rate.Limiter {
-	key := id.String()
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	l, ok := g.limiters[key]
-	if !ok {
-		l = rate.NewLimiter(rate.Limit(g.limits.MutationsPerSecond), g.limits.MutationBurst)
-		g.limiters[key] = l
-	}
-	return l
+// capped: health and reflection streams do not count against the
+// per-identity stream cap (they are cheap and tools open them freely).
+func capped(method string) bool {
+	return !strings.HasPrefix(method, "/grpc.health.") && !strings.HasPrefix(method, "/grpc.reflection.")
 }
 
 func (g *guard) acquireStream(key string) bool {

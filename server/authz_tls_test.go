@@ -59,6 +59,8 @@ type tlsAgent struct {
 	auditPath string
 	mgr       *countingManager
 	srv       *Server
+	tlsFiles  pki.ServerFiles
+	procs     *stubLister
 }
 
 func testPolicy(t *testing.T) *authz.Policy {
@@ -79,6 +81,12 @@ func testPolicy(t *testing.T) *authz.Policy {
 
 func startTLSAgent(t *testing.T, limits Limits, auditPath string) *tlsAgent {
 	t.Helper()
+	return startTLSAgentWith(t, limits, auditPath, nil)
+}
+
+// startTLSAgentWith serves services (nil: a countingManager) instead.
+func startTLSAgentWith(t *testing.T, limits Limits, auditPath string, services service.Manager) *tlsAgent {
+	t.Helper()
 	dir := t.TempDir()
 	ca, err := pki.NewCA("authz test CA", 24*time.Hour)
 	if err != nil {
@@ -96,7 +104,8 @@ func startTLSAgent(t *testing.T, limits Limits, auditPath string) *tlsAgent {
 	}
 	mustWrite(t, filepath.Join(dir, "server.crt"), certPEM)
 	mustWrite(t, filepath.Join(dir, "server.key"), keyPEM)
-	if a.tls, err = pki.NewServerTLS(pki.ServerFiles{CA: caFile, Cert: filepath.Join(dir, "server.crt"), Key: filepath.Join(dir, "server.key")}); err != nil {
+	a.tlsFiles = pki.ServerFiles{CA: caFile, Cert: filepath.Join(dir, "server.crt"), Key: filepath.Join(dir, "server.key")}
+	if a.tls, err = pki.NewServerTLS(a.tlsFiles); err != nil {
 		t.Fatal(err)
 	}
 	sink, err := audit.Open(a.auditPath)
@@ -105,8 +114,12 @@ func startTLSAgent(t *testing.T, limits Limits, auditPath string) *tlsAgent {
 	}
 	t.Cleanup(func() { _ = sink.Close() })
 	procs := &stubLister{procs: []process.Process{{PID: 1, Name: "init"}}}
+	a.procs = procs
+	if services == nil {
+		services = a.mgr
+	}
 	a.srv, err = New(Config{
-		TLS: a.tls.Config(), Logger: zerolog.Nop(), Processes: procs, Services: a.mgr,
+		TLS: a.tls.Config(), Logger: zerolog.Nop(), Processes: procs, Services: services,
 		Watcher:  &watch.Poller{Lister: procs, Interval: 20 * time.Millisecond},
 		Reporter: agent.NewReporter(context.Background(), nil, nil),
 		Policy:   testPolicy(t), Audit: sink, Limits: limits, ServerCert: a.tls.Certificate,
@@ -171,6 +184,7 @@ type auditLine struct {
 	Event, Identity, Peer, Method, Target, Outcome, Message, Permission string
 	StateBefore                                                         string `json:"state_before"`
 	StateAfter                                                          string `json:"state_after"`
+	Count                                                               int
 }
 
 func readAudit(t *testing.T, path string) []auditLine {

@@ -55,7 +55,7 @@ func (s *Server) ServeHTTPS(lis net.Listener) error {
 		IdleTimeout:       HTTPIdleTimeout,
 		MaxHeaderBytes:    HTTPMaxHeaderBytes,
 		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: MaxConcurrentStreams},
-		ErrorLog:          log.New(handshakeAuditor{g: s.guard}, "", 0),
+		ErrorLog:          log.New(handshakeAuditor{g: s.guard, hs: s.hs}, "", 0),
 	}
 	s.http.mu.Lock()
 	if s.http.closed {
@@ -68,6 +68,7 @@ func (s *Server) ServeHTTPS(lis net.Listener) error {
 		err = hs.Serve(lis)
 	} else {
 		hs.TLSConfig = httpsTLS(s.tls)
+		hs.ConnState = s.conns.trackHTTPS // reloads re-verify these too
 		err = hs.ServeTLS(lis, "", "")
 	}
 	if errors.Is(err, http.ErrServerClosed) {
@@ -156,7 +157,12 @@ func httpsTLS(base *tls.Config) *tls.Config {
 // handshakeAuditor receives net/http's error log. A refused TLS handshake
 // (no certificate, unknown CA, revoked, ...) never reaches a handler, so it
 // is audited here, as auditedCreds does for gRPC; other lines are logged.
-type handshakeAuditor struct{ g *guard }
+// Refusals go through the same per-source sampler as gRPC's (finding 3 of
+// issue 13: strangers must not fill the audit log over either port).
+type handshakeAuditor struct {
+	g  *guard
+	hs *handshakes // nil in insecure mode
+}
 
 const httpHandshakeError = "http: TLS handshake error from "
 
@@ -168,6 +174,10 @@ func (a handshakeAuditor) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	peer, reason, _ := strings.Cut(rest, ": ")
+	if a.hs != nil {
+		a.hs.refuse(strAddr(peer), errors.New(reason), time.Now())
+		return len(p), nil
+	}
 	r := call{method: HandshakeMethod, peer: peer}.record(audit.EventDenied, codes.Unauthenticated, reason)
 	r.Duration = 0
 	if err := a.g.audit.Write(r); err != nil {

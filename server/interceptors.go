@@ -57,6 +57,7 @@ func authenticate(ctx context.Context, insecure bool) (context.Context, error) {
 
 func authUnary(insecure bool) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		requestArrived(ctx)
 		ctx, err := authenticate(ctx, insecure)
 		if err != nil {
 			return nil, err
@@ -74,6 +75,7 @@ func (s *ctxStream) Context() context.Context { return s.ctx }
 
 func authStream(insecure bool) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+		requestArrived(ss.Context())
 		ctx, err := authenticate(ss.Context(), insecure)
 		if err != nil {
 			return err

@@ -220,7 +220,7 @@ func TestWhoAmIAndHeartbeatCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if w.CommonName != "olga" || strings.Join(w.Roles, ",") != "operator" ||
-		strings.Join(w.Permissions, ",") != "agent.read,logs.read,processes.control,processes.read,processes.watch,services.control,services.read" ||
+		strings.Join(w.Permissions, ",") != "agent.read,logs.read,processes.argv,processes.control,processes.read,processes.watch,services.control,services.read" ||
 		strings.Join(w.ServiceAllowLists, ";") != "operator: nginx*, remotectl-*" || len(w.ProtectedServices) == 0 || w.Serial == "" {
 		t.Errorf("whoami: %+v", w)
 	}
@@ -232,6 +232,14 @@ func TestWhoAmIAndHeartbeatCertificate(t *testing.T) {
 	hb, err := nobody.Heartbeat(ctx, &pb.HeartbeatRequest{})
 	if err != nil {
 		t.Fatalf("unbound heartbeat: %v", err)
+	}
+	// An unbound identity learns liveness, time and certificate expiry only
+	// (issue 13, finding 16).
+	if hb.Hostname != "" || hb.AgentVersion != "" || hb.ServerCertSerial != "" || len(hb.Backends) != 0 || hb.ServerTime == nil || hb.ServerCertNotAfter == nil {
+		t.Errorf("unbound heartbeat says too much or too little: %+v", hb)
+	}
+	if hb, err = ag.Heartbeat(ctx, &pb.HeartbeatRequest{}); err != nil {
+		t.Fatal(err)
 	}
 	leaf := a.tls.Certificate()
 	if !hb.ServerCertNotAfter.AsTime().Equal(leaf.NotAfter) || hb.ServerCertSerial != leaf.SerialNumber.Text(16) {

@@ -21,7 +21,18 @@ type processAPI struct {
 	watcher watch.ProcessWatcher
 	// draining is closed when the server starts shutting down.
 	draining <-chan struct{}
-	signaler process.Signaler
+	// mayReadArgv reports whether the caller holds processes.argv; without
+	// it argv and the executable path are not read or sent.
+	mayReadArgv func(context.Context) bool
+	signaler    process.Signaler
+}
+
+// visible drops the fields the caller may not see.
+func (a *processAPI) visible(ctx context.Context, f process.Field) process.Field {
+	if a.mayReadArgv != nil && !a.mayReadArgv(ctx) {
+		f &^= process.FieldArgs | process.FieldExe
+	}
+	return f
 }
 
 // maxListLimit bounds ListProcessesRequest.limit.
@@ -32,6 +43,7 @@ func (a *processAPI) ListProcesses(ctx context.Context, req *pb.ListProcessesReq
 	if err != nil {
 		return nil, errdefs.ToGRPC(err)
 	}
+	fields = a.visible(ctx, fields)
 	sortBy, err := sortFromProto(req.GetSort())
 	if err != nil {
 		return nil, errdefs.ToGRPC(err)
@@ -66,6 +78,7 @@ func (a *processAPI) WatchProcesses(req *pb.WatchProcessesRequest, stream grpc.S
 	if err != nil {
 		return errdefs.ToGRPC(err)
 	}
+	fields = a.visible(stream.Context(), fields)
 	filter := filterFromProto(req.GetFilter())
 	if err := filter.Validate(); err != nil {
 		return errdefs.ToGRPC(err)

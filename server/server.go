@@ -25,6 +25,7 @@ import (
 	"github.com/remotectl/remotectl/server/agent"
 	"github.com/remotectl/remotectl/server/audit"
 	"github.com/remotectl/remotectl/server/authz"
+	svcguard "github.com/remotectl/remotectl/server/guard"
 	"github.com/remotectl/remotectl/server/logs"
 	"github.com/remotectl/remotectl/server/metrics"
 	"github.com/remotectl/remotectl/server/process"
@@ -36,12 +37,18 @@ import (
 const (
 	MaxRecvMsgSize       = 1 << 20
 	MaxSendMsgSize       = 64 << 20
-	MaxConcurrentStreams = 1024
+	MaxConcurrentStreams = 1024 // per connection; Limits.OpenStreamsPerIdentity caps each identity across connections
 	// HandshakeTimeout bounds the TLS handshake of a new connection.
 	HandshakeTimeout = 10 * time.Second
 	// KeepaliveMinTime is the most frequent client ping tolerated; the Go
 	// client pings every 30 s, so well-behaved clients are never sent GOAWAY.
 	KeepaliveMinTime = 15 * time.Second
+	// MaxConnectionAge sends a client GOAWAY after this long, so every
+	// connection re-handshakes (and is verified against the current CA
+	// bundle and revocation list) at least this often; streams get
+	// MaxConnectionAgeGrace to finish, and followers reconnect.
+	MaxConnectionAge      = 12 * time.Hour
+	MaxConnectionAgeGrace = time.Minute
 	// healthPollInterval is how often backend availability is re-checked.
 	healthPollInterval = 15 * time.Second
 )
@@ -95,6 +102,9 @@ type Server struct {
 	insecure bool
 	stop     chan struct{}
 	guard    *guard
+	conns    *liveConns
+	hs       *handshakes // nil in insecure mode
+	gate     *streamGate
 	tls      *tls.Config // also serves HTTPS (http.go)
 	http     httpFront
 }
@@ -115,6 +125,7 @@ func New(cfg Config) (*Server, error) {
 		policy = policy.WithBinding(authz.Binding{CN: insecureIdentity.CommonName, Role: authz.RoleAdmin})
 	}
 	g := newGuard(policy, cfg.Audit, cfg.Services, cfg.Limits, cfg.Logger)
+	backend := cfg.Services
 	g.procs, g.protect = cfg.Processes, process.HostProtection()
 	signaler, startTypes := signalBackends(cfg)
 	if cfg.ServerCert == nil && cfg.TLS != nil {
@@ -126,31 +137,48 @@ func New(cfg Config) (*Server, error) {
 		unary, stream = append([]grpc.UnaryServerInterceptor{mu}, unary...), append([]grpc.StreamServerInterceptor{ms}, stream...)
 		cfg.Processes, cfg.Services = m.Lister(cfg.Processes), m.Services(cfg.Services)
 	}
+	// Service changes are authorized, rate limited and audited by one
+	// decorator, built after the metrics wrapper; it resolves impacts on
+	// the bare backend (the wrapper hides the resolver).
+	changes := svcguard.Services(cfg.Services, svcguard.Config{Policy: g.policy.Load, Audit: cfg.Audit,
+		Limiter: g.changes, Resolver: backend, Log: cfg.Logger})
+	gate := newStreamGate(g.limits.OpenStreamsPerIdentity, g.limits.RequestTimeout, cfg.Logger)
 	opts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 		grpc.MaxRecvMsgSize(MaxRecvMsgSize),
 		grpc.MaxSendMsgSize(MaxSendMsgSize),
 		grpc.MaxConcurrentStreams(MaxConcurrentStreams),
+		grpc.InTapHandle(gate.tap),
 		grpc.ConnectionTimeout(HandshakeTimeout),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: KeepaliveMinTime, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
-			MaxConnectionIdle: time.Duration(math.MaxInt64), // controllers hold connections open
-			Time:              2 * time.Minute,
-			Timeout:           20 * time.Second,
+			MaxConnectionIdle:     time.Duration(math.MaxInt64), // controllers hold connections open
+			Time:                  2 * time.Minute,
+			Timeout:               20 * time.Second,
+			MaxConnectionAge:      MaxConnectionAge,
+			MaxConnectionAgeGrace: MaxConnectionAgeGrace,
 		}),
 	}
+	conns := &liveConns{}
+	stop := make(chan struct{})
+	var hsAudit *handshakes
 	if !cfg.Insecure {
-		opts = append(opts, grpc.Creds(auditedCreds{TransportCredentials: credentials.NewTLS(cfg.TLS), g: g}))
+		creds := newAuditedCreds(credentials.NewTLS(cfg.TLS), g, conns)
+		opts = append(opts, grpc.Creds(creds))
+		hsAudit = creds.handshakes
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { <-stop; cancel() }()
+		go creds.flushEvery(ctx, HandshakeAuditInterval)
 	}
 	gs := grpc.NewServer(opts...)
-	stop := make(chan struct{})
-	pb.RegisterProcessServiceServer(gs, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher, draining: stop, signaler: signaler})
+	pb.RegisterProcessServiceServer(gs, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher, draining: stop,
+		mayReadArgv: g.mayReadArgv, signaler: signaler})
 	svcWatcher := cfg.ServiceWatcher
 	if svcWatcher == nil {
 		svcWatcher = service.NewWatcher(cfg.Services)
 	}
-	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: cfg.Services, watcher: svcWatcher, draining: stop, startTypes: startTypes})
+	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: changes, watcher: svcWatcher, draining: stop, startTypes: startTypes})
 	pb.RegisterAgentServiceServer(gs, &agentAPI{reporter: cfg.Reporter, guard: g, serverCert: cfg.ServerCert})
 	if cfg.Logs == nil {
 		l, err := logs.New(logs.Config{})
@@ -167,7 +195,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Metrics.InitializeMetrics(gs)
 	}
 
-	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop, guard: g, tls: cfg.TLS}
+	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop, guard: g, conns: conns, hs: hsAudit, gate: gate, tls: cfg.TLS}
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.ProcessService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.AgentService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
@@ -193,13 +221,15 @@ func servedLeaf(c *tls.Config) func() *x509.Certificate {
 	}
 }
 
-// SetPolicy replaces the authorization policy for subsequent calls (config
-// reload); calls and streams already admitted are not re-checked.
-func (s *Server) SetPolicy(p *authz.Policy) {
+// SetPolicy replaces the authorization policy (config reload): calls use
+// it from now on, and open streams it no longer allows end with
+// PERMISSION_DENIED. It returns how many streams it ended.
+func (s *Server) SetPolicy(p *authz.Policy) int {
 	if s.insecure {
 		p = p.WithBinding(authz.Binding{CN: insecureIdentity.CommonName, Role: authz.RoleAdmin})
 	}
 	s.guard.policy.Store(p)
+	return s.guard.live.recheck(p)
 }
 
 // updateServiceHealth reflects the service backend's availability in the

@@ -32,12 +32,14 @@ func (a *app) flagCompletions() map[string]map[string]completeFunc {
 		"name": {
 			"ctl ps":        a.processCompletion(func(p *pb.Process) (string, string) { return p.GetName(), "" }),
 			"ctl ps watch":  a.processCompletion(func(p *pb.Process) (string, string) { return p.GetName(), "" }),
+			"ctl kill":      a.processCompletion(func(p *pb.Process) (string, string) { return p.GetName(), "" }),
 			"ctl svc ls":    a.serviceCompletion,
 			"ctl svc watch": a.serviceCompletion,
 		},
-		"pid":  {"": a.processCompletion(pidAndName)},
-		"ppid": {"": a.processCompletion(pidAndName)},
-		"user": {"": a.processCompletion(func(p *pb.Process) (string, string) { return p.GetUser(), "" })},
+		"pid":    {"": a.processCompletion(pidAndName)},
+		"ppid":   {"": a.processCompletion(pidAndName)},
+		"user":   {"": a.processCompletion(func(p *pb.Process) (string, string) { return p.GetUser(), "" })},
+		"signal": {"": fixedCompletion(sortedValues(processSignalNames)...)},
 	}
 }
 
@@ -48,6 +50,10 @@ func (a *app) argCompletions() map[string]completeFunc {
 		"ctl svc start":   a.serviceCompletion,
 		"ctl svc stop":    a.serviceCompletion,
 		"ctl svc restart": a.serviceCompletion,
+		"ctl svc enable":  a.serviceCompletion,
+		"ctl svc disable": a.serviceCompletion,
+		"ctl svc logs":    a.serviceCompletion,
+		"ctl kill":        a.processCompletion(pidAndName),
 	}
 }
 

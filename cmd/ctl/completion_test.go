@@ -38,6 +38,7 @@ func TestCompleteFlagValues(t *testing.T) {
 		{[]string{"svc", "ls", "-o", "js"}, "json,jsonpath="},
 		{[]string{"svc", "ls", "--state", "st"}, "starting,stopped,stopping"},
 		{[]string{"svc", "watch", "--state", "f"}, "failed"},
+		{[]string{"kill", "--signal", "K"}, "KILL"},
 		{[]string{"ps", "--fields", "name,c"}, "name,cpu"},
 		{[]string{"ps", "watch", "--fields", "name,cpu,"}, "name,cpu,exe,name,cpu,args,name,cpu,user,name,cpu,status,name,cpu,memory,name,cpu,threads"},
 	} {

@@ -28,8 +28,11 @@ type Config struct {
 	PollInterval time.Duration `yaml:"poll_interval"`
 	// ShutdownTimeout bounds the drain of in-flight calls and streams on stop.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
-	// MetricsListen serves Prometheus /metrics over plain HTTP; empty is off.
-	MetricsListen string `yaml:"metrics_listen"`
+	// MetricsListen serves Prometheus /metrics over plain HTTP; empty is
+	// off. It must be a loopback address unless MetricsAllowRemote: the
+	// endpoint has no authentication.
+	MetricsListen      string `yaml:"metrics_listen"`
+	MetricsAllowRemote bool   `yaml:"metrics_allow_remote"`
 	// Authz maps client identities to roles and limits what roles may
 	// control. Empty means the documented defaults: only CN remotectl-admin
 	// (the dev PKI's client) is admin; every other identity may only call
@@ -98,6 +101,7 @@ type setting struct {
 	str              *string
 	b                *bool
 	dur              *time.Duration
+	n                *int
 }
 
 func settings(c *Config) []setting {
@@ -116,6 +120,7 @@ func settings(c *Config) []setting {
 		{flag: "poll-interval", env: "CTLD_POLL_INTERVAL", usage: "process watch poll interval", dur: &c.PollInterval},
 		{flag: "shutdown-timeout", env: "CTLD_SHUTDOWN_TIMEOUT", usage: "how long stop waits for in-flight calls and streams", dur: &c.ShutdownTimeout},
 		{flag: "metrics-listen", env: "CTLD_METRICS_LISTEN", usage: "serve Prometheus /metrics over plain HTTP on HOST:PORT (default off)", str: &c.MetricsListen},
+		{flag: "streams-per-identity", env: "CTLD_STREAMS_PER_IDENTITY", usage: "concurrent streaming calls (watch, follow) per client identity (default 32; health and reflection do not count)", n: &c.Limits.StreamsPerIdentity},
 		{flag: "http-listen", env: "CTLD_HTTP_LISTEN", usage: "also serve the API as JSON over HTTPS on HOST:PORT, same mTLS and authorization (default off; docs/http.md)", str: &c.HTTPListen},
 	}
 }
@@ -138,6 +143,8 @@ func addConfigFlags(fs *pflag.FlagSet) *flagValues {
 			fs.BoolVar(s.b, s.flag, false, s.usage+" (env "+s.env+")")
 		case s.dur != nil:
 			fs.DurationVar(s.dur, s.flag, 0, s.usage+" (env "+s.env+")")
+		case s.n != nil:
+			fs.IntVar(s.n, s.flag, 0, s.usage+" (env "+s.env+")")
 		}
 	}
 	addLogsFlags(fs, &fv.c)
@@ -189,6 +196,8 @@ func (fv *flagValues) load() (Config, error) {
 			*s.b = *f.b
 		case s.dur != nil:
 			*s.dur = *f.dur
+		case s.n != nil:
+			*s.n = *f.n
 		}
 	}
 	applyLogs(&c, &fv.c, fv.fs)
@@ -211,6 +220,12 @@ func (s setting) set(v string) error {
 			return err
 		}
 		*s.dur = d
+	case s.n != nil:
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return err
+		}
+		*s.n = n
 	}
 	return nil
 }
@@ -243,6 +258,9 @@ func (c *Config) validate() error {
 	}
 	if c.TLS.ReloadInterval < time.Second {
 		return fmt.Errorf("tls reload interval %v is below the 1s minimum", c.TLS.ReloadInterval)
+	}
+	if c.MetricsListen != "" && !c.MetricsAllowRemote && !isLoopbackListen(c.MetricsListen) {
+		return fmt.Errorf("metrics listen %s is not a loopback address: /metrics is plain HTTP without authentication; bind 127.0.0.1 (scrape through a local proxy) or set metrics_allow_remote: true", c.MetricsListen)
 	}
 	if c.Limits.MutationsPerSecond < 0 || c.Limits.MutationBurst < 0 || c.Limits.StreamsPerIdentity < 0 {
 		return errors.New("limits must not be negative")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/remotectl/remotectl/internal/defaults"
 	"github.com/remotectl/remotectl/internal/pki"
+	"github.com/remotectl/remotectl/internal/securefs"
 	"github.com/remotectl/remotectl/internal/version"
 	"github.com/remotectl/remotectl/server"
 	"github.com/remotectl/remotectl/server/agent"
@@ -53,6 +54,11 @@ var _ service.Interface = (*daemon)(nil)
 func (d *daemon) Start(service.Service) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
+	// Whoever controls the state dir controls the agent (config, CA, keys,
+	// audit log): it must be ours and writable by nobody else.
+	if err := securefs.EnsureDir(d.cfg.StateDir); err != nil {
+		return fmt.Errorf("state dir: %w", err)
+	}
 	tlsCfg, devPKI, err := d.tlsConfig()
 	if err != nil {
 		return err
@@ -95,6 +101,13 @@ func (d *daemon) Start(service.Service) error {
 	lis, err := net.Listen("tcp", d.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", d.cfg.Listen, err)
+	}
+	// The name may resolve to a non-loopback address: check what was bound,
+	// so an insecure agent fails to start instead of logging "started" and
+	// then refusing to serve.
+	if d.cfg.Insecure && !server.IsLoopbackAddress(lis.Addr().String()) {
+		_ = lis.Close()
+		return fmt.Errorf("--insecure only serves on loopback; %s bound %s", d.cfg.Listen, lis.Addr())
 	}
 	httpLis, err := d.listenHTTP()
 	if err != nil {
@@ -222,3 +235,6 @@ func backends(ctx context.Context, mgr svcmgr.Manager, w watch.ProcessWatcher) [
 		{Capability: "services", Implementation: st.Kind, Available: st.Available, Reason: st.Reason},
 	}
 }
+
+// isLoopbackListen: the one loopback rule of the server package.
+func isLoopbackListen(addr string) bool { return server.IsLoopbackAddress(addr) }

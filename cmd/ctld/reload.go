@@ -66,23 +66,46 @@ func (d *daemon) startReloading(ctx context.Context) {
 	}()
 }
 
+// reloadOnSignal re-reads the configuration and the TLS material and
+// applies both or neither: a TLS part that fails to load must not let the
+// new authorization part in (and the reverse). Then open connections are
+// verified again and streams re-authorized, so a revocation or a removed
+// binding reaches live connections too.
 func (d *daemon) reloadOnSignal() {
 	files := pki.ServerFiles{CA: d.tlsFiles.CA, Cert: d.tlsFiles.Cert, Key: d.tlsFiles.Key,
 		CRL: d.cfg.TLS.CRL, RevokedSerials: d.cfg.TLS.RevokedSerials}
+	var policy *authz.Policy
+	var cfg Config
 	if d.load != nil {
-		cfg, err := d.load()
-		if err != nil {
+		var err error
+		if cfg, err = d.load(); err != nil {
 			d.log.Error().Err(err).Msg("SIGHUP: configuration not reloaded; keeping the current one")
-		} else if policy, err := authz.New(cfg.Authz); err != nil {
-			d.log.Error().Err(err).Msg("SIGHUP: authorization config invalid; keeping the current policy")
-		} else {
-			d.srv.SetPolicy(policy)
-			d.cfg.Authz, d.cfg.TLS.CRL, d.cfg.TLS.RevokedSerials = cfg.Authz, cfg.TLS.CRL, cfg.TLS.RevokedSerials
-			files.CRL, files.RevokedSerials = cfg.TLS.CRL, cfg.TLS.RevokedSerials
-			d.log.Info().Msg("SIGHUP: authorization policy reloaded")
+			return
+		}
+		if policy, err = authz.New(cfg.Authz); err != nil {
+			d.log.Error().Err(err).Msg("SIGHUP: authorization config invalid; keeping the current configuration")
+			return
+		}
+		files.CRL, files.RevokedSerials = cfg.TLS.CRL, cfg.TLS.RevokedSerials
+	}
+	if err := d.serverTLS.Reload(files); err != nil {
+		d.reported(err, "SIGHUP")
+		if policy != nil {
+			d.log.Error().Msg("SIGHUP: authorization policy not applied either, since the TLS part failed (a reload applies all or nothing)")
+		}
+		return
+	}
+	if policy != nil {
+		ended := d.srv.SetPolicy(policy)
+		d.cfg.Authz, d.cfg.TLS.CRL, d.cfg.TLS.RevokedSerials = cfg.Authz, cfg.TLS.CRL, cfg.TLS.RevokedSerials
+		d.log.Info().Int("streams_ended", ended).Msg("SIGHUP: authorization policy reloaded")
+	}
+	d.reported(nil, "SIGHUP")
+	if d.audit != nil {
+		if err := d.audit.Reopen(); err != nil {
+			d.log.Error().Err(err).Msg("SIGHUP: audit log not reopened; still writing to the old file")
 		}
 	}
-	d.reported(d.serverTLS.Reload(files), "SIGHUP")
 }
 
 func (d *daemon) reported(err error, why string) {
@@ -94,9 +117,17 @@ func (d *daemon) reported(err error, why string) {
 	d.log.Info().Str("trigger", why).Str("serial", c.SerialNumber.Text(16)).
 		Time("not_after", c.NotAfter).Msg("TLS material reloaded; new connections use it")
 	d.warnCertExpiry()
+	if d.srv != nil {
+		if cut := d.srv.Revalidate(d.serverTLS.VerifyPeer); len(cut) > 0 {
+			d.log.Warn().Strs("identities", cut).Msg("closed connections whose client certificate no longer verifies (revoked, CA removed or expired)")
+		}
+	}
 }
 
 func (d *daemon) warnCertExpiry() {
+	for _, w := range d.serverTLS.Warnings(time.Now(), certExpiryWarning) {
+		d.log.Warn().Msg(w)
+	}
 	c := d.serverTLS.Certificate()
 	if c == nil || !pki.ExpiresWithin(c, certExpiryWarning) {
 		return

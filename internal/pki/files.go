@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/securefs"
 )
 
 // File names of the dev PKI inside its directory (STATE_DIR/certs).
@@ -23,6 +25,9 @@ const (
 
 // DevAdminCommonName is the CN of the client certificate EnsureDevPKI issues.
 const DevAdminCommonName = "remotectl-admin"
+
+// DevCAName starts the CN of the CA EnsureDevPKI creates ("remotectl dev CA <host>").
+const DevCAName = "remotectl dev CA"
 
 // File modes: private keys are readable by their owner only.
 const (
@@ -120,7 +125,7 @@ func EnsureDevPKI(dir string, hosts []string) (created bool, p Paths, err error)
 			return false, p, fmt.Errorf("pki: dev PKI in %s is incomplete: %s is missing but %s exist(s); a new CA would not match them: restore %s or remove them",
 				dir, p.CACert, strings.Join(present, ", "), p.CACert)
 		}
-		if ca, err = NewCA("remotectl dev CA "+hostname(), DefaultCAValidity); err != nil {
+		if ca, err = NewCA(DevCAName+" "+hostname(), DefaultCAValidity); err != nil {
 			return false, p, err
 		}
 		keyPEM, err := ca.KeyPEM()
@@ -236,25 +241,13 @@ func syncDir(dir string) {
 	}
 }
 
-// ensureDir creates dir with mode 0700 if it does not exist; an existing
-// directory is left as the operator made it.
+// ensureDir creates dir private to the agent (0700; on Windows SYSTEM and
+// Administrators only) if it does not exist; an existing directory that
+// another user owns or may write is refused, since whoever controls it
+// controls the agent's CA and keys.
 func ensureDir(dir string) error {
-	fi, err := os.Stat(dir)
-	if err == nil {
-		if !fi.IsDir() {
-			return fmt.Errorf("pki: %s is not a directory", dir)
-		}
-		return nil
-	}
-	if !errors.Is(err, fs.ErrNotExist) {
-		return fileError("stat", dir, err)
-	}
-	if err := os.MkdirAll(dir, dirMode); err != nil {
-		return fileError("create directory", dir, err)
-	}
-	// MkdirAll's mode is filtered by the umask; make sure it is exactly 0700.
-	if err := os.Chmod(dir, dirMode); err != nil && runtime.GOOS != "windows" {
-		return fileError("chmod", dir, err)
+	if err := securefs.EnsureDir(dir); err != nil {
+		return fmt.Errorf("pki: %w", err)
 	}
 	return nil
 }

@@ -19,6 +19,9 @@ type Identity struct {
 	Serial string `json:"serial"`
 	// Subject is the full subject DN in RFC 2253 form ("CN=alice,OU=ops").
 	Subject string `json:"subject"`
+	// Issuer is the issuing CA's subject DN: any CA of the bundle can mint
+	// any subject, so bindings may require the issuer too.
+	Issuer string `json:"issuer,omitempty"`
 }
 
 // PeerIdentity returns the identity of the verified peer leaf certificate
@@ -43,6 +46,7 @@ func IdentityFromCert(cert *x509.Certificate) Identity {
 		OrganizationalUnits: append([]string(nil), cert.Subject.OrganizationalUnit...),
 		DNSNames:            append([]string(nil), cert.DNSNames...),
 		Subject:             cert.Subject.String(),
+		Issuer:              cert.Issuer.String(),
 	}
 	if cert.SerialNumber != nil {
 		id.Serial = cert.SerialNumber.Text(16)

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/securefs"
 )
 
 // ServerFiles names everything the server's TLS is built from. CRL and
@@ -30,9 +32,19 @@ type ServerFiles struct {
 
 // trust is the client-verification material swapped as a whole on reload.
 type trust struct {
-	pool    *x509.CertPool
-	revoked map[string]bool // serial, lower-case hex without leading zeros
+	pool *x509.CertPool
+	// revoked holds serials in lower-case hex without leading zeros:
+	// bare for revoked_serials (any issuer), prefixed "issuer DN|" for CRL
+	// entries, which revoke only certificates of the CRL's issuer (serials
+	// are unique per CA, not across the bundle).
+	revoked map[string]bool
+	// cas and crlNextUpdate feed Warnings.
+	cas           []*x509.Certificate
+	crl           string
+	crlNextUpdate time.Time
 }
+
+func revokedKey(issuer string, serial *big.Int) string { return issuer + "|" + serial.Text(16) }
 
 // ServerTLS is a server TLS configuration whose certificate, CA bundle and
 // revocation list can be reloaded while serving: new handshakes use the
@@ -136,9 +148,17 @@ func (s *ServerTLS) Watch(ctx context.Context, interval time.Duration, report fu
 	}
 }
 
-// IsRevoked reports whether serial (hex) is revoked in the current material.
+// IsRevoked reports whether serial (hex) is revoked for every issuer
+// (revoked_serials) in the current material.
 func (s *ServerTLS) IsRevoked(serial *big.Int) bool {
 	return serial != nil && s.trust.Load().revoked[serial.Text(16)]
+}
+
+// IsCertRevoked reports whether c is revoked: by serial alone, or by a CRL
+// of its issuer.
+func (s *ServerTLS) IsCertRevoked(c *x509.Certificate) bool {
+	return c.SerialNumber != nil && (s.IsRevoked(c.SerialNumber) ||
+		s.trust.Load().revoked[revokedKey(c.Issuer.String(), c.SerialNumber)])
 }
 
 // ErrRevoked is returned by the handshake for a revoked certificate.
@@ -149,7 +169,7 @@ var ErrRevoked = errors.New("pki: certificate revoked")
 func (s *ServerTLS) verifyConnection(cs tls.ConnectionState) error {
 	for _, chain := range cs.VerifiedChains {
 		for _, c := range chain[:max(len(chain)-1, 0)] {
-			if s.IsRevoked(c.SerialNumber) {
+			if s.IsCertRevoked(c) {
 				return fmt.Errorf("%w: %q serial %s", ErrRevoked, c.Subject.String(), c.SerialNumber.Text(16))
 			}
 		}
@@ -166,7 +186,10 @@ func loadServerMaterial(f ServerFiles) (*tls.Certificate, *trust, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	tr := &trust{pool: x509.NewCertPool(), revoked: map[string]bool{}}
+	if err := securefs.CheckKey(f.Key); err != nil {
+		return nil, nil, fmt.Errorf("pki: server key: %w", err)
+	}
+	tr := &trust{pool: x509.NewCertPool(), revoked: map[string]bool{}, cas: cas, crl: f.CRL}
 	for _, c := range cas {
 		tr.pool.AddCert(c)
 	}
@@ -178,7 +201,7 @@ func loadServerMaterial(f ServerFiles) (*tls.Certificate, *trust, error) {
 		tr.revoked[n.Text(16)] = true
 	}
 	if f.CRL != "" {
-		if err := loadCRL(f.CRL, cas, tr.revoked); err != nil {
+		if tr.crlNextUpdate, err = loadCRL(f.CRL, cas, tr.revoked); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -219,30 +242,30 @@ func loadCACerts(caFile string) ([]*x509.Certificate, error) {
 
 // loadCRL adds the serials of a CRL signed by one of cas to revoked. A CRL
 // no CA of the bundle signed is an error, not silently ignored.
-func loadCRL(path string, cas []*x509.Certificate, revoked map[string]bool) error {
+func loadCRL(path string, cas []*x509.Certificate, revoked map[string]bool) (nextUpdate time.Time, err error) {
 	data, err := readFile("CRL", path)
 	if err != nil {
-		return err
+		return nextUpdate, err
 	}
 	der := data
 	if b, _ := pem.Decode(data); b != nil {
 		if b.Type != "X509 CRL" {
-			return fmt.Errorf("pki: CRL %s: PEM block %q, want X509 CRL", path, b.Type)
+			return nextUpdate, fmt.Errorf("pki: CRL %s: PEM block %q, want X509 CRL", path, b.Type)
 		}
 		der = b.Bytes
 	}
 	crl, err := x509.ParseRevocationList(der)
 	if err != nil {
-		return fmt.Errorf("pki: CRL %s: %w", path, err)
+		return nextUpdate, fmt.Errorf("pki: CRL %s: %w", path, err)
 	}
 	signed := slices.ContainsFunc(cas, func(ca *x509.Certificate) bool { return crl.CheckSignatureFrom(ca) == nil })
 	if !signed {
-		return fmt.Errorf("pki: CRL %s (issuer %q) is not signed by a CA of the bundle", path, crl.Issuer)
+		return nextUpdate, fmt.Errorf("pki: CRL %s (issuer %q) is not signed by a CA of the bundle", path, crl.Issuer)
 	}
 	for _, e := range crl.RevokedCertificateEntries {
-		revoked[e.SerialNumber.Text(16)] = true
+		revoked[revokedKey(crl.Issuer.String(), e.SerialNumber)] = true
 	}
-	return nil
+	return crl.NextUpdate, nil
 }
 
 type fileStamp struct {
@@ -264,4 +287,26 @@ func stampFiles(f ServerFiles) map[string]fileStamp {
 		}
 	}
 	return m
+}
+
+// Warnings lists what in the current material needs an operator soon: a
+// CRL past its nextUpdate (the issuer may have revoked more since) and a CA
+// of the bundle that expired or expires within soon.
+func (s *ServerTLS) Warnings(now time.Time, soon time.Duration) []string {
+	tr := s.trust.Load()
+	var w []string
+	if !tr.crlNextUpdate.IsZero() && now.After(tr.crlNextUpdate) {
+		w = append(w, fmt.Sprintf("CRL %s is stale: its nextUpdate %s has passed; fetch a fresh one from the CA",
+			tr.crl, tr.crlNextUpdate.UTC().Format(time.RFC3339)))
+	}
+	for _, ca := range tr.cas {
+		switch {
+		case now.After(ca.NotAfter):
+			w = append(w, fmt.Sprintf("CA %q of the bundle expired at %s: certificates it issued no longer verify",
+				ca.Subject.String(), ca.NotAfter.UTC().Format(time.RFC3339)))
+		case ca.NotAfter.Sub(now) < soon:
+			w = append(w, fmt.Sprintf("CA %q of the bundle expires at %s", ca.Subject.String(), ca.NotAfter.UTC().Format(time.RFC3339)))
+		}
+	}
+	return w
 }

@@ -24,6 +24,10 @@ const (
 	ServicesRead    Permission = "services.read"
 	ServicesControl Permission = "services.control"
 	AgentRead       Permission = "agent.read"
+	// ProcessesArgv shows processes' argv and executable path, which may
+	// hold secrets (passwords on command lines) and paths a local user
+	// could not read; without it those fields are left empty.
+	ProcessesArgv Permission = "processes.argv"
 	// ProcessesControl signals and ends processes (SignalProcess).
 	ProcessesControl Permission = "processes.control"
 	// LogsRead reads and follows logs (files, journal, Event Log) on the
@@ -34,7 +38,7 @@ const (
 )
 
 // AllPermissions lists every grantable permission.
-var AllPermissions = []Permission{ProcessesRead, ProcessesWatch, ServicesRead, ServicesControl, AgentRead, LogsRead, ProcessesControl}
+var AllPermissions = []Permission{ProcessesRead, ProcessesWatch, ServicesRead, ServicesControl, AgentRead, ProcessesArgv, LogsRead, ProcessesControl}
 
 // Built-in role names.
 const (
@@ -50,7 +54,11 @@ type Binding struct {
 	OU        string `yaml:"ou"`
 	URIPrefix string `yaml:"uri_prefix"`
 	DNS       string `yaml:"dns"`
-	Role      string `yaml:"role"`
+	// Issuer is a glob over the issuing CA's subject DN ("CN=Corp Ops CA*"):
+	// with a CA bundle of several CAs, it keeps one CA from minting
+	// identities that only another may vouch for. It does not match alone.
+	Issuer string `yaml:"issuer"`
+	Role   string `yaml:"role"`
 }
 
 // Config is the authorization part of ctld's configuration.
@@ -68,6 +76,13 @@ type Config struct {
 	// control to these globs. A role without an entry may control any
 	// (non-protected) service.
 	RoleServiceAllow map[string][]string `yaml:"role_service_allow"`
+	// PowerUnits are globs of services nobody may start remotely (they
+	// power the host off, reboot it, ...). Nil means DefaultPowerUnits; an
+	// explicit empty list refuses none by name.
+	PowerUnits []string `yaml:"power_units"`
+	// AllowPowerActions permits starting units whose start or failure
+	// triggers a host power action (SuccessAction=poweroff, ...).
+	AllowPowerActions bool `yaml:"allow_power_actions"`
 	// ProtectedProcesses are globs of process names nobody may signal
 	// remotely. Nil means DefaultProtectedProcesses; an explicit empty list
 	// adds none to the built-in rules (pid 1, kernel threads, ctld, ...).
@@ -93,16 +108,21 @@ var DefaultProtectedProcesses = []string{"ctld*", "init", "systemd", "sshd", "ss
 var DefaultProtectedServices = []string{"ctld*", "remotectl-agent*", "sshd*", "ssh", "ssh.*", "ssh@*", "dbus*", "RpcSs", "RpcEptMapper", "DcomLaunch", "TermService", "systemd-*", "init.scope", "-.slice"}
 
 // DefaultBindings: with zero configuration only the dev PKI's admin client
-// (CN remotectl-admin) is bound, to admin, so a first run works as before.
-// Any configured bindings replace this list.
-var DefaultBindings = []Binding{{CN: pki.DevAdminCommonName, Role: RoleAdmin}}
+// (CN remotectl-admin issued by a dev CA, "remotectl dev CA <host>") is
+// bound, to admin, so a first run works as before, while another CA added
+// to the bundle cannot mint that admin. Any configured bindings replace
+// this list.
+var DefaultBindings = []Binding{{CN: pki.DevAdminCommonName, Issuer: DevCAIssuer, Role: RoleAdmin}}
+
+// DevCAIssuer matches the subject of the CAs EnsureDevPKI creates.
+const DevCAIssuer = "CN=" + pki.DevCAName + " *"
 
 // DefaultRoles are the built-in roles.
 func DefaultRoles() map[string][]Permission {
 	viewer := []Permission{ProcessesRead, ProcessesWatch, ServicesRead, AgentRead}
 	return map[string][]Permission{
 		RoleViewer:   viewer,
-		RoleOperator: append(slices.Clone(viewer), ServicesControl, LogsRead, ProcessesControl),
+		RoleOperator: append(slices.Clone(viewer), ServicesControl, ProcessesArgv, LogsRead, ProcessesControl),
 		RoleAdmin:    slices.Clone(AllPermissions),
 	}
 }
@@ -113,7 +133,10 @@ type Policy struct {
 	bindings  []Binding
 	protected []string
 	allow     map[string][]string
-	logsAllow map[string][]string
+	power     []string
+	// allowPowerActions permits units with SuccessAction= and the like.
+	allowPowerActions bool
+	logsAllow         map[string][]string
 	// protectedProcs and procAllow are the process counterparts.
 	protectedProcs []string
 	procAllow      map[string][]string
@@ -145,9 +168,19 @@ func New(c Config) (*Policy, error) {
 		if _, ok := p.roles[b.Role]; !ok {
 			return nil, fmt.Errorf("authz: binding %d: unknown role %q", i+1, b.Role)
 		}
+		if _, err := path.Match(b.Issuer, ""); err != nil {
+			return nil, fmt.Errorf("authz: binding %d: issuer pattern %q: %w", i+1, b.Issuer, err)
+		}
 	}
 	if p.protected == nil {
 		p.protected = DefaultProtectedServices
+	}
+	p.power, p.allowPowerActions = c.PowerUnits, c.AllowPowerActions
+	if p.power == nil {
+		p.power = DefaultPowerUnits
+	}
+	if err := validGlobs("power_units", p.power); err != nil {
+		return nil, err
 	}
 	if err := validGlobs("protected_services", p.protected); err != nil {
 		return nil, err
@@ -244,6 +277,11 @@ func (b Binding) matches(id pki.Identity) bool {
 	if b.DNS != "" && !slices.Contains(id.DNSNames, b.DNS) {
 		return false
 	}
+	if b.Issuer != "" {
+		if ok, _ := path.Match(b.Issuer, id.Issuer); !ok {
+			return false
+		}
+	}
 	return true
 }
 
@@ -252,6 +290,11 @@ func (p *Policy) WithBinding(b Binding) *Policy {
 	q := *p
 	q.bindings = append(slices.Clone(p.bindings), b)
 	return &q
+}
+
+// Has reports whether id holds perm.
+func (p *Policy) Has(id pki.Identity, perm Permission) bool {
+	return slices.Contains(p.Permissions(id), perm)
 }
 
 // ProtectedServices returns the protected-service globs.

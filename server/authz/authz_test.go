@@ -78,7 +78,7 @@ func TestDecideMatrix(t *testing.T) {
 
 func TestDefaultPolicyBindsDevAdminOnly(t *testing.T) {
 	p := MustDefault()
-	if got := p.Roles(pki.Identity{CommonName: pki.DevAdminCommonName}); len(got) != 1 || got[0] != RoleAdmin {
+	if got := p.Roles(pki.Identity{CommonName: pki.DevAdminCommonName, Issuer: "CN=remotectl dev CA host1"}); len(got) != 1 || got[0] != RoleAdmin {
 		t.Fatalf("dev admin roles = %v, want [admin]", got)
 	}
 	if got := p.Permissions(pki.Identity{CommonName: "someone"}); len(got) != 1 || got[0] != AgentRead {

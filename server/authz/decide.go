@@ -18,6 +18,9 @@ type Rule struct {
 	// StopsService marks calls that stop a service (stop, restart), which
 	// the protected-service rule forbids.
 	StopsService bool
+	// StartsService marks calls that start the target (start, restart),
+	// which the power-unit rule judges.
+	StartsService bool
 }
 
 // Methods is THE table: every gRPC method the agent serves, by full name,
@@ -27,9 +30,9 @@ var Methods = map[string]Rule{
 	"/remotectl.v1.ProcessService/WatchProcesses": {Permission: ProcessesWatch},
 	"/remotectl.v1.ServiceManager/ListServices":   {Permission: ServicesRead},
 	"/remotectl.v1.ServiceManager/GetService":     {Permission: ServicesRead},
-	"/remotectl.v1.ServiceManager/StartService":   {Permission: ServicesControl, Mutates: true},
+	"/remotectl.v1.ServiceManager/StartService":   {Permission: ServicesControl, Mutates: true, StartsService: true},
 	"/remotectl.v1.ServiceManager/StopService":    {Permission: ServicesControl, Mutates: true, StopsService: true},
-	"/remotectl.v1.ServiceManager/RestartService": {Permission: ServicesControl, Mutates: true, StopsService: true},
+	"/remotectl.v1.ServiceManager/RestartService": {Permission: ServicesControl, Mutates: true, StopsService: true, StartsService: true},
 	"/remotectl.v1.ServiceManager/WatchServices":  {Permission: ServicesRead},
 	"/remotectl.v1.AgentService/Heartbeat":        {Permission: AgentRead},
 	"/remotectl.v1.AgentService/WhoAmI":           {Permission: AgentRead},

@@ -55,6 +55,18 @@ type errorString string
 
 func (e errorString) Error() string { return string(e) }
 
+// privateDir is a temporary state directory ctld trusts: Wine maps mode
+// bits to ACLs, and t.TempDir's 0755 reads as "Everyone may read", which
+// ctld refuses for its state directory (keys inherit the directory's ACL).
+func privateDir(t *testing.T) string {
+	t.Helper()
+	d := t.TempDir()
+	if err := os.Chmod(d, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 // winPath is how a Linux path looks to a Windows program under Wine.
 func winPath(p string) string { return `Z:` + strings.ReplaceAll(p, "/", `\`) }
 
@@ -123,7 +135,7 @@ type winService struct {
 // returns the environment that points ctl at it.
 func startWineAgent(t *testing.T, ctld string) []string {
 	t.Helper()
-	state := t.TempDir()
+	state := privateDir(t)
 	certs := filepath.Join(state, "certs")
 	addr := freePort(t)
 	cmd := exec.Command("wine64", ctld, "run", "--listen", addr, "--state-dir", winPath(state), "--log-format", "json")
@@ -214,7 +226,7 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 func TestWineInstalledService(t *testing.T) {
 	ctld := wineCtld(t)
 	ctl, _ := binaries(t)
-	state := t.TempDir()
+	state := privateDir(t)
 	certs := filepath.Join(state, "certs")
 	logFile := filepath.Join(state, "ctld.log")
 	addr := freePort(t)
@@ -281,7 +293,7 @@ func TestWineStopWithDependents(t *testing.T) {
 	ctl, _ := binaries(t)
 	env := startWineAgent(t, ctld)
 	const dep = "RemotectlDep"
-	bin := winPath(ctld) + " run --service --listen " + freePort(t) + " --state-dir " + winPath(t.TempDir())
+	bin := winPath(ctld) + " run --service --listen " + freePort(t) + " --state-dir " + winPath(privateDir(t))
 	_, _ = wine(t, "sc", "delete", dep)
 	// depend= goes last: Wine's sc.exe takes every following word as a dependency.
 	if out, err := wine(t, "sc", "create", dep, "binPath=", bin, "depend=", "Spooler"); err != nil {
