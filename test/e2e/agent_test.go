@@ -32,7 +32,7 @@ type agentUnderTest struct {
 
 // startAgent serves the real backends on a loopback port with a fresh dev
 // PKI and stops the server when the test ends.
-func startAgent(tb testing.TB) *agentUnderTest {
+func startAgent(tb testing.TB, opts ...func(*server.Config)) *agentUnderTest {
 	tb.Helper()
 	_, paths, err := pki.EnsureDevPKI(tb.TempDir(), []string{"127.0.0.1", "localhost"})
 	if err != nil {
@@ -45,14 +45,18 @@ func startAgent(tb testing.TB) *agentUnderTest {
 	ctx, cancel := context.WithCancel(context.Background())
 	lister := process.NewLister()
 	mgr := service.NewManager()
-	srv, err := server.New(server.Config{
+	cfg := server.Config{
 		TLS:       tlsCfg,
 		Logger:    zerolog.New(io.Discard),
 		Processes: lister,
 		Services:  mgr,
 		Watcher:   &watch.Poller{Lister: lister, Interval: 100 * time.Millisecond},
 		Reporter:  agent.NewReporter(ctx, lister.Count, nil),
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -120,4 +124,10 @@ func spawn(tb testing.TB, path string, args ...string) *exec.Cmd {
 	}
 	tb.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	return cmd
+}
+
+// unlimitedReads lifts the per-identity read budget (50 calls/s by default)
+// for throughput benchmarks, which call as one identity on purpose.
+func unlimitedReads(c *server.Config) {
+	c.Limits.ReadsPerSecond, c.Limits.ReadBurst = 1e9, 1e9
 }

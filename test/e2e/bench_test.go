@@ -92,7 +92,7 @@ func BenchmarkListProcessesVsPS(b *testing.B) {
 // concurrent callers on one connection (host figures are sampled at most
 // once per second and shared).
 func BenchmarkHeartbeat(b *testing.B) {
-	a := startAgent(b)
+	a := startAgent(b, unlimitedReads)
 	c := a.client(b)
 	if _, err := c.Heartbeat(context.Background()); err != nil {
 		b.Fatal(err)
