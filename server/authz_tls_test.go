@@ -27,7 +27,7 @@ import (
 	"github.com/remotectl/remotectl/server/authz"
 	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/service"
-	"github.com/remotectl/remotectl/server/watch"
+	"github.com/remotectl/remotectl/server/watch/watchtest"
 )
 
 // countingManager is stubManager that counts control calls.
@@ -120,7 +120,7 @@ func startTLSAgentWith(t *testing.T, limits Limits, auditPath string, services s
 	}
 	a.srv, err = New(Config{
 		TLS: a.tls.Config(), Logger: zerolog.Nop(), Processes: procs, Services: services,
-		Watcher:  &watch.Poller{Lister: procs, Interval: 20 * time.Millisecond},
+		Watcher:  watchtest.Poll(t, procs, 20*time.Millisecond),
 		Reporter: agent.NewReporter(context.Background(), nil, nil),
 		Policy:   testPolicy(t), Audit: sink, Limits: limits, ServerCert: a.tls.Certificate,
 	})

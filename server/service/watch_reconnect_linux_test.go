@@ -86,7 +86,7 @@ func TestWatchSystemdReconnects(t *testing.T) {
 	ensure(t, m, watchUnit, false)
 	proxy := newBusProxy(t)
 	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path="+proxy.lis.Addr().String())
-	w := NewWatcher(m)
+	w := NewWatcher()
 	t.Cleanup(func() { w.Close() })
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()

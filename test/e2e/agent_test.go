@@ -20,7 +20,7 @@ import (
 	"github.com/remotectl/remotectl/server/agent"
 	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/service"
-	"github.com/remotectl/remotectl/server/watch"
+	"github.com/remotectl/remotectl/server/watch/watchtest"
 )
 
 // agentUnderTest is a real agent listening on 127.0.0.1 with mutual TLS.
@@ -31,8 +31,8 @@ type agentUnderTest struct {
 }
 
 // startAgent serves the real backends on a loopback port with a fresh dev
-// PKI and stops the server when the test ends.
-func startAgent(tb testing.TB) *agentUnderTest {
+// PKI and stops the server when the test ends; opts adjust the config.
+func startAgent(tb testing.TB, opts ...func(*server.Config)) *agentUnderTest {
 	tb.Helper()
 	_, paths, err := pki.EnsureDevPKI(tb.TempDir(), []string{"127.0.0.1", "localhost"})
 	if err != nil {
@@ -45,14 +45,18 @@ func startAgent(tb testing.TB) *agentUnderTest {
 	ctx, cancel := context.WithCancel(context.Background())
 	lister := process.NewLister()
 	mgr := service.NewManager()
-	srv, err := server.New(server.Config{
+	cfg := server.Config{
 		TLS:       tlsCfg,
 		Logger:    zerolog.New(io.Discard),
 		Processes: lister,
 		Services:  mgr,
-		Watcher:   &watch.Poller{Lister: lister, Interval: 100 * time.Millisecond},
+		Watcher:   watchtest.Poll(tb, lister, 100*time.Millisecond),
 		Reporter:  agent.NewReporter(ctx, lister.Count, nil),
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	srv, err := server.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
