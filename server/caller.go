@@ -58,14 +58,6 @@ func peerCaller(ctx context.Context) (*caller, bool) {
 	return nil, false
 }
 
-// peerIdentity reads the verified client certificate of the connection.
-func peerIdentity(ctx context.Context) (pki.Identity, bool) {
-	if c, ok := peerCaller(ctx); ok {
-		return c.id, true
-	}
-	return pki.Identity{}, false
-}
-
 // callerFromContext returns the caller the auth interceptor attached.
 func callerFromContext(ctx context.Context) (*caller, bool) {
 	c, ok := ctx.Value(identityKey{}).(*caller)

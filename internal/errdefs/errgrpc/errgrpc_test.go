@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/remotectl/remotectl/internal/errdefs"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/remotectl/remotectl/internal/errdefs"
 )
 
 func TestRoundTripEverySentinel(t *testing.T) {
