@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -210,13 +211,30 @@ func readAudit(t *testing.T, path string) []auditLine {
 // are written by the server goroutine after the client saw the failure).
 func waitAudit(t *testing.T, path string, n int) []auditLine {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	// Re-read on every change of the audit file's directory (the sink
+	// appends; a rotation renames), not on a timer.
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Close() }()
+	if err := w.Add(filepath.Dir(path)); err != nil {
+		t.Fatal(err)
+	}
+	timeout := time.NewTimer(5 * time.Second)
+	defer timeout.Stop()
 	for {
 		lines := readAudit(t, path)
-		if len(lines) >= n || time.Now().After(deadline) {
+		if len(lines) >= n {
 			return lines
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-w.Events:
+		case err := <-w.Errors:
+			t.Fatal(err)
+		case <-timeout.C:
+			return lines
+		}
 	}
 }
 
