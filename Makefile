@@ -120,6 +120,10 @@ bench-logs: ## log follow figures (about 30 s; not in CI): throughput, append->c
 bench-http: ## Heartbeat throughput, 50 concurrent callers: HTTP/JSON (HTTP/1.1 and h2) vs gRPC in one run (target >= 0.5x)
 	set -o pipefail; REMOTECTL_BENCH_HTTP=1 $(GO) test -count=1 -v -timeout 10m -run '^TestHTTPHeartbeatThroughput$$' ./test/e2e/ | grep -E 'round|FIGURE|^(---|ok|FAIL)'
 
+.PHONY: bench-chain
+bench-chain: ## Heartbeat, 50 concurrent callers over one mTLS connection: ctld's server chain vs a hello-world grpc-go server, alternating rounds (target >= 0.8x; not in CI)
+	set -o pipefail; REMOTECTL_BENCH_CHAIN=1 $(GO) test -count=1 -v -timeout 10m -run '^TestHeartbeatChainThroughput$$' ./test/e2e/ | grep -E 'round|FIGURE|^(---|ok|FAIL)'
+
 systemd-up: ## start the real systemd test harness (root)
 	scripts/systemd-harness.sh up
 

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/errdefs/errgrpc"
 	"github.com/remotectl/remotectl/internal/version"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
@@ -136,7 +137,7 @@ func (c *Client) Heartbeat(ctx context.Context) (*pb.HeartbeatResponse, error) {
 	ctx, cancel := c.withTimeout(ctx, 0)
 	defer cancel()
 	resp, err := c.agent.Heartbeat(ctx, &pb.HeartbeatRequest{})
-	return resp, errdefs.FromGRPC(err)
+	return resp, errgrpc.FromGRPC(err)
 }
 
 // Health checks grpc.health.v1 for a service ("" = the agent as a whole).
@@ -145,7 +146,7 @@ func (c *Client) Health(ctx context.Context, service string) (healthpb.HealthChe
 	defer cancel()
 	resp, err := c.health.Check(ctx, &healthpb.HealthCheckRequest{Service: service})
 	if err != nil {
-		return healthpb.HealthCheckResponse_UNKNOWN, errdefs.FromGRPC(err)
+		return healthpb.HealthCheckResponse_UNKNOWN, errgrpc.FromGRPC(err)
 	}
 	return resp.GetStatus(), nil
 }

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/errdefs/errgrpc"
 )
 
 // watchSequenceHeader carries the sequence number a watch stream starts
@@ -95,7 +96,7 @@ type followSpec[Req, Resp, Ev any] struct {
 func openWatch[Req, Resp, Ev any](ctx context.Context, s *followSpec[Req, Resp, Ev], req Req) (grpc.ServerStreamingClient[Resp], uint64, error) {
 	stream, err := s.open(ctx, req)
 	if err != nil {
-		return nil, 0, errdefs.FromGRPC(err)
+		return nil, 0, errgrpc.FromGRPC(err)
 	}
 	md, err := accept(stream)
 	if err != nil {

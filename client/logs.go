@@ -6,7 +6,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/errdefs/errgrpc"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
 
@@ -16,7 +16,7 @@ func (c *Client) ReadLogs(ctx context.Context, req *pb.ReadLogsRequest) (*pb.Rea
 	ctx, cancel := c.withTimeout(ctx, 0)
 	defer cancel()
 	resp, err := pb.NewLogServiceClient(c.conn).ReadLogs(ctx, req)
-	return resp, errdefs.FromGRPC(err)
+	return resp, errgrpc.FromGRPC(err)
 }
 
 // LogFollow is an open FollowLogs.
@@ -72,7 +72,7 @@ func (c *Client) FollowLogs(ctx context.Context, req *pb.FollowLogsRequest, opts
 func (c *Client) openLogFollow(ctx context.Context, req *pb.FollowLogsRequest) (grpc.ServerStreamingClient[pb.FollowLogsResponse], error) {
 	stream, err := pb.NewLogServiceClient(c.conn).FollowLogs(ctx, req)
 	if err != nil {
-		return nil, errdefs.FromGRPC(err)
+		return nil, errgrpc.FromGRPC(err)
 	}
 	if _, err := accept(stream); err != nil {
 		return nil, err

@@ -6,7 +6,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/errdefs/errgrpc"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
 
@@ -18,7 +18,7 @@ func (c *Client) ListProcesses(ctx context.Context, req *pb.ListProcessesRequest
 	ctx, cancel := c.withTimeout(ctx, 0)
 	defer cancel()
 	resp, err := c.procs.ListProcesses(ctx, req)
-	return resp, errdefs.FromGRPC(err)
+	return resp, errgrpc.FromGRPC(err)
 }
 
 // ProcessWatch is an open WatchProcesses stream.

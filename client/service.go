@@ -6,7 +6,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/errdefs/errgrpc"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
 
@@ -22,7 +22,7 @@ func (c *Client) ListServices(ctx context.Context, req *pb.ListServicesRequest) 
 	ctx, cancel := c.withTimeout(ctx, 0)
 	defer cancel()
 	resp, err := c.svcs.ListServices(ctx, req)
-	return resp, errdefs.FromGRPC(err)
+	return resp, errgrpc.FromGRPC(err)
 }
 
 // GetService returns one service.
@@ -30,7 +30,7 @@ func (c *Client) GetService(ctx context.Context, name string) (*pb.Service, erro
 	ctx, cancel := c.withTimeout(ctx, 0)
 	defer cancel()
 	resp, err := c.svcs.GetService(ctx, &pb.GetServiceRequest{Name: name})
-	return resp.GetService(), errdefs.FromGRPC(err)
+	return resp.GetService(), errgrpc.FromGRPC(err)
 }
 
 // ControlResult is the outcome of StartService, StopService or RestartService.
@@ -55,7 +55,7 @@ func (c *Client) StartService(ctx context.Context, name string, timeout time.Dur
 	defer cancel()
 	r, err := c.svcs.StartService(ctx, &pb.StartServiceRequest{Name: name, Timeout: d})
 	if err != nil {
-		return nil, errdefs.FromGRPC(err)
+		return nil, errgrpc.FromGRPC(err)
 	}
 	return &ControlResult{Service: r.GetService(), PreviousState: r.GetPreviousState(), Changed: r.GetChanged()}, nil
 }
@@ -87,7 +87,7 @@ func (c *Client) StopService(ctx context.Context, name string, timeout time.Dura
 	o := applyControl(opts)
 	r, err := c.svcs.StopService(ctx, &pb.StopServiceRequest{Name: name, Timeout: d, StopDependents: o.stopDependents})
 	if err != nil {
-		return nil, errdefs.FromGRPC(err)
+		return nil, errgrpc.FromGRPC(err)
 	}
 	return &ControlResult{Service: r.GetService(), PreviousState: r.GetPreviousState(), Changed: r.GetChanged()}, nil
 }
@@ -100,7 +100,7 @@ func (c *Client) RestartService(ctx context.Context, name string, timeout time.D
 	o := applyControl(opts)
 	r, err := c.svcs.RestartService(ctx, &pb.RestartServiceRequest{Name: name, Timeout: d, StopDependents: o.stopDependents})
 	if err != nil {
-		return nil, errdefs.FromGRPC(err)
+		return nil, errgrpc.FromGRPC(err)
 	}
 	return &ControlResult{Service: r.GetService(), PreviousState: r.GetPreviousState(), Changed: r.GetChanged()}, nil
 }

@@ -7,7 +7,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/errdefs/errgrpc"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
 
@@ -32,7 +32,7 @@ func (c *Client) SignalProcess(ctx context.Context, pid int32, start time.Time, 
 	ctx, cancel := c.withTimeout(ctx, o.Wait+controlGrace)
 	defer cancel()
 	resp, err := c.procs.SignalProcess(ctx, req)
-	return resp, errdefs.FromGRPC(err)
+	return resp, errgrpc.FromGRPC(err)
 }
 
 // SetServiceStartType changes when the service manager starts a service; with
@@ -46,5 +46,5 @@ func (c *Client) SetServiceStartType(ctx context.Context, name string, t pb.Serv
 	ctx, cancel := c.withTimeout(ctx, call)
 	defer cancel()
 	resp, err := c.svcs.SetServiceStartType(ctx, req)
-	return resp, errdefs.FromGRPC(err)
+	return resp, errgrpc.FromGRPC(err)
 }

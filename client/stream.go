@@ -8,7 +8,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
-	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/errdefs/errgrpc"
 )
 
 // accept waits until the agent confirms a server stream with its response
@@ -18,14 +18,14 @@ import (
 func accept[R any](stream grpc.ServerStreamingClient[R]) (metadata.MD, error) {
 	md, err := stream.Header()
 	if err != nil {
-		return nil, errdefs.FromGRPC(err)
+		return nil, errgrpc.FromGRPC(err)
 	}
 	if md == nil {
 		_, err := stream.Recv()
 		if err == nil || errors.Is(err, io.EOF) {
 			err = errors.New("agent closed the watch without accepting it")
 		}
-		return nil, errdefs.FromGRPC(err)
+		return nil, errgrpc.FromGRPC(err)
 	}
 	return md, nil
 }
@@ -44,7 +44,7 @@ func pump[R, E any](ctx context.Context, stream grpc.ServerStreamingClient[R], e
 			if errors.Is(err, io.EOF) {
 				return io.EOF
 			}
-			return errdefs.FromGRPC(err)
+			return errgrpc.FromGRPC(err)
 		}
 		ev := event(resp)
 		select {

@@ -143,6 +143,7 @@ func decorated(method string) bool {
 // call is what the audit trail records about one call.
 type call struct {
 	id     pki.Identity
+	key    string // id.String(), computed once per connection
 	method string
 	peer   string
 	target string
@@ -150,9 +151,19 @@ type call struct {
 	proc   *procTarget // process-control calls only
 }
 
+// who is the caller's identity as the limiters, audit and logs key it.
+func (c *call) who() string {
+	if c.key == "" {
+		return c.id.String()
+	}
+	return c.key
+}
+
 func newCall(ctx context.Context, method string) call {
 	c := call{method: method, start: time.Now()}
-	c.id, _ = IdentityFromContext(ctx)
+	if who, ok := callerFromContext(ctx); ok {
+		c.id, c.key = who.id, who.key
+	}
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		c.peer = p.Addr.String()
 	}
@@ -160,7 +171,7 @@ func newCall(ctx context.Context, method string) call {
 }
 
 func (c call) record(event string, code codes.Code, msg string) audit.Record {
-	r := audit.Record{Event: event, Identity: c.id.String(), Peer: c.peer, Method: c.method, Target: c.target,
+	r := audit.Record{Event: event, Identity: c.who(), Peer: c.peer, Method: c.method, Target: c.target,
 		Outcome: code.String(), Message: msg, Duration: time.Since(c.start)}
 	c.proc.fill(&r)
 	return r
@@ -188,7 +199,7 @@ func (g *guard) deny(c call, code codes.Code, perm authz.Permission, msg string)
 
 // overBudget spends one read token of c's identity; true when none is left.
 func (g *guard) overBudget(c call, d authz.Decision) bool {
-	return d.Rule.Permission != authz.Public && !d.Rule.Mutates && !g.reads.Allow(c.id.String())
+	return d.Rule.Permission != authz.Public && !d.Rule.Mutates && !g.reads.Allow(c.who())
 }
 
 func (g *guard) readDenied(c call, d authz.Decision) error {
@@ -244,9 +255,9 @@ func (g *guard) unary() grpc.UnaryServerInterceptor {
 				return nil, g.deny(c, codes.PermissionDenied, d.Rule.Permission, d.Reason)
 			}
 		}
-		if !g.changes.Allow(c.id.String()) {
+		if !g.changes.Allow(c.who()) {
 			return nil, g.deny(c, codes.ResourceExhausted, d.Rule.Permission,
-				"rate limit for service changes exceeded for "+c.id.String()+"; retry shortly")
+				"rate limit for service changes exceeded for "+c.who()+"; retry shortly")
 		}
 		intent := c.record(audit.EventIntent, codes.OK, "")
 		intent.Outcome, intent.StateBefore = "", before
@@ -298,7 +309,7 @@ func (g *guard) stream() grpc.StreamServerInterceptor {
 			return g.deny(c, codes.PermissionDenied, d.Rule.Permission, d.Reason)
 		}
 		if capped(c.method) {
-			key := c.id.String()
+			key := c.who()
 			if !g.acquireStream(key) {
 				return g.deny(c, codes.ResourceExhausted, d.Rule.Permission, fmt.Sprintf(
 					"too many concurrent streams for %s: the limit is %d per identity (ctld limits.streams_per_identity, flag --streams-per-identity); close some and retry",
@@ -313,7 +324,7 @@ func (g *guard) stream() grpc.StreamServerInterceptor {
 		defer g.live.add(liveStream{id: c.id, method: c.method, cancel: cancel})()
 		err := h(srv, &ctxStream{ServerStream: ss, ctx: ctx})
 		if errors.Is(context.Cause(ctx), errPolicyChanged) {
-			return g.deny(c, codes.PermissionDenied, d.Rule.Permission, errPolicyChanged.Error()+" for "+c.id.String())
+			return g.deny(c, codes.PermissionDenied, d.Rule.Permission, errPolicyChanged.Error()+" for "+c.who())
 		}
 		return err
 	}

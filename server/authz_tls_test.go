@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -27,7 +28,7 @@ import (
 	"github.com/remotectl/remotectl/server/authz"
 	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/service"
-	"github.com/remotectl/remotectl/server/watch"
+	"github.com/remotectl/remotectl/server/watch/watchtest"
 )
 
 // countingManager is stubManager that counts control calls.
@@ -120,7 +121,7 @@ func startTLSAgentWith(t *testing.T, limits Limits, auditPath string, services s
 	}
 	a.srv, err = New(Config{
 		TLS: a.tls.Config(), Logger: zerolog.Nop(), Processes: procs, Services: services,
-		Watcher:  &watch.Poller{Lister: procs, Interval: 20 * time.Millisecond},
+		Watcher:  watchtest.Poll(t, procs, 20*time.Millisecond),
 		Reporter: agent.NewReporter(context.Background(), nil, nil),
 		Policy:   testPolicy(t), Audit: sink, Limits: limits, ServerCert: a.tls.Certificate,
 	})
@@ -210,13 +211,30 @@ func readAudit(t *testing.T, path string) []auditLine {
 // are written by the server goroutine after the client saw the failure).
 func waitAudit(t *testing.T, path string, n int) []auditLine {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	// Re-read on every change of the audit file's directory (the sink
+	// appends; a rotation renames), not on a timer.
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Close() }()
+	if err := w.Add(filepath.Dir(path)); err != nil {
+		t.Fatal(err)
+	}
+	timeout := time.NewTimer(5 * time.Second)
+	defer timeout.Stop()
 	for {
 		lines := readAudit(t, path)
-		if len(lines) >= n || time.Now().After(deadline) {
+		if len(lines) >= n {
 			return lines
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-w.Events:
+		case err := <-w.Errors:
+			t.Fatal(err)
+		case <-timeout.C:
+			return lines
+		}
 	}
 }
 

@@ -92,6 +92,7 @@ func (c auditedCreds) ServerHandshake(raw net.Conn) (net.Conn, credentials.AuthI
 	}
 	if ti, ok := info.(credentials.TLSInfo); ok {
 		conn = c.conns.track(conn, ti.State)
+		info = withCaller(ti)
 	}
 	return conn, info, err
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/remotectl/remotectl/internal/pki"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/agent"
-	"github.com/remotectl/remotectl/server/watch"
+	"github.com/remotectl/remotectl/server/watch/watchtest"
 )
 
 // issue returns a client certificate of the agent's CA.
@@ -113,7 +113,7 @@ func TestHTTPSBadInput(t *testing.T) {
 // only on loopback, with the insecure identity, as gRPC does.
 func TestHTTPInsecureModeIsLoopbackPlainHTTP(t *testing.T) {
 	s, err := New(Config{Insecure: true, Processes: &stubLister{}, Services: &stubManager{},
-		Watcher: &watch.Poller{}, Reporter: agent.NewReporter(context.Background(), nil, nil), Logger: zerolog.Nop()})
+		Watcher: watchtest.Poll(t, nil, 0), Reporter: agent.NewReporter(context.Background(), nil, nil), Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}

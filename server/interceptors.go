@@ -10,8 +10,6 @@ import (
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
 	"github.com/remotectl/remotectl/internal/pki"
@@ -22,21 +20,10 @@ type identityKey struct{}
 // IdentityFromContext returns the caller identity established by the auth
 // interceptor (the verified client certificate's subject).
 func IdentityFromContext(ctx context.Context) (pki.Identity, bool) {
-	id, ok := ctx.Value(identityKey{}).(pki.Identity)
-	return id, ok
-}
-
-// peerIdentity reads the verified client certificate of the connection.
-func peerIdentity(ctx context.Context) (pki.Identity, bool) {
-	p, ok := peer.FromContext(ctx)
-	if !ok {
-		return pki.Identity{}, false
+	if c, ok := callerFromContext(ctx); ok {
+		return c.id, true
 	}
-	ti, ok := p.AuthInfo.(credentials.TLSInfo)
-	if !ok || len(ti.State.VerifiedChains) == 0 {
-		return pki.Identity{}, false
-	}
-	return pki.PeerIdentity(ti.State), true
+	return pki.Identity{}, false
 }
 
 // insecureIdentity is the identity of every caller of an --insecure server.
@@ -46,11 +33,11 @@ var insecureIdentity = pki.Identity{CommonName: "insecure-loopback"}
 // verified the certificate; this refuses anything that reached the handler
 // without one (defence in depth if the TLS config is ever loosened).
 func authenticate(ctx context.Context, insecure bool) (context.Context, error) {
-	if id, ok := peerIdentity(ctx); ok {
-		return context.WithValue(ctx, identityKey{}, id), nil
+	if c, ok := peerCaller(ctx); ok {
+		return context.WithValue(ctx, identityKey{}, c), nil
 	}
 	if insecure {
-		return context.WithValue(ctx, identityKey{}, insecureIdentity), nil
+		return context.WithValue(ctx, identityKey{}, insecureCaller), nil
 	}
 	return nil, status.Error(codes.Unauthenticated, "a client certificate verified against the agent's CA is required")
 }
@@ -87,7 +74,7 @@ func authStream(insecure bool) grpc.StreamServerInterceptor {
 // zerologAdapter lets go-grpc-middleware log through zerolog.
 func zerologAdapter(l zerolog.Logger) logging.Logger {
 	return logging.LoggerFunc(func(_ context.Context, lvl logging.Level, msg string, fields ...any) {
-		var ev *zerolog.Event
+		var ev *zerolog.Event // nil when the level is off: nothing is built
 		switch lvl {
 		case logging.LevelDebug:
 			ev = l.Debug()
@@ -98,7 +85,9 @@ func zerologAdapter(l zerolog.Logger) logging.Logger {
 		default:
 			ev = l.Error()
 		}
-		ev.Fields(fields).Msg(msg)
+		if ev != nil {
+			ev.Fields(fields).Msg(msg)
+		}
 	})
 }
 
@@ -106,11 +95,8 @@ func loggingOptions(insecure bool) []logging.Option {
 	return []logging.Option{
 		logging.WithLogOnEvents(logging.FinishCall),
 		logging.WithFieldsFromContext(func(ctx context.Context) logging.Fields {
-			if id, ok := peerIdentity(ctx); ok {
-				return logging.Fields{"peer.identity", id.String()}
-			}
-			if insecure {
-				return logging.Fields{"peer.identity", insecureIdentity.String()}
+			if k := callerKey(ctx, insecure); k != "" {
+				return logging.Fields{"peer.identity", k}
 			}
 			return nil
 		}),
@@ -135,7 +121,7 @@ func interceptors(l zerolog.Logger, insecure bool, g *guard) ([]grpc.UnaryServer
 	// then the guard (the one authorization point) decides, audits and
 	// rate-limits before any handler runs.
 	return []grpc.UnaryServerInterceptor{
-			logging.UnaryServerInterceptor(lg, lopts...),
+			logUnary(l, lg, lopts, insecure),
 			recovery.UnaryServerInterceptor(rec),
 			authUnary(insecure),
 			g.unary(),

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/errdefs/errgrpc"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/audit"
 	"github.com/remotectl/remotectl/server/authz"
@@ -39,7 +40,7 @@ func (a *logAPI) begin(ctx context.Context, method string, src logs.Source) (log
 	c := newCall(ctx, method)
 	key, err := a.reader.Key(src)
 	if err != nil {
-		return logAccess{}, errdefs.ToGRPC(err)
+		return logAccess{}, errgrpc.ToGRPC(err)
 	}
 	c.target = key
 	p := a.guard.policy.Load()
@@ -52,7 +53,7 @@ func (a *logAPI) refuse(acc logAccess, err error) error {
 	if errors.Is(err, errdefs.ErrPermissionDenied) {
 		return a.guard.deny(acc.c, codes.PermissionDenied, authz.LogsRead, err.Error())
 	}
-	st := errdefs.ToGRPC(err)
+	st := errgrpc.ToGRPC(err)
 	_ = a.record(acc, status.Code(st), status.Convert(st).Message()) // the call fails anyway
 	return st
 }
@@ -76,10 +77,10 @@ func (a *logAPI) ReadLogs(ctx context.Context, req *pb.ReadLogsRequest) (*pb.Rea
 	}
 	r := logs.ReadRequest{Source: logSourceFromProto(req.GetSource()), Lines: int(req.GetLines()), Roles: acc.roles}
 	if r.Filter, err = logFilterFromProto(req.GetFilter()); err != nil {
-		return nil, errdefs.ToGRPC(err)
+		return nil, errgrpc.ToGRPC(err)
 	}
 	if r.Since, err = sinceFromProto(req.GetSince()); err != nil {
-		return nil, errdefs.ToGRPC(err)
+		return nil, errgrpc.ToGRPC(err)
 	}
 	es, cursor, err := a.reader.Read(ctx, r)
 	if err != nil {
@@ -99,10 +100,10 @@ func (a *logAPI) FollowLogs(req *pb.FollowLogsRequest, stream grpc.ServerStreami
 	}
 	r := logs.FollowRequest{Source: logSourceFromProto(req.GetSource()), Lines: int(req.GetLines()), Cursor: req.GetCursor(), Roles: acc.roles}
 	if r.Filter, err = logFilterFromProto(req.GetFilter()); err != nil {
-		return errdefs.ToGRPC(err)
+		return errgrpc.ToGRPC(err)
 	}
 	if r.Since, err = sinceFromProto(req.GetSince()); err != nil {
-		return errdefs.ToGRPC(err)
+		return errgrpc.ToGRPC(err)
 	}
 	s, err := a.reader.Follow(ctx, r)
 	if err != nil {
@@ -149,7 +150,7 @@ func (a *logAPI) pump(ctx context.Context, s logs.Stream, stream grpc.ServerStre
 			if stream.Context().Err() != nil {
 				return sent, status.FromContextError(stream.Context().Err()).Err()
 			}
-			return sent, errdefs.ToGRPC(err)
+			return sent, errgrpc.ToGRPC(err)
 		}
 		if err := stream.Send(&pb.FollowLogsResponse{Entries: logEntriesToProto(es)}); err != nil {
 			return sent, err

@@ -24,7 +24,7 @@ import (
 	"github.com/remotectl/remotectl/server/authz"
 	"github.com/remotectl/remotectl/server/logs"
 	"github.com/remotectl/remotectl/server/process"
-	"github.com/remotectl/remotectl/server/watch"
+	"github.com/remotectl/remotectl/server/watch/watchtest"
 )
 
 // logAgent is a TLS agent serving the logs under dir, with operators
@@ -65,7 +65,7 @@ func startLogAgent(t *testing.T) *logAgent {
 	la.serve = func(t *testing.T, addr string) (string, func()) {
 		srv, err := New(Config{
 			TLS: base.tls.Config(), Logger: zerolog.Nop(), Processes: procs, Services: base.mgr,
-			Watcher:  &watch.Poller{Lister: procs, Interval: time.Hour},
+			Watcher:  watchtest.Poll(t, procs, time.Hour),
 			Reporter: agent.NewReporter(context.Background(), nil, nil),
 			Policy:   policy, Audit: sink, Logs: reader,
 		})

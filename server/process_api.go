@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/errdefs/errgrpc"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/watch"
@@ -41,26 +42,26 @@ const maxListLimit = 100000
 func (a *processAPI) ListProcesses(ctx context.Context, req *pb.ListProcessesRequest) (*pb.ListProcessesResponse, error) {
 	fields, err := fieldsFromProto(req.GetFields())
 	if err != nil {
-		return nil, errdefs.ToGRPC(err)
+		return nil, errgrpc.ToGRPC(err)
 	}
 	fields = a.visible(ctx, fields)
 	sortBy, err := sortFromProto(req.GetSort())
 	if err != nil {
-		return nil, errdefs.ToGRPC(err)
+		return nil, errgrpc.ToGRPC(err)
 	}
 	if req.GetLimit() > maxListLimit {
-		return nil, errdefs.ToGRPC(fmt.Errorf("%w: limit %d exceeds %d", errdefs.ErrInvalidArgument, req.GetLimit(), maxListLimit))
+		return nil, errgrpc.ToGRPC(fmt.Errorf("%w: limit %d exceeds %d", errdefs.ErrInvalidArgument, req.GetLimit(), maxListLimit))
 	}
 	filter := filterFromProto(req.GetFilter())
 	if err := filter.Validate(); err != nil {
-		return nil, errdefs.ToGRPC(err)
+		return nil, errgrpc.ToGRPC(err)
 	}
 	// The limit is applied here so total_matched can be reported.
 	opts := process.ListOptions{Filter: filter, Fields: fields, Sort: sortBy}
 	sampled := time.Now()
 	procs, err := a.lister.List(ctx, opts)
 	if err != nil {
-		return nil, errdefs.ToGRPC(err)
+		return nil, errgrpc.ToGRPC(err)
 	}
 	resp := &pb.ListProcessesResponse{SampledAt: timestamppb.New(sampled), TotalMatched: uint32(len(procs))}
 	if n := int(req.GetLimit()); n > 0 && n < len(procs) {
@@ -76,17 +77,17 @@ func (a *processAPI) ListProcesses(ctx context.Context, req *pb.ListProcessesReq
 func (a *processAPI) WatchProcesses(req *pb.WatchProcessesRequest, stream grpc.ServerStreamingServer[pb.WatchProcessesResponse]) error {
 	fields, err := fieldsFromProto(req.GetFields())
 	if err != nil {
-		return errdefs.ToGRPC(err)
+		return errgrpc.ToGRPC(err)
 	}
 	fields = a.visible(stream.Context(), fields)
 	filter := filterFromProto(req.GetFilter())
 	if err := filter.Validate(); err != nil {
-		return errdefs.ToGRPC(err)
+		return errgrpc.ToGRPC(err)
 	}
 	sub, err := a.watcher.Watch(stream.Context(), watch.Options{Filter: filter, Fields: fields, IncludeExisting: req.GetIncludeExisting(),
 		ResumeAfter: req.GetResumeAfterSequence(), Stop: a.draining})
 	if err != nil {
-		return errdefs.ToGRPC(err)
+		return errgrpc.ToGRPC(err)
 	}
 	return serveWatch(stream, sub, func(ev *watch.Event) error {
 		return stream.Send(&pb.WatchProcessesResponse{Event: eventToProto(ev, fields)})

@@ -67,7 +67,7 @@ type Config struct {
 	Watcher   watch.ProcessWatcher
 	Reporter  *agent.Reporter
 	// ServiceWatcher streams service state changes; nil means
-	// service.NewWatcher(Services), which connects only while anyone watches.
+	// service.NewWatcher(), which connects only while anyone watches.
 	ServiceWatcher service.Watcher
 	// Metrics, when set, records RPC and backend metrics; nil disables them.
 	Metrics *metrics.Metrics
@@ -176,7 +176,7 @@ func New(cfg Config) (*Server, error) {
 		mayReadArgv: g.mayReadArgv, signaler: signaler})
 	svcWatcher := cfg.ServiceWatcher
 	if svcWatcher == nil {
-		svcWatcher = service.NewWatcher(cfg.Services)
+		svcWatcher = service.NewWatcher()
 	}
 	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: changes, watcher: svcWatcher, draining: stop, startTypes: startTypes})
 	pb.RegisterAgentServiceServer(gs, &agentAPI{reporter: cfg.Reporter, guard: g, serverCert: cfg.ServerCert})

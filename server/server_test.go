@@ -25,7 +25,7 @@ import (
 	"github.com/remotectl/remotectl/server/agent"
 	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/service"
-	"github.com/remotectl/remotectl/server/watch"
+	"github.com/remotectl/remotectl/server/watch/watchtest"
 )
 
 // stubLister returns fixed processes or a fixed error; panicOn makes List
@@ -121,7 +121,7 @@ func startBufconnServer(t *testing.T, cfg Config) (*client.Client, *Server) {
 		cfg.Reporter = agent.NewReporter(context.Background(), nil, nil)
 	}
 	if cfg.Watcher == nil {
-		cfg.Watcher = &watch.Poller{Lister: cfg.Processes, Interval: 10 * time.Millisecond}
+		cfg.Watcher = watchtest.Poll(t, cfg.Processes, 10*time.Millisecond)
 	}
 	cfg.Logger = zerolog.Nop()
 	s, err := New(cfg)
@@ -304,7 +304,7 @@ func TestHeartbeatOverBufconn(t *testing.T) {
 
 func TestInsecureRefusesNonLoopback(t *testing.T) {
 	s, err := New(Config{Insecure: true, Processes: &stubLister{}, Services: &stubManager{},
-		Watcher: &watch.Poller{}, Reporter: agent.NewReporter(context.Background(), nil, nil), Logger: zerolog.Nop()})
+		Watcher: watchtest.Poll(t, nil, 0), Reporter: agent.NewReporter(context.Background(), nil, nil), Logger: zerolog.Nop()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +317,7 @@ func TestInsecureRefusesNonLoopback(t *testing.T) {
 	if err := s.Serve(lis); err == nil {
 		t.Fatal("insecure server served on a non-loopback listener")
 	}
-	if _, err := New(Config{Processes: &stubLister{}, Services: &stubManager{}, Watcher: &watch.Poller{},
+	if _, err := New(Config{Processes: &stubLister{}, Services: &stubManager{}, Watcher: watchtest.Poll(t, nil, 0),
 		Reporter: agent.NewReporter(context.Background(), nil, nil)}); err == nil {
 		t.Fatal("New accepted a config with neither TLS nor insecure mode")
 	}

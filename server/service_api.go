@@ -5,7 +5,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/errdefs/errgrpc"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/service"
 )
@@ -23,15 +23,15 @@ type serviceAPI struct {
 func (a *serviceAPI) ListServices(ctx context.Context, req *pb.ListServicesRequest) (*pb.ListServicesResponse, error) {
 	states, err := serviceStatesFromProto(req.GetStates())
 	if err != nil {
-		return nil, errdefs.ToGRPC(err)
+		return nil, errgrpc.ToGRPC(err)
 	}
 	f := service.Filter{NameGlob: req.GetNameGlob(), States: states}
 	if err := f.Validate(); err != nil {
-		return nil, errdefs.ToGRPC(err)
+		return nil, errgrpc.ToGRPC(err)
 	}
 	svcs, err := a.mgr.List(ctx, f)
 	if err != nil {
-		return nil, errdefs.ToGRPC(err)
+		return nil, errgrpc.ToGRPC(err)
 	}
 	resp := &pb.ListServicesResponse{Manager: a.mgr.Status(ctx).Kind, Services: make([]*pb.Service, len(svcs))}
 	for i := range svcs {
@@ -42,11 +42,11 @@ func (a *serviceAPI) ListServices(ctx context.Context, req *pb.ListServicesReque
 
 func (a *serviceAPI) GetService(ctx context.Context, req *pb.GetServiceRequest) (*pb.GetServiceResponse, error) {
 	if err := service.ValidateName(req.GetName()); err != nil {
-		return nil, errdefs.ToGRPC(err)
+		return nil, errgrpc.ToGRPC(err)
 	}
 	s, err := a.mgr.Get(ctx, req.GetName())
 	if err != nil {
-		return nil, errdefs.ToGRPC(err)
+		return nil, errgrpc.ToGRPC(err)
 	}
 	return &pb.GetServiceResponse{Service: serviceToProto(&s)}, nil
 }
@@ -62,11 +62,11 @@ type controlFunc func(context.Context, string, service.ControlOptions) (service.
 // control is the shared path of Start/Stop/Restart: validate, act, convert.
 func control(ctx context.Context, req controlRequest, op controlFunc) (*pb.Service, pb.ServiceState, bool, error) {
 	if err := service.ValidateName(req.GetName()); err != nil {
-		return nil, 0, false, errdefs.ToGRPC(err)
+		return nil, 0, false, errgrpc.ToGRPC(err)
 	}
 	timeout, err := timeoutFromProto(req.GetTimeout())
 	if err != nil {
-		return nil, 0, false, errdefs.ToGRPC(err)
+		return nil, 0, false, errgrpc.ToGRPC(err)
 	}
 	opts := service.ControlOptions{Timeout: timeout}
 	// Stop and Restart carry stop_dependents; Start has nothing to stop.
@@ -75,7 +75,7 @@ func control(ctx context.Context, req controlRequest, op controlFunc) (*pb.Servi
 	}
 	res, err := op(ctx, req.GetName(), opts)
 	if err != nil {
-		return nil, 0, false, errdefs.ToGRPC(err)
+		return nil, 0, false, errgrpc.ToGRPC(err)
 	}
 	return serviceToProto(&res.Service), serviceStateToProto(res.PreviousState), res.Changed, nil
 }

@@ -4,7 +4,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/errdefs/errgrpc"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/service"
 )
@@ -14,16 +14,16 @@ import (
 func (a *serviceAPI) WatchServices(req *pb.WatchServicesRequest, stream grpc.ServerStreamingServer[pb.WatchServicesResponse]) error {
 	states, err := serviceStatesFromProto(req.GetStates())
 	if err != nil {
-		return errdefs.ToGRPC(err)
+		return errgrpc.ToGRPC(err)
 	}
 	f := service.Filter{NameGlob: req.GetNameGlob(), States: states}
 	if err := f.Validate(); err != nil {
-		return errdefs.ToGRPC(err)
+		return errgrpc.ToGRPC(err)
 	}
 	sub, err := a.watcher.Watch(stream.Context(), service.WatchOptions{Filter: f, IncludeExisting: req.GetIncludeExisting(),
 		ResumeAfter: req.GetResumeAfterSequence(), Stop: a.draining})
 	if err != nil {
-		return errdefs.ToGRPC(err)
+		return errgrpc.ToGRPC(err)
 	}
 	return serveWatch(stream, sub, func(ev *service.Event) error {
 		return stream.Send(&pb.WatchServicesResponse{Event: serviceEventToProto(ev)})

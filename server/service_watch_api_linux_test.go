@@ -39,7 +39,7 @@ func TestWatchServicesShutdownEndsStream(t *testing.T) {
 	if os.Getenv("DBUS_SYSTEM_BUS_ADDRESS") == "" {
 		t.Skip("no systemd: run `scripts/systemd-harness.sh up && . /tmp/remotectl-systemd/env`")
 	}
-	c, srv := startBufconnServer(t, Config{Processes: &stubLister{}, Services: &stubManager{}, ServiceWatcher: service.NewWatcher(nil)})
+	c, srv := startBufconnServer(t, Config{Processes: &stubLister{}, Services: &stubManager{}, ServiceWatcher: service.NewWatcher()})
 	w, err := c.WatchServices(context.Background(), &pb.WatchServicesRequest{NameGlob: "remotectl-test.service", IncludeExisting: true})
 	if err != nil {
 		t.Skipf("systemd harness not usable: %v", err)

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/errdefs/errgrpc"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/service"
@@ -52,7 +53,7 @@ const signalIdentityFields = process.FieldName | process.FieldExe | process.Fiel
 func (a *processAPI) SignalProcess(ctx context.Context, req *pb.SignalProcessRequest) (*pb.SignalProcessResponse, error) {
 	sig, err := signalFromProto(req.GetSignal())
 	if err != nil {
-		return nil, errdefs.ToGRPC(err)
+		return nil, errgrpc.ToGRPC(err)
 	}
 	r := process.SignalRequest{Target: process.Key{PID: req.GetPid()}, Signal: sig, ExitCode: process.DefaultExitCode}
 	if req.ExitCode != nil {
@@ -60,18 +61,18 @@ func (a *processAPI) SignalProcess(ctx context.Context, req *pb.SignalProcessReq
 	}
 	if ts := req.GetStartTime(); ts != nil {
 		if err := ts.CheckValid(); err != nil {
-			return nil, errdefs.ToGRPC(fmt.Errorf("%w: start_time: %w", errdefs.ErrInvalidArgument, err))
+			return nil, errgrpc.ToGRPC(fmt.Errorf("%w: start_time: %w", errdefs.ErrInvalidArgument, err))
 		}
 		r.Target.StartTime = ts.AsTime()
 	}
 	if w := req.GetWait(); w != nil {
 		if err := w.CheckValid(); err != nil {
-			return nil, errdefs.ToGRPC(fmt.Errorf("%w: wait: %w", errdefs.ErrInvalidArgument, err))
+			return nil, errgrpc.ToGRPC(fmt.Errorf("%w: wait: %w", errdefs.ErrInvalidArgument, err))
 		}
 		r.Wait = w.AsDuration()
 	}
 	if err := r.Validate(); err != nil {
-		return nil, errdefs.ToGRPC(err)
+		return nil, errgrpc.ToGRPC(err)
 	}
 	// The identity as listed before the signal, for the answer (the guard
 	// has checked the same identity; the signaler re-checks it race-free).
@@ -82,7 +83,7 @@ func (a *processAPI) SignalProcess(ctx context.Context, req *pb.SignalProcessReq
 	}
 	exit, err := a.signaler.Signal(ctx, r)
 	if err != nil {
-		return nil, errdefs.ToGRPC(err)
+		return nil, errgrpc.ToGRPC(err)
 	}
 	resp := &pb.SignalProcessResponse{Process: target, Exited: exit.Exited, Waited: durationpb.New(exit.Waited.Round(time.Millisecond))}
 	if exit.Known {
@@ -107,25 +108,25 @@ func init() {
 
 func (a *serviceAPI) SetServiceStartType(ctx context.Context, req *pb.SetServiceStartTypeRequest) (*pb.SetServiceStartTypeResponse, error) {
 	if err := service.ValidateName(req.GetName()); err != nil {
-		return nil, errdefs.ToGRPC(err)
+		return nil, errgrpc.ToGRPC(err)
 	}
 	t, ok := startTypesFromProto[req.GetStartType()]
 	if !ok {
-		return nil, errdefs.ToGRPC(fmt.Errorf("%w: start_type %v: use AUTOMATIC, AUTOMATIC_DELAYED, MANUAL or DISABLED", errdefs.ErrInvalidArgument, req.GetStartType()))
+		return nil, errgrpc.ToGRPC(fmt.Errorf("%w: start_type %v: use AUTOMATIC, AUTOMATIC_DELAYED, MANUAL or DISABLED", errdefs.ErrInvalidArgument, req.GetStartType()))
 	}
 	opts := service.StartTypeOptions{Now: req.GetNow()}
 	if req.GetNow() {
 		var err error
 		if opts.Timeout, err = timeoutFromProto(req.GetTimeout()); err != nil {
-			return nil, errdefs.ToGRPC(err)
+			return nil, errgrpc.ToGRPC(err)
 		}
 	}
 	if a.startTypes == nil {
-		return nil, errdefs.ToGRPC(fmt.Errorf("%w: the service backend of this host (%s) cannot change start types", errdefs.ErrNotSupported, a.mgr.Status(ctx).Kind))
+		return nil, errgrpc.ToGRPC(fmt.Errorf("%w: the service backend of this host (%s) cannot change start types", errdefs.ErrNotSupported, a.mgr.Status(ctx).Kind))
 	}
 	r, err := a.startTypes.SetStartType(ctx, req.GetName(), t, opts)
 	if err != nil {
-		return nil, errdefs.ToGRPC(err)
+		return nil, errgrpc.ToGRPC(err)
 	}
 	return &pb.SetServiceStartTypeResponse{Service: serviceToProto(&r.Service), PreviousStartType: startTypeToProto[r.PreviousStartType],
 		PreviousNativeStartType: r.PreviousNativeStartType, PreviousState: serviceStateToProto(r.PreviousState), Changed: r.Changed}, nil

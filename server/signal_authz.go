@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/errdefs/errgrpc"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/audit"
 	"github.com/remotectl/remotectl/server/authz"
@@ -66,7 +67,7 @@ func (g *guard) authorizeProcess(ctx context.Context, c *call, p *authz.Policy, 
 	procs, err := g.procs.List(ctx, process.ListOptions{Filter: process.Filter{PIDs: []int32{pid}},
 		Fields: process.FieldName | process.FieldExe | process.FieldArgs | process.FieldUser})
 	if err != nil {
-		return false, g.refuse(c, errdefs.ToGRPC(err))
+		return false, g.refuse(c, errgrpc.ToGRPC(err))
 	}
 	if len(procs) == 0 || !process.SameStart(procs[0].StartTime, want) {
 		msg := fmt.Sprintf("process %d started at %s is gone", pid, want.UTC().Format(time.RFC3339Nano))
@@ -74,7 +75,7 @@ func (g *guard) authorizeProcess(ctx context.Context, c *call, p *authz.Policy, 
 			msg += fmt.Sprintf(": pid %d now names %q started at %s (pid reused; list processes again)",
 				pid, procs[0].Name, procs[0].StartTime.UTC().Format(time.RFC3339Nano))
 		}
-		return false, g.refuse(c, errdefs.ToGRPC(fmt.Errorf("%w: %s", errdefs.ErrNotFound, msg)))
+		return false, g.refuse(c, errgrpc.ToGRPC(fmt.Errorf("%w: %s", errdefs.ErrNotFound, msg)))
 	}
 	t := procs[0]
 	c.proc = &procTarget{name: t.Name, user: t.User, args: argsSummary(t.Args), start: t.StartTime}
@@ -83,7 +84,7 @@ func (g *guard) authorizeProcess(ctx context.Context, c *call, p *authz.Policy, 
 		return false, g.deny(*c, codes.PermissionDenied, perm, fmt.Sprintf("process %d (%s) is protected: %s", pid, t.Name, rule))
 	}
 	if svc, err := g.protectedServiceOf(ctx, p, pid); err != nil {
-		return false, g.refuse(c, errdefs.ToGRPC(err))
+		return false, g.refuse(c, errgrpc.ToGRPC(err))
 	} else if svc != "" {
 		return false, g.deny(*c, codes.PermissionDenied, perm, fmt.Sprintf("process %d (%s) is protected: it is the main process of %s", pid, t.Name, svc))
 	}

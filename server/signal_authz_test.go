@@ -97,7 +97,7 @@ func newSignalGuard(t *testing.T, svcErr error) *signalGuardFixture {
 }
 
 func (f *signalGuardFixture) call(ou string, pid int32, start time.Time) error {
-	ctx := context.WithValue(context.Background(), identityKey{}, pki.Identity{CommonName: "u-" + ou, OrganizationalUnits: []string{ou}})
+	ctx := context.WithValue(context.Background(), identityKey{}, newCaller(pki.Identity{CommonName: "u-" + ou, OrganizationalUnits: []string{ou}}))
 	req := &pb.SignalProcessRequest{Pid: pid, StartTime: timestamppb.New(start)}
 	_, err := f.g.unary()(ctx, req, &grpc.UnaryServerInfo{FullMethod: signalMethod}, func(context.Context, any) (any, error) {
 		f.mu.Lock()
@@ -229,7 +229,7 @@ func TestSignalProcessServiceBackendFailure(t *testing.T) {
 
 func TestSignalProcessMalformedSkipsLookup(t *testing.T) {
 	f := newSignalGuard(t, nil)
-	ctx := context.WithValue(context.Background(), identityKey{}, pki.Identity{CommonName: "a", OrganizationalUnits: []string{"admins"}})
+	ctx := context.WithValue(context.Background(), identityKey{}, newCaller(pki.Identity{CommonName: "a", OrganizationalUnits: []string{"admins"}}))
 	_, err := f.g.unary()(ctx, &pb.SignalProcessRequest{Pid: 82}, &grpc.UnaryServerInfo{FullMethod: signalMethod},
 		func(context.Context, any) (any, error) {
 			return nil, status.Error(codes.InvalidArgument, "start time required")

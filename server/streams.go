@@ -43,8 +43,8 @@ func newStreamGate(limit int, timeout time.Duration, log zerolog.Logger) *stream
 // tap admits or refuses a new stream of the connection in ctx.
 func (g *streamGate) tap(ctx context.Context, info *tap.Info) (context.Context, error) {
 	key := "unauthenticated"
-	if id, ok := peerIdentity(ctx); ok {
-		key = id.String()
+	if c, ok := peerCaller(ctx); ok {
+		key = c.key
 	} else if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		key = p.Addr.String()
 	}

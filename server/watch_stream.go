@@ -10,7 +10,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/errdefs/errgrpc"
 	"github.com/remotectl/remotectl/server/watch/hub"
 )
 
@@ -45,7 +45,7 @@ func serveWatch[E any](stream grpc.ServerStream, sub watchSub[E], send func(*E) 
 			// with a reason the client can act on instead of cutting them.
 			return status.Error(codes.Unavailable, "the agent is shutting down; reconnect")
 		case err != nil:
-			return errdefs.ToGRPC(err)
+			return errgrpc.ToGRPC(err)
 		}
 		if err := send(&ev); err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/errdefs/errgrpc"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
 
@@ -14,7 +15,7 @@ import (
 func (a *agentAPI) WhoAmI(ctx context.Context, _ *pb.WhoAmIRequest) (*pb.WhoAmIResponse, error) {
 	id, ok := IdentityFromContext(ctx)
 	if !ok {
-		return nil, errdefs.ToGRPC(errdefs.ErrUnauthenticated)
+		return nil, errgrpc.ToGRPC(errdefs.ErrUnauthenticated)
 	}
 	p := a.guard.policy.Load()
 	roles := p.Roles(id)

@@ -134,13 +134,18 @@ func TestE2EPsByPID(t *testing.T) {
 
 // syncBuffer lets a test read what a running command has printed so far.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{} // closed and replaced on every write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
 	return s.b.Write(p)
 }
 
@@ -150,15 +155,32 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// waitFor polls until cond holds on the output or the deadline passes.
+// snapshot returns the output so far and a channel closed by the next write.
+func (s *syncBuffer) snapshot() (string, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return s.b.String(), s.changed
+}
+
+// waitFor waits until cond holds on the output, re-checking on every write,
+// or fails when d passes.
 func waitFor(t *testing.T, out *syncBuffer, d time.Duration, what string, cond func(string) bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond(out.String()) {
-		if time.Now().After(deadline) {
+	timeout := time.NewTimer(d)
+	defer timeout.Stop()
+	for {
+		s, changed := out.snapshot()
+		if cond(s) {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timeout.C:
 			t.Fatalf("timed out waiting for %s; output so far:\n%s", what, out.String())
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
 

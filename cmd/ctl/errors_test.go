@@ -10,11 +10,11 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/errdefs/errgrpc"
 )
 
 // grpcErr is what the client returns: a status error mapped to a sentinel.
-func grpcErr(c codes.Code, msg string) error { return errdefs.FromGRPC(status.Error(c, msg)) }
+func grpcErr(c codes.Code, msg string) error { return errgrpc.FromGRPC(status.Error(c, msg)) }
 
 func TestClassify(t *testing.T) {
 	tg := target{host: "agent1:7443", cacert: "/pki/ca.crt", cert: "/pki/client.crt"}

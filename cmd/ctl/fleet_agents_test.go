@@ -16,7 +16,7 @@ import (
 	"github.com/remotectl/remotectl/server/agent"
 	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/service"
-	"github.com/remotectl/remotectl/server/watch"
+	"github.com/remotectl/remotectl/server/watch/watchtest"
 )
 
 // fleetAgent is one real agent (mutual TLS on loopback) that a test can
@@ -58,7 +58,7 @@ func (f *fleetAgent) start() {
 	svcs := service.NewManager()
 	srv, err := server.New(server.Config{
 		TLS: f.tls, Logger: zerolog.Nop(), Processes: lister, Services: svcs,
-		Watcher:  &watch.Poller{Lister: lister, Interval: 200 * time.Millisecond},
+		Watcher:  watchtest.Poll(t, lister, 200*time.Millisecond),
 		Reporter: agent.NewReporter(ctx, lister.Count, nil),
 	})
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 	"github.com/remotectl/remotectl/server/agent"
 	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/service"
-	"github.com/remotectl/remotectl/server/watch"
+	"github.com/remotectl/remotectl/server/watch/watchtest"
 )
 
 // testPKI is a CA with a server certificate for the loopback names and a
@@ -81,7 +81,7 @@ func startAgent(t *testing.T, p *testPKI, opts ...func(*server.Config)) string {
 	}
 	lister := process.NewLister()
 	svcs := service.NewManager()
-	watcher := &watch.Poller{Lister: lister, Interval: 200 * time.Millisecond}
+	watcher := watchtest.Poll(t, lister, 200*time.Millisecond)
 	reporter := agent.NewReporter(ctx, lister.Count, func(ctx context.Context) []agent.Backend {
 		st := svcs.Status(ctx)
 		return []agent.Backend{

@@ -1,8 +1,9 @@
 // Package errdefs defines the sentinel errors shared by the domain backends,
 // the gRPC adapters and the client. Backends wrap one of these with context
-// (fmt.Errorf("%w: ...")); the gRPC layer maps them to status codes with one
-// table (ToGRPC) and the client maps status codes back (FromGRPC), so
-// errors.Is works on both sides of the wire.
+// (fmt.Errorf("%w: ...")); package errgrpc maps them to gRPC status codes with
+// one table (ToGRPC) and the client maps status codes back (FromGRPC), so
+// errors.Is works on both sides of the wire. This package imports nothing but
+// the standard library: the domain packages depend on it, not on gRPC.
 package errdefs
 
 import "errors"
@@ -31,4 +32,8 @@ var (
 	ErrCanceled = errors.New("canceled")
 	// ErrInternal: a bug or an unexpected backend failure.
 	ErrInternal = errors.New("internal error")
+
+	// ErrStopped: a watch subscription ended because the agent is draining
+	// (graceful stop); the adapter tells the client to reconnect.
+	ErrStopped = errors.New("watch stopped")
 )

@@ -18,8 +18,8 @@ import (
 // signals for units (its own match rather than go-systemd's
 // SetSubStateSubscriber, which can loop forever on units systemd unloads),
 // and after a lost connection reconnects with backoff, re-lists and reports
-// what changed meanwhile. m is unused: the watcher needs its own connection.
-func NewWatcher(Manager) Watcher { return newHub(systemdSource, displayName) }
+// what changed meanwhile.
+func NewWatcher() Watcher { return newHub(systemdSource, displayName) }
 
 const (
 	systemdDest     = "org.freedesktop.systemd1"

@@ -49,7 +49,7 @@ func until(t *testing.T, sub Subscription, want State) []Event {
 func TestWatchSystemdStartStop(t *testing.T) {
 	m := watchHarness(t)
 	ensure(t, m, watchUnit, false)
-	w := NewWatcher(m)
+	w := NewWatcher()
 	t.Cleanup(func() { w.Close() })
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()
@@ -120,7 +120,7 @@ func TestWatchSystemdStartStop(t *testing.T) {
 }
 
 func TestWatchSystemdBadFilter(t *testing.T) {
-	w := NewWatcher(nil)
+	w := NewWatcher()
 	defer w.Close()
 	_, err := w.Watch(context.Background(), WatchOptions{Filter: Filter{NameGlob: "["}})
 	if err == nil {

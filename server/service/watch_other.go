@@ -11,7 +11,7 @@ import (
 )
 
 // NewWatcher returns a Watcher that refuses: this platform has no service backend.
-func NewWatcher(Manager) Watcher { return unsupportedWatcher{} }
+func NewWatcher() Watcher { return unsupportedWatcher{} }
 
 type unsupportedWatcher struct{}
 

@@ -19,9 +19,10 @@ type busProxy struct {
 	lis    net.Listener
 	target string
 
-	mu      sync.Mutex
-	conns   []net.Conn
-	refused bool
+	mu       sync.Mutex
+	conns    []net.Conn
+	refused  bool
+	refusals chan struct{} // one token per refused connection (dropped when full)
 }
 
 func newBusProxy(t *testing.T) *busProxy {
@@ -34,7 +35,7 @@ func newBusProxy(t *testing.T) *busProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &busProxy{lis: lis, target: target}
+	p := &busProxy{lis: lis, target: target, refusals: make(chan struct{}, 1)}
 	go p.serve()
 	t.Cleanup(func() { lis.Close(); p.cut() })
 	return p
@@ -52,6 +53,12 @@ func (p *busProxy) serve() {
 		up, err := net.Dial("unix", p.target)
 		if refused || err != nil {
 			c.Close()
+			if refused {
+				select {
+				case p.refusals <- struct{}{}:
+				default:
+				}
+			}
 			continue
 		}
 		p.mu.Lock()
@@ -86,7 +93,7 @@ func TestWatchSystemdReconnects(t *testing.T) {
 	ensure(t, m, watchUnit, false)
 	proxy := newBusProxy(t)
 	t.Setenv("DBUS_SYSTEM_BUS_ADDRESS", "unix:path="+proxy.lis.Addr().String())
-	w := NewWatcher(m)
+	w := NewWatcher()
 	t.Cleanup(func() { w.Close() })
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()
@@ -102,7 +109,12 @@ func TestWatchSystemdReconnects(t *testing.T) {
 	proxy.refuse(true)
 	proxy.cut()
 	ensure(t, m, watchUnit, true) // m has its own, direct connection
-	time.Sleep(300 * time.Millisecond)
+	// The watcher must have tried (and failed) to reconnect at least once.
+	select {
+	case <-proxy.refusals:
+	case <-ctx.Done():
+		t.Fatal("the watcher never tried to reconnect")
+	}
 	proxy.refuse(false)
 	start := time.Now()
 	ev := next(t, sub)

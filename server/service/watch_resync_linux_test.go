@@ -16,7 +16,7 @@ func TestWatchSystemdStalledResyncAndResume(t *testing.T) {
 	old := queueLen
 	queueLen = 4
 	t.Cleanup(func() { queueLen = old })
-	w := NewWatcher(m)
+	w := NewWatcher()
 	t.Cleanup(func() { w.Close() })
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()

@@ -18,7 +18,7 @@ func TestSCMWatchStalledResyncAndResume(t *testing.T) {
 	old := queueLen
 	queueLen = 2
 	t.Cleanup(func() { queueLen = old })
-	w := NewWatcher(m)
+	w := NewWatcher()
 	t.Cleanup(func() { w.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -10,8 +10,7 @@ import (
 // EnumServicesStatusEx (states and pids of all services, no per-service
 // handles) and reports the differences. NotifyServiceStatusChange would need
 // a handle and a callback thread per service; one call per second serves all.
-// The Manager is unused: the snapshot needs no configuration.
-func NewWatcher(Manager) Watcher {
+func NewWatcher() Watcher {
 	return newHub(pollSource(scmSnapshot, PollInterval), func(n string) string { return n })
 }
 

@@ -16,7 +16,7 @@ func TestSCMWatchPolls(t *testing.T) {
 	m := newSCM(t)
 	const name = "RemotectlWatch"
 	register(t, name, mgr.Config{})
-	w := NewWatcher(m)
+	w := NewWatcher()
 	t.Cleanup(func() { w.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

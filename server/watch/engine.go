@@ -58,7 +58,8 @@ func (c *Config) setDefaults() {
 }
 
 // producer feeds an Engine: reset with the processes present, then started,
-// exec'd and exited as they happen; lost when it may have missed events.
+// exec'd and exited as they happen; reset again when it may have missed
+// events (a reset after the first is a loss: every subscriber resyncs).
 type producer interface {
 	run(ctx context.Context, s sink) error
 	close()
@@ -71,7 +72,6 @@ type sink interface {
 	// program; before is what it ran.
 	execed(before Program, p process.Process)
 	exited(p process.Process, st *ExitStatus)
-	lost()
 }
 
 // Engine is the one process event producer of a host and its fan-out, on
@@ -184,8 +184,6 @@ func (s *runSink) exited(p process.Process, st *ExitStatus) {
 		tx.Publish(Event{Type: EventExited, Process: p, Exit: st})
 	})
 }
-
-func (s *runSink) lost() { s.update(func(tx *hub.Tx[Event]) { tx.Lost() }) }
 
 // snapshot lists the known processes that match, by PID.
 func (e *Engine) snapshot(match func(*Event) bool) []Event {

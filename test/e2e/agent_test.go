@@ -20,7 +20,7 @@ import (
 	"github.com/remotectl/remotectl/server/agent"
 	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/service"
-	"github.com/remotectl/remotectl/server/watch"
+	"github.com/remotectl/remotectl/server/watch/watchtest"
 )
 
 // agentUnderTest is a real agent listening on 127.0.0.1 with mutual TLS.
@@ -31,7 +31,7 @@ type agentUnderTest struct {
 }
 
 // startAgent serves the real backends on a loopback port with a fresh dev
-// PKI and stops the server when the test ends.
+// PKI and stops the server when the test ends; opts adjust the config.
 func startAgent(tb testing.TB, opts ...func(*server.Config)) *agentUnderTest {
 	tb.Helper()
 	_, paths, err := pki.EnsureDevPKI(tb.TempDir(), []string{"127.0.0.1", "localhost"})
@@ -50,7 +50,7 @@ func startAgent(tb testing.TB, opts ...func(*server.Config)) *agentUnderTest {
 		Logger:    zerolog.New(io.Discard),
 		Processes: lister,
 		Services:  mgr,
-		Watcher:   &watch.Poller{Lister: lister, Interval: 100 * time.Millisecond},
+		Watcher:   watchtest.Poll(tb, lister, 100*time.Millisecond),
 		Reporter:  agent.NewReporter(ctx, lister.Count, nil),
 	}
 	for _, o := range opts {

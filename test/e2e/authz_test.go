@@ -28,7 +28,7 @@ import (
 	"github.com/remotectl/remotectl/server/authz"
 	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/service"
-	"github.com/remotectl/remotectl/server/watch"
+	"github.com/remotectl/remotectl/server/watch/watchtest"
 )
 
 // authzAgent is a real agent (real process lister and service manager) with
@@ -77,7 +77,7 @@ func startAuthzAgent(t *testing.T, revoked ...string) *authzAgent {
 	mgr := service.NewManager()
 	srv, err := server.New(server.Config{
 		TLS: a.tls.Config(), Logger: zerolog.New(io.Discard), Processes: lister, Services: mgr,
-		Watcher:  &watch.Poller{Lister: lister, Interval: 100 * time.Millisecond},
+		Watcher:  watchtest.Poll(t, lister, 100*time.Millisecond),
 		Reporter: agent.NewReporter(ctx, lister.Count, nil),
 		Policy:   policy, Audit: sink, ServerCert: a.tls.Certificate,
 	})

@@ -22,7 +22,7 @@ import (
 	"github.com/remotectl/remotectl/server/metrics"
 	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/service"
-	"github.com/remotectl/remotectl/server/watch"
+	"github.com/remotectl/remotectl/server/watch/watchtest"
 )
 
 // startAgentWithMetrics is startAgent plus a /metrics listener on loopback;
@@ -42,7 +42,7 @@ func startAgentWithMetrics(t *testing.T) (*agentUnderTest, string) {
 	srv, err := server.New(server.Config{
 		TLS: tlsCfg, Logger: zerolog.New(io.Discard), Metrics: m,
 		Processes: lister, Services: mgr, Reporter: agent.NewReporter(ctx, lister.Count, nil),
-		Watcher: &watch.Poller{Lister: lister, Interval: 100 * time.Millisecond},
+		Watcher: watchtest.Poll(t, lister, 100*time.Millisecond),
 	})
 	if err != nil {
 		t.Fatal(err)

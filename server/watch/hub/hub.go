@@ -51,7 +51,7 @@ const (
 )
 
 // ErrStopped ends Next when Options.Stop is closed (the server's drain).
-var ErrStopped = errors.New("watch stopped")
+var ErrStopped = errdefs.ErrStopped
 
 // Config defines a hub. Run and Snapshot are required.
 type Config[T any] struct {

@@ -1,9 +1,16 @@
-package errdefs
+// Package errgrpc is the one table between the domain's sentinel errors
+// (package errdefs, which has no dependencies) and gRPC status codes. Only the
+// adapters (package server, server/httpapi) and the client import it, so the
+// domain packages stay free of grpc and protobuf, as in containerd's
+// errdefs/errgrpc split.
+package errgrpc
 
 import (
 	"context"
 	"errors"
 	"strings"
+
+	"github.com/remotectl/remotectl/internal/errdefs"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -14,17 +21,17 @@ var table = []struct {
 	err  error
 	code codes.Code
 }{
-	{ErrInvalidArgument, codes.InvalidArgument},
-	{ErrNotFound, codes.NotFound},
-	{ErrPermissionDenied, codes.PermissionDenied},
-	{ErrUnauthenticated, codes.Unauthenticated},
-	{ErrFailedPrecondition, codes.FailedPrecondition},
-	{ErrUnavailable, codes.Unavailable},
-	{ErrNotSupported, codes.Unimplemented},
-	{ErrDeadlineExceeded, codes.DeadlineExceeded},
-	{ErrResourceExhausted, codes.ResourceExhausted},
-	{ErrCanceled, codes.Canceled},
-	{ErrInternal, codes.Internal},
+	{errdefs.ErrInvalidArgument, codes.InvalidArgument},
+	{errdefs.ErrNotFound, codes.NotFound},
+	{errdefs.ErrPermissionDenied, codes.PermissionDenied},
+	{errdefs.ErrUnauthenticated, codes.Unauthenticated},
+	{errdefs.ErrFailedPrecondition, codes.FailedPrecondition},
+	{errdefs.ErrUnavailable, codes.Unavailable},
+	{errdefs.ErrNotSupported, codes.Unimplemented},
+	{errdefs.ErrDeadlineExceeded, codes.DeadlineExceeded},
+	{errdefs.ErrResourceExhausted, codes.ResourceExhausted},
+	{errdefs.ErrCanceled, codes.Canceled},
+	{errdefs.ErrInternal, codes.Internal},
 }
 
 // ToGRPC converts a domain error into a gRPC status error. Errors that already
@@ -49,11 +56,6 @@ func ToGRPC(err error) error {
 		return status.Error(codes.Canceled, err.Error())
 	}
 	return status.Error(codes.Unknown, err.Error())
-}
-
-// Code returns the gRPC code ToGRPC would use for err.
-func Code(err error) codes.Code {
-	return status.Code(ToGRPC(err))
 }
 
 // FromGRPC converts a gRPC status error into an error that matches the

@@ -1,4 +1,4 @@
-package errdefs
+package errgrpc
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/remotectl/remotectl/internal/errdefs"
 )
 
 func TestRoundTripEverySentinel(t *testing.T) {
@@ -40,18 +42,18 @@ func TestToGRPCSpecialCases(t *testing.T) {
 	if ToGRPC(already) != already { //nolint:errorlint // identity: it must be the same value, not a wrapper
 		t.Fatal("a status error must pass through unchanged")
 	}
-	if c := Code(fmt.Errorf("wrapped: %w", context.DeadlineExceeded)); c != codes.DeadlineExceeded {
+	if c := code(fmt.Errorf("wrapped: %w", context.DeadlineExceeded)); c != codes.DeadlineExceeded {
 		t.Fatalf("context deadline -> %v", c)
 	}
-	if c := Code(context.Canceled); c != codes.Canceled {
+	if c := code(context.Canceled); c != codes.Canceled {
 		t.Fatalf("context canceled -> %v", c)
 	}
-	if c := Code(errors.New("surprise")); c != codes.Unknown {
+	if c := code(errors.New("surprise")); c != codes.Unknown {
 		t.Fatalf("unmapped error -> %v, want Unknown", c)
 	}
 	// A server message without the sentinel prefix gets it on the client.
 	got := FromGRPC(status.Error(codes.NotFound, "unit x"))
-	if got.Error() != "not found: unit x" || !errors.Is(got, ErrNotFound) {
+	if got.Error() != "not found: unit x" || !errors.Is(got, errdefs.ErrNotFound) {
 		t.Fatalf("FromGRPC = %q", got)
 	}
 	// Codes without a sentinel come back as they are.
@@ -60,3 +62,6 @@ func TestToGRPCSpecialCases(t *testing.T) {
 		t.Fatal("unmapped code must pass through")
 	}
 }
+
+// code is the gRPC code ToGRPC uses for err.
+func code(err error) codes.Code { return status.Code(ToGRPC(err)) }
