@@ -315,9 +315,13 @@ func (r *procReader) readFile(sc *procScratch, dir int, name string) ([]byte, er
 		return nil, err
 	}
 	defer sc.sys.close(fd)
+	// Only stat is read raw: reading cmdline (or status on some kernels)
+	// takes the target's mmap lock, which a stuck process may hold for
+	// ever, and a raw call blocked there would stall the next GC.
+	rd := sc.sys && name == "stat"
 	n := 0
 	for {
-		m, err := sc.sys.read(fd, sc.buf[n:])
+		m, err := rd.read(fd, sc.buf[n:])
 		if err == unix.EINTR {
 			continue
 		}

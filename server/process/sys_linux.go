@@ -12,7 +12,8 @@ import (
 // watch reads each new process once (query.raw): those calls are brief
 // (procfs generates the file at open), so nothing is lost by holding the P
 // meanwhile, and ctld's CPU per started process drops (docs/watch.md).
-// Whole-table listings keep ordinary calls.
+// Whole-table listings keep ordinary calls, and so does every read that
+// may wait on another process's locks (see procReader.readFile).
 type sysc bool
 
 // atFDCWD is a variable: the negative constant does not convert to uintptr.
