@@ -46,17 +46,7 @@ func TestWatchBenchCPU(t *testing.T) {
 		agents = append(agents, start("base", base))
 	}
 
-	ctx, stopChurn := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for ctx.Err() == nil {
-			<-tick.C
-			_ = exec.Command("true").Run()
-		}
-	})
-	defer func() { stopChurn(); wg.Wait() }()
+	defer churnTrue()()
 
 	time.Sleep(3 * time.Second) // connected, producer running
 	for _, a := range agents {
@@ -83,4 +73,19 @@ func TestWatchBenchCPU(t *testing.T) {
 	if len(agents) == 2 && agents[1].cpu > 0 {
 		t.Logf("FIGURE cpu ratio this/base: %.2f", float64(agents[0].cpu)/float64(agents[1].cpu))
 	}
+}
+
+// churnTrue starts `true` 20 times a second until the returned stop.
+func churnTrue() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for ctx.Err() == nil {
+			<-tick.C
+			_ = exec.Command("true").Run()
+		}
+	})
+	return func() { cancel(); wg.Wait() }
 }
