@@ -322,7 +322,7 @@ func (r *procReader) readFile(sc *procScratch, dir int, name string) ([]byte, er
 	n := 0
 	for {
 		m, err := rd.read(fd, sc.buf[n:])
-		if err == unix.EINTR {
+		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if err != nil {
