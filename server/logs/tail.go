@@ -51,6 +51,8 @@ type tailer struct {
 	onCopy  bool      // reading a copytruncate copy: nobody writes to it
 	retired []*tailer // files rotated away, still read for rotateGrace
 	grown   time.Time // (retired) when the file last grew
+
+	atEOF func() // test hook: between reaching EOF and looking at the path
 }
 
 func newTailer(path string, p *Policy, lim Limits, now func() time.Time) *tailer {
@@ -141,20 +143,26 @@ func (t *tailer) poll(out []Entry, limit int) (_ []Entry, more bool, err error) 
 	if t.err != nil {
 		return out, false, t.err
 	}
-	if len(t.retired) > 0 {
-		if out, more = t.drainRetired(out, limit); more {
-			return out, true, nil
-		}
-	}
-	if t.f == nil {
-		if err := t.open(0); err != nil || t.f == nil {
-			return out, more, err
-		}
-	}
 	for i := 0; i < 4; i++ { // a rotation or two per poll, not a loop on a flapping path
+		// Retired files first, also right after checkRotation retired one:
+		// what was appended to it between our EOF and the rename is older
+		// than anything in the new file.
+		if len(t.retired) > 0 {
+			if out, more = t.drainRetired(out, limit); more {
+				return out, true, nil
+			}
+		}
+		if t.f == nil { // not there yet, or gone again right after a rotation
+			if err := t.open(0); err != nil || t.f == nil {
+				return out, false, err
+			}
+		}
 		var eof bool
 		if out, eof, err = t.read(out, limit); err != nil || !eof {
 			return out, err == nil, err
+		}
+		if t.atEOF != nil {
+			t.atEOF()
 		}
 		switched, err := t.checkRotation(&out)
 		if err != nil {
@@ -168,11 +176,19 @@ func (t *tailer) poll(out []Entry, limit int) (_ []Entry, more bool, err error) 
 	return out, true, nil
 }
 
-// read reads until EOF or until out holds max entries.
+// read reads until EOF or until out holds max entries. Bytes are kept only
+// if the file still has its head after the read: a file truncated and
+// written past our offset before the read (copytruncate while the reader
+// lagged) gave us the middle of its new content. Then read stops as at EOF,
+// without moving, and checkRotation handles the truncation.
 func (t *tailer) read(out []Entry, limit int) ([]Entry, bool, error) {
 	for len(out) < limit {
 		n, err := t.f.Read(t.buf)
 		if n > 0 {
+			if !t.headIntact() {
+				_, err := t.f.Seek(t.off, io.SeekStart)
+				return out, err == nil, err
+			}
 			out = t.split(t.buf[:n], out)
 		}
 		if errors.Is(err, io.EOF) || n == 0 && err == nil {
