@@ -42,6 +42,7 @@ type procScratch struct {
 	path  []byte            // "<root>/<pid>/" then the file name
 	names map[string]string // interned names and exe paths
 	st    procStat
+	sys   sysc // how to make the calls (query.raw)
 }
 
 func newReader() reader { return newProcReader("/proc") }
@@ -91,6 +92,7 @@ func (r *procReader) read(ctx context.Context, q *query) ([]Process, scan, error
 	var next atomic.Int64
 	work := func() {
 		sc := r.scratch.Get().(*procScratch)
+		sc.sys = sysc(q.raw)
 		defer r.putScratch(sc)
 		for {
 			i := int(next.Add(1) - 1)
@@ -98,11 +100,14 @@ func (r *procReader) read(ctx context.Context, q *query) ([]Process, scan, error
 				return
 			}
 			b := &batches[i]
-			b.samples = make([]cpuSample, 0, batchSize)
+			// Sized to the batch: a one-process read (the watch's) must not
+			// allocate room for a whole batch.
+			in := pids[i*batchSize : min((i+1)*batchSize, len(pids))]
+			b.samples = make([]cpuSample, 0, len(in))
 			if !q.samplesOnly && !filtered {
-				b.procs = make([]Process, 0, batchSize)
+				b.procs = make([]Process, 0, len(in))
 			}
-			for _, pid := range pids[i*batchSize : min((i+1)*batchSize, len(pids))] {
+			for _, pid := range in {
 				if q.samplesOnly {
 					var p Process
 					r.readProc(sc, pid, q, &p, s.at, &b.samples)
@@ -233,7 +238,7 @@ func (r *procReader) readProc(sc *procScratch, pid int32, q *query, p *Process, 
 
 	wantExe := need.Has(FieldExe) || need.Has(FieldName) && truncated
 	if wantExe && !noImage {
-		if n, err := unix.Readlink(sc.pathOf(dir, "exe"), sc.buf); err == nil {
+		if n, err := sc.sys.readlink(sc.pathOf(dir, "exe"), sc.buf); err == nil {
 			p.Exe = sc.intern(sc.buf[:n])
 		} else {
 			// EACCES: not ours to see; ENOENT: exiting or gone (kernel
@@ -270,12 +275,12 @@ func (r *procReader) readProc(sc *procScratch, pid int32, q *query, p *Process, 
 // the kernel formats whole for the one line we need.
 func (r *procReader) euid(sc *procScratch, dir int, pid int32) (uint32, error) {
 	if r.pidfdInfo.Load() {
-		fd, err := unix.PidfdOpen(int(pid), 0)
+		fd, err := sc.sys.pidfdOpen(pid)
 		switch {
 		case err == nil:
 			info := unix.PidfdInfo{Mask: unix.PIDFD_INFO_CREDS}
-			err = unix.IoctlPidfdInfo(fd, &info)
-			_ = unix.Close(fd)
+			err = sc.sys.pidfdInfo(fd, &info)
+			sc.sys.close(fd)
 			switch {
 			case err == nil && info.Mask&unix.PIDFD_INFO_CREDS != 0:
 				return info.Euid, nil
@@ -305,15 +310,19 @@ func (r *procReader) euid(sc *procScratch, dir int, pid int32) (uint32, error) {
 // procfs generates these files at open and returns them in one read when
 // the buffer is large enough, so a short read means end of file.
 func (r *procReader) readFile(sc *procScratch, dir int, name string) ([]byte, error) {
-	fd, err := unix.Open(sc.pathOf(dir, name), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	fd, err := sc.sys.open(sc.pathOf(dir, name))
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = unix.Close(fd) }()
+	defer sc.sys.close(fd)
+	// Only stat is read raw: reading cmdline (or status on some kernels)
+	// takes the target's mmap lock, which a stuck process may hold for
+	// ever, and a raw call blocked there would stall the next GC.
+	rd := sc.sys && name == "stat"
 	n := 0
 	for {
-		m, err := unix.Read(fd, sc.buf[n:])
-		if err == unix.EINTR {
+		m, err := rd.read(fd, sc.buf[n:])
+		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if err != nil {

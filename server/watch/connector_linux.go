@@ -216,7 +216,7 @@ func (c *connector) run(ctx context.Context, s sink) error {
 		var n int
 		var rerr error
 		err := c.rc.Read(func(fd uintptr) bool {
-			n, _, rerr = unix.Recvfrom(int(fd), buf, unix.MSG_DONTWAIT)
+			n, rerr = recvNow(int(fd), buf)
 			return !errors.Is(rerr, unix.EAGAIN)
 		})
 		switch {

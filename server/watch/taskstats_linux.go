@@ -116,7 +116,7 @@ func (t *taskstats) request(family uint16, cmd, version uint8, payload []byte) (
 		if _, err := unix.Poll([]unix.PollFd{{Fd: int32(t.fd), Events: unix.POLLIN}}, 1000); err != nil && !errors.Is(err, unix.EINTR) {
 			return nil, err
 		}
-		n, _, err := unix.Recvfrom(t.fd, buf, 0)
+		n, err := recvNow(t.fd, buf)
 		if errors.Is(err, unix.EAGAIN) {
 			return nil, errors.New("no answer within 1s")
 		}
@@ -151,7 +151,7 @@ func (t *taskstats) request(family uint16, cmd, version uint8, payload []byte) (
 func (t *taskstats) drain(buf []byte) bool {
 	ok := true
 	for {
-		n, _, err := unix.Recvfrom(t.fd, buf, 0)
+		n, err := recvNow(t.fd, buf)
 		switch {
 		case errors.Is(err, unix.EINTR):
 			continue

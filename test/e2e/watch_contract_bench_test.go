@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -116,17 +115,7 @@ func TestWatchBenchContract(t *testing.T) {
 	env := []string{"CTLD_STATE_DIR=" + state, "CTL_HOST=" + addr}
 
 	// Other churn on the host: 20 processes a second, all along.
-	churnCtx, stopChurn := context.WithCancel(context.Background())
-	var churnWG sync.WaitGroup
-	churnWG.Go(func() {
-		tick := time.NewTicker(50 * time.Millisecond)
-		defer tick.Stop()
-		for churnCtx.Err() == nil {
-			<-tick.C
-			_ = exec.Command("true").Run()
-		}
-	})
-	defer func() { stopChurn(); churnWG.Wait() }()
+	defer churnTrue()()
 
 	cpuOver := func(d time.Duration) (time.Duration, float64) {
 		before := readUsage(t, pid)
