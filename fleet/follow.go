@@ -22,14 +22,10 @@ type Event[E any] struct {
 	// host's stream has ended for good.
 	Err      error
 	Retrying bool
-	// Resync, in a note of a service stream, says that the stream was
-	// reopened with a fresh snapshot: EXISTING events, then SYNCED, follow.
-	// (Process streams carry their own RESYNC event.)
-	Resync bool
 }
 
 // Note reports whether e is a note rather than an event.
-func (e Event[E]) Note() bool { return e.Err != nil || e.Resync }
+func (e Event[E]) Note() bool { return e.Err != nil }
 
 // Merged is the merged stream of many hosts.
 type Merged[E any] struct {
@@ -154,31 +150,34 @@ func FollowProcesses(ctx context.Context, p *Pool, hosts []Host, req *pb.WatchPr
 	})
 }
 
-// FollowServices merges the service event streams of hosts; a broken
-// stream is reopened with a fresh snapshot (a Resync note, then EXISTING
-// events and SYNCED).
+// FollowServices merges the service event streams of hosts, each one
+// client.FollowServices (resume after the last event, else RESYNC and a
+// fresh snapshot), like FollowProcesses.
 func FollowServices(ctx context.Context, p *Pool, hosts []Host, req *pb.WatchServicesRequest, o FollowOptions) *Merged[*pb.ServiceEvent] {
 	return follow(ctx, p, hosts, o, func(ctx context.Context, c *client.Client, h Host, out chan<- Event[*pb.ServiceEvent], reopened bool) (bool, error) {
 		r := req
-		if reopened {
+		if reopened && r != nil && !r.GetIncludeExisting() {
+			// Changes may have been missed while the host was away: ask for
+			// a snapshot, marked as the agent marks its own.
 			r = &pb.WatchServicesRequest{NameGlob: req.GetNameGlob(), States: req.GetStates(), IncludeExisting: true}
 		}
-		w, err := c.WatchServices(ctx, r)
+		w, err := c.FollowServices(ctx, r, client.FollowOptions{OnReconnect: func(err error, _ time.Duration) {
+			select {
+			case out <- Event[*pb.ServiceEvent]{Host: h.Name, Err: err, Retrying: true}:
+			case <-ctx.Done():
+			}
+		}})
 		if err != nil {
 			return false, err
 		}
 		if reopened {
 			select {
-			case out <- Event[*pb.ServiceEvent]{Host: h.Name, Resync: true}:
+			case out <- Event[*pb.ServiceEvent]{Host: h.Name, Event: &pb.ServiceEvent{Type: pb.ServiceEventType_SERVICE_EVENT_TYPE_RESYNC}}:
 			case <-ctx.Done():
 				return false, ctx.Err()
 			}
 		}
-		delivered, err := forward(ctx, h, w.Events(), w.Err, out)
-		if err == nil && ctx.Err() == nil {
-			err = io.EOF // the agent ended the stream: reopen it
-		}
-		return delivered, err
+		return forward(ctx, h, w.Events(), w.Err, out)
 	})
 }
 

@@ -54,8 +54,7 @@ func (a *app) fleetLogs(ctx context.Context, src *pb.LogSource, filter *pb.LogFi
 		func(_ string, e *pb.LogEntry) string { return p.line(e) },
 		func(host string, e *pb.LogEntry) any {
 			return hostLogEntry{Host: host, logEntryView: newLogEntryView(e)}
-		},
-		func(string) *pb.LogEntry { return &pb.LogEntry{} })
+		})
 }
 
 // hostLogs is one host's read: the JSON entries and the text lines.

@@ -11,7 +11,7 @@ import (
 // mergedWatch prints a merged stream: a HOST column (or a host key in
 // NDJSON) before each event, notes about hosts' streams on stderr. It
 // ends at Ctrl-C (exit 0), or when every host's stream ended for good.
-func mergedWatch[E any](ctx context.Context, a *app, op string, m *fleet.Merged[E], header string, line func(host string, ev E) string, jsonOf func(host string, ev E) any, resync func(host string) E) error {
+func mergedWatch[E any](ctx context.Context, a *app, op string, m *fleet.Merged[E], header string, line func(host string, ev E) string, jsonOf func(host string, ev E) any) error {
 	width := hostWidth(a.hosts)
 	if !a.out.json() {
 		if err := a.out.Line(a.fleetWatchLine(width, "HOST", header)); err != nil {
@@ -22,15 +22,12 @@ func mergedWatch[E any](ctx context.Context, a *app, op string, m *fleet.Merged[
 	failed := 0
 	for ev := range m.Events() {
 		var err error
-		switch {
-		case ev.Err != nil:
+		if ev.Err != nil {
 			a.hostNote(ev.Host, op, ev.Err, ev.Retrying, reported)
 			if !ev.Retrying {
 				failed++
 			}
 			continue
-		case ev.Resync:
-			ev.Event = resync(ev.Host)
 		}
 		delete(reported, ev.Host) // the stream works again: report its next break
 		if a.out.json() {
@@ -64,9 +61,6 @@ func (a *app) fleetWatchProcesses(ctx context.Context, req *pb.WatchProcessesReq
 		func(_ string, ev *pb.ProcessEvent) string { return a.eventLine(newEventView(ev, fields)) },
 		func(host string, ev *pb.ProcessEvent) any {
 			return hostProcessEvent{Host: host, eventView: newEventView(ev, fields)}
-		},
-		func(string) *pb.ProcessEvent {
-			return &pb.ProcessEvent{Type: pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC}
 		})
 }
 
@@ -79,17 +73,8 @@ func (a *app) fleetWatchServices(ctx context.Context, req *pb.WatchServicesReque
 	m := fleet.FollowServices(ctx, pool, a.hosts, req, fleet.FollowOptions{})
 	header := fmt.Sprintf(svcWatchLine, "TIME", "TYPE", "NAME", "OLD", "NEW", "PID")
 	return mergedWatch(ctx, a, "watch services", m, header,
-		func(_ string, ev *pb.ServiceEvent) string {
-			if ev == nil {
-				return fmt.Sprintf(svcWatchLine, "-", "RESYNC", "-", "-", "-", "-")
-			}
-			return a.serviceEventLine(newServiceEventView(ev))
-		},
+		func(_ string, ev *pb.ServiceEvent) string { return a.serviceEventLine(newServiceEventView(ev)) },
 		func(host string, ev *pb.ServiceEvent) any {
-			if ev == nil {
-				return hostServiceEvent{Host: host, serviceEventView: serviceEventView{Type: "RESYNC"}}
-			}
 			return hostServiceEvent{Host: host, serviceEventView: newServiceEventView(ev)}
-		},
-		func(string) *pb.ServiceEvent { return nil })
+		})
 }
