@@ -100,17 +100,27 @@ func TestE2ESvcLogsJournal(t *testing.T) {
 	unit := startLoggingUnit(t, conn, n)
 	base := append(p.tlsArgs(), "--host", addr, "-o", "json")
 
-	// Read the last 20 lines written so far (wait until there are some).
-	var first []int
-	var views []logEntryView
-	for deadline := time.Now().Add(20 * time.Second); len(first) < 20; time.Sleep(50 * time.Millisecond) {
-		r := runCtl(ctxTimeout(t, 20*time.Second), t, nil, append(base, "svc", "logs", unit, "-n", "20")...)
-		if r.code != 0 {
-			t.Fatalf("svc logs: exit %d stderr %q", r.code, r.stderr)
-		}
-		if first, views = jlines(t, r.stdout); time.Now().After(deadline) {
-			t.Fatalf("the unit's lines never reached the journal: %q", r.stdout)
-		}
+	// Wait, on a follow of the unit's journal, until 20 lines are there;
+	// then read the last 20 lines written so far.
+	waitCtx, stopWait := context.WithCancel(context.Background())
+	var waitOut, waitErr syncBuffer
+	waiter := newApp(&waitOut, &waitErr, envOf(map[string]string{"CTLD_STATE_DIR": t.TempDir()}))
+	waitCode := make(chan int, 1)
+	go func() { waitCode <- waiter.run(waitCtx, append(base, "svc", "logs", unit, "-f", "-n", "20")) }()
+	waitFor(t, &waitOut, 20*time.Second, "20 of the unit's lines in the journal", func(s string) bool {
+		return strings.Count(s, `"jline `) >= 20
+	})
+	stopWait()
+	if code := <-waitCode; code != 0 {
+		t.Fatalf("svc logs -f (waiting for lines): exit %d stderr %q", code, waitErr.String())
+	}
+	r := runCtl(ctxTimeout(t, 20*time.Second), t, nil, append(base, "svc", "logs", unit, "-n", "20")...)
+	if r.code != 0 {
+		t.Fatalf("svc logs: exit %d stderr %q", r.code, r.stderr)
+	}
+	first, views := jlines(t, r.stdout)
+	if len(first) != 20 {
+		t.Fatalf("svc logs -n 20 returned %d lines: %q", len(first), r.stdout)
 	}
 	for i := 1; i < len(first); i++ {
 		if first[i] != first[i-1]+1 {
@@ -148,7 +158,7 @@ func TestE2ESvcLogsJournal(t *testing.T) {
 	t.Logf("read jline %d..%d, resumed with the cursor: %d more, none lost or repeated", first[0], first[len(first)-1], len(rest))
 
 	// Outside the allow-list: refused with exit 4.
-	r := runCtl(ctxTimeout(t, 20*time.Second), t, nil, append(base, "logs", "--unit", "dbus.service")...)
+	r = runCtl(ctxTimeout(t, 20*time.Second), t, nil, append(base, "logs", "--unit", "dbus.service")...)
 	if r.code != exitAuth || !strings.Contains(r.stderr, "journal:remotectl-logs-*") {
 		t.Fatalf("dbus.service: exit %d stderr %q, want 4 naming the allow-list", r.code, r.stderr)
 	}
