@@ -97,7 +97,7 @@ cross: ## build ctl and ctld for every release platform
 vulncheck: ## govulncheck (reachable vulnerabilities) against the x/vulndb module's database
 	GO=$(GO) TOOLS=$(TOOLS) GOVULNCHECK_VERSION=$(GOVULNCHECK_VERSION) VULNDB_VERSION=$(VULNDB_VERSION) scripts/vulncheck.sh
 
-fuzz: ## run every fuzz target for FUZZTIME each (default 20s)
+fuzz: ## run every fuzz target for FUZZTIME each (default 500000x: a count, see scripts/fuzz.sh)
 	scripts/fuzz.sh
 
 bench: ## ListProcesses over loopback mTLS vs ps side by side; Heartbeat throughput
