@@ -1,27 +1,22 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
-	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 
 	"github.com/remotectl/remotectl/internal/pki"
+	"github.com/remotectl/remotectl/internal/testutil/tlstest"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/agent"
 	"github.com/remotectl/remotectl/server/audit"
@@ -88,27 +83,12 @@ func startTLSAgent(t *testing.T, limits Limits, auditPath string) *tlsAgent {
 // startTLSAgentWith serves services (nil: a countingManager) instead.
 func startTLSAgentWith(t *testing.T, limits Limits, auditPath string, services service.Manager) *tlsAgent {
 	t.Helper()
-	dir := t.TempDir()
-	ca, err := pki.NewCA("authz test CA", 24*time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &tlsAgent{ca: ca, caPool: ca.Pool(), mgr: &countingManager{}, auditPath: auditPath}
+	p := tlstest.New(t)
+	a := &tlsAgent{ca: p.CA, caPool: p.CA.Pool(), mgr: &countingManager{}, auditPath: auditPath, tlsFiles: p.ServerFiles()}
 	if a.auditPath == "" {
-		a.auditPath = filepath.Join(dir, "audit.log")
+		a.auditPath = filepath.Join(t.TempDir(), "audit.log")
 	}
-	caFile := filepath.Join(dir, "ca.crt")
-	mustWrite(t, caFile, ca.CertPEM())
-	certPEM, keyPEM, err := ca.IssueServer("", []string{"127.0.0.1", "localhost"}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustWrite(t, filepath.Join(dir, "server.crt"), certPEM)
-	mustWrite(t, filepath.Join(dir, "server.key"), keyPEM)
-	a.tlsFiles = pki.ServerFiles{CA: caFile, Cert: filepath.Join(dir, "server.crt"), Key: filepath.Join(dir, "server.key")}
-	if a.tls, err = pki.NewServerTLS(a.tlsFiles); err != nil {
-		t.Fatal(err)
-	}
+	a.tls = p.ServerTLS(t)
 	sink, err := audit.Open(a.auditPath)
 	if err != nil {
 		t.Fatal(err)
@@ -128,57 +108,24 @@ func startTLSAgentWith(t *testing.T, limits Limits, auditPath string, services s
 	if err != nil {
 		t.Fatal(err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.addr = lis.Addr().String()
-	done := make(chan struct{})
-	go func() { _ = a.srv.Serve(lis); close(done) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		a.srv.Shutdown(ctx)
-		<-done
-	})
+	a.addr, _ = tlstest.Serve(t, a.srv, nil)
 	return a
 }
 
 func mustWrite(t *testing.T, path string, data []byte) {
 	t.Helper()
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tlstest.WriteFile(t, path, data)
 }
 
 // conn dials with the given client certificate (nil: none) trusting the agent's CA.
 func (a *tlsAgent) conn(t *testing.T, pair *tls.Certificate) *grpc.ClientConn {
 	t.Helper()
-	cfg := &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: a.caPool, ServerName: "127.0.0.1"}
-	cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-		if pair == nil {
-			return &tls.Certificate{}, nil
-		}
-		return pair, nil
-	}
-	cc, err := grpc.NewClient(a.addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cc.Close() })
-	return cc
+	return tlstest.Dial(t, a.addr, a.caPool, pair)
 }
 
 func keyPair(t *testing.T, certPEM, keyPEM []byte, err error) *tls.Certificate {
 	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pair, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &pair
+	return tlstest.KeyPair(t, certPEM, keyPEM, err)
 }
 
 type auditLine struct {
@@ -190,57 +137,19 @@ type auditLine struct {
 
 func readAudit(t *testing.T, path string) []auditLine {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = f.Close() }()
-	var out []auditLine
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var l auditLine
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Fatalf("audit line %q is not JSON: %v", sc.Text(), err)
-		}
-		out = append(out, l)
-	}
-	return out
+	return tlstest.JSONLines[auditLine](t, path)
 }
 
-// waitAudit waits for the audit file to hold n lines (handshake records
-// are written by the server goroutine after the client saw the failure).
+// waitAudit waits (up to 5 s) for the audit file to hold n lines (handshake
+// records are written by the server goroutine after the client saw the failure).
 func waitAudit(t *testing.T, path string, n int) []auditLine {
 	t.Helper()
-	// Re-read on every change of the audit file's directory (the sink
-	// appends; a rotation renames), not on a timer.
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = w.Close() }()
-	if err := w.Add(filepath.Dir(path)); err != nil {
-		t.Fatal(err)
-	}
-	timeout := time.NewTimer(5 * time.Second)
-	defer timeout.Stop()
-	for {
-		lines := readAudit(t, path)
-		if len(lines) >= n {
-			return lines
-		}
-		select {
-		case <-w.Events:
-		case err := <-w.Errors:
-			t.Fatal(err)
-		case <-timeout.C:
-			return lines
-		}
-	}
+	return tlstest.WaitJSONLines[auditLine](t, path, n, 5*time.Second)
 }
 
 func TestAuthorizationMatrixOverTLS(t *testing.T) {
 	a := startTLSAgent(t, Limits{}, "")
-	other, err := pki.NewCA("authz test CA", 24*time.Hour) // same name, other key
+	other, err := pki.NewCA("test CA", 24*time.Hour) // same name, other key
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,8 +176,7 @@ func TestAuthorizationMatrixOverTLS(t *testing.T) {
 		{name: "operator", pair: kp(a.ca.IssueClient("olga", time.Hour, pki.WithOU("operators"))), listCode: codes.OK, stopCode: codes.OK},
 		{name: "admin", pair: kp(a.ca.IssueClient("adam", time.Hour, pki.WithURI("spiffe://remotectl.test/admin/adam"))), listCode: codes.OK, stopCode: codes.OK},
 	}
-	if err := a.tls.Reload(pki.ServerFiles{CA: filepath.Join(filepath.Dir(a.auditPath), "ca.crt"),
-		Cert: filepath.Join(filepath.Dir(a.auditPath), "server.crt"), Key: filepath.Join(filepath.Dir(a.auditPath), "server.key"),
+	if err := a.tls.Reload(pki.ServerFiles{CA: a.tlsFiles.CA, Cert: a.tlsFiles.Cert, Key: a.tlsFiles.Key,
 		RevokedSerials: []string{revoked.Leaf.SerialNumber.Text(16)}}); err != nil {
 		t.Fatal(err)
 	}

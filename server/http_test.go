@@ -77,7 +77,7 @@ func TestHTTPSRefusedAsGRPC(t *testing.T) {
 	a := startTLSAgent(t, Limits{}, "")
 	base := serveHTTPS(t, a)
 	kp := func(c, k []byte, err error) *tls.Certificate { return keyPair(t, c, k, err) }
-	other, err := pki.NewCA("authz test CA", 24*time.Hour)
+	other, err := pki.NewCA("test CA", 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

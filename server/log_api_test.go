@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 
 	"github.com/remotectl/remotectl/client"
 	"github.com/remotectl/remotectl/internal/pki"
+	"github.com/remotectl/remotectl/internal/testutil/tlstest"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/agent"
 	"github.com/remotectl/remotectl/server/audit"
@@ -76,19 +76,7 @@ func startLogAgent(t *testing.T) *logAgent {
 		if err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan struct{})
-		go func() { _ = srv.Serve(lis); close(done) }()
-		var once sync.Once
-		stop := func() {
-			once.Do(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-				defer cancel()
-				srv.Shutdown(ctx)
-				<-done
-			})
-		}
-		t.Cleanup(stop)
-		return lis.Addr().String(), stop
+		return tlstest.Serve(t, srv, lis)
 	}
 	a := *base
 	a.addr, la.stop = la.serve(t, "127.0.0.1:0")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/remotectl/remotectl/client"
 	"github.com/remotectl/remotectl/internal/pki"
+	"github.com/remotectl/remotectl/internal/testutil"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
 
@@ -81,7 +82,7 @@ func TestLogFollowFigures(t *testing.T) {
 		var lat []time.Duration
 		for i := 0; i < 2000; i++ {
 			if i%100 == 0 {
-				time.Sleep(20 * time.Millisecond) // pacing: each batch starts from an idle follow
+				testutil.Window(20 * time.Millisecond) // pacing: each batch starts from an idle follow
 			}
 			sent := time.Now()
 			_, _ = fmt.Fprintf(w, "%d\n", sent.UnixNano())
@@ -103,12 +104,12 @@ func TestLogFollowFigures(t *testing.T) {
 		// Baseline: the agent with no follow, then with one idle follow.
 		_ = startLogAgent(t)
 		c0 := cpu()
-		time.Sleep(window)
+		testutil.Window(window)
 		base := cpu() - c0
 		_, _, _, stop := benchFollow(t)
 		defer stop()
 		c1 := cpu()
-		time.Sleep(window)
+		testutil.Window(window)
 		with := cpu() - c1
 		t.Logf("idle follow: process CPU %v over %v with one idle follow vs %v without: +%.3f%% of a core (target <= 0.1%%)",
 			with.Round(time.Microsecond), window, base.Round(time.Microsecond), 100*float64(with-base)/float64(window))

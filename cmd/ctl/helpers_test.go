@@ -3,21 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"net"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/remotectl/remotectl/internal/pki"
+	"github.com/remotectl/remotectl/internal/testutil/tlstest"
 	"github.com/remotectl/remotectl/server"
-	"github.com/remotectl/remotectl/server/agent"
-	"github.com/remotectl/remotectl/server/process"
-	"github.com/remotectl/remotectl/server/service"
-	"github.com/remotectl/remotectl/server/watch/watchtest"
+	"github.com/remotectl/remotectl/test/agenttest"
 )
 
 // testPKI is a CA with a server certificate for the loopback names and a
@@ -30,35 +23,8 @@ type testPKI struct {
 
 func newTestPKI(t *testing.T, serverHosts ...string) *testPKI {
 	t.Helper()
-	if len(serverHosts) == 0 {
-		serverHosts = []string{"localhost", "127.0.0.1"}
-	}
-	dir := t.TempDir()
-	ca, err := pki.NewCA("test CA", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &testPKI{dir: dir, Paths: pki.DevPaths(dir), ca: ca}
-	caKey, err := ca.KeyPEM()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srvCert, srvKey, err := ca.IssueServer("", serverHosts, 30*time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cliCert, cliKey, err := ca.IssueClient("tester", 30*time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for path, data := range map[string][]byte{
-		p.CACert: ca.CertPEM(), p.CAKey: caKey, p.ServerCert: srvCert, p.ServerKey: srvKey, p.ClientCert: cliCert, p.ClientKey: cliKey,
-	} {
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return p
+	p := tlstest.New(t, serverHosts...)
+	return &testPKI{dir: p.Dir, Paths: p.Paths, ca: p.CA}
 }
 
 // tlsArgs are the ctl flags that use this PKI's client identity.
@@ -71,51 +37,16 @@ func (p *testPKI) tlsArgs() []string {
 // opts adjust the server configuration (e.g. a logs allow-list).
 func startAgent(t *testing.T, p *testPKI, opts ...func(*server.Config)) string {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	var tlsCfg *tls.Config
-	if p != nil {
-		var err error
-		if tlsCfg, err = pki.ServerTLSConfig(p.CACert, p.ServerCert, p.ServerKey); err != nil {
-			t.Fatal(err)
-		}
+	o := []agenttest.Option{agenttest.PollEvery(200 * time.Millisecond)}
+	if p == nil {
+		o = append(o, agenttest.Plaintext())
+	} else {
+		o = append(o, agenttest.WithPKI(&tlstest.PKI{Dir: p.dir, Paths: p.Paths, CA: p.ca}))
 	}
-	lister := process.NewLister()
-	svcs := service.NewManager()
-	watcher := watchtest.Poll(t, lister, 200*time.Millisecond)
-	reporter := agent.NewReporter(ctx, lister.Count, func(ctx context.Context) []agent.Backend {
-		st := svcs.Status(ctx)
-		return []agent.Backend{
-			{Capability: "processes", Implementation: "procfs", Available: true},
-			{Capability: "process_watch", Implementation: watcher.Mode(), Available: true},
-			{Capability: "services", Implementation: st.Kind, Available: st.Available, Reason: st.Reason},
-		}
-	})
-	cfg := server.Config{
-		TLS: tlsCfg, Insecure: p == nil, Logger: zerolog.Nop(),
-		Processes: lister, Services: svcs, Watcher: watcher, Reporter: reporter,
+	for _, f := range opts {
+		o = append(o, agenttest.Configure(f))
 	}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	srv, err := server.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer scancel()
-		srv.Shutdown(sctx)
-		cancel()
-		<-served
-		_ = svcs.Close()
-	})
-	return lis.Addr().String()
+	return agenttest.Start(t, o...).Addr
 }
 
 // result is one ctl run.

@@ -14,6 +14,7 @@ import (
 // fakeReader serves a fixed process table whose CPU times grow with real
 // time at a fixed rate per process.
 type fakeReader struct {
+	now   func() time.Time // the clock the samples are taken by
 	t0    time.Time
 	procs []Process
 	rate  map[int32]float64 // CPU seconds per second
@@ -24,7 +25,7 @@ type fakeReader struct {
 }
 
 func newFakeReader(procs ...Process) *fakeReader {
-	return &fakeReader{t0: time.Now(), procs: procs, rate: map[int32]float64{}}
+	return &fakeReader{now: time.Now, t0: time.Now(), procs: procs, rate: map[int32]float64{}}
 }
 
 func (f *fakeReader) read(ctx context.Context, q *query) ([]Process, scan, error) {
@@ -32,7 +33,7 @@ func (f *fakeReader) read(ctx context.Context, q *query) ([]Process, scan, error
 	f.reads++
 	f.queries = append(f.queries, *q)
 	f.mu.Unlock()
-	now := time.Now()
+	now := f.now()
 	s := scan{at: now, hasCPU: true, complete: q.pids == nil, pids: q.pids}
 	var out []Process
 	for _, p := range f.procs {
@@ -90,11 +91,16 @@ func TestListWaitsForSecondSample(t *testing.T) {
 
 func TestListPrimedDoesNotWait(t *testing.T) {
 	f := fakeTable()
+	// One manual clock for the samples and the lister: the prime is 25 ms
+	// old, more than the 20 ms window, without waiting for it.
+	now := f.t0
+	f.now = func() time.Time { return now }
 	l := newLister(f, 20*time.Millisecond)
+	l.now = f.now
 	if err := l.Prime(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(25 * time.Millisecond)
+	now = now.Add(25 * time.Millisecond)
 	if _, err := l.List(context.Background(), ListOptions{Fields: FieldCPU}); err != nil {
 		t.Fatal(err)
 	}

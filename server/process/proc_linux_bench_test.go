@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/testutil"
 )
 
 // benchChildren is how many sleeping children the benchmarks run against,
@@ -55,7 +57,7 @@ func BenchmarkListAllFields(b *testing.B) {
 	if err := l.Prime(ctx); err != nil {
 		b.Fatal(err)
 	}
-	time.Sleep(DefaultCPUWindow)
+	testutil.Window(DefaultCPUWindow) // the primed history ages past the window
 	n := 0
 	b.ReportAllocs()
 	cpu0 := selfCPU()

@@ -14,21 +14,24 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/testutil"
 )
 
 // spawn starts a child that is killed and reaped when the test ends.
 func spawn(t testing.TB, name string, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(name, args...)
+	var cmd *exec.Cmd
 	var err error
-	for range 10 { // ETXTBSY: a binary just written may still be open in a forked child
-		if err = cmd.Start(); err == nil || !errors.Is(err, syscall.ETXTBSY) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
+	// ETXTBSY: a binary just written may still be open in a forked child
+	// of another test, until that child execs; nothing announces it.
+	testutil.Poll(2*time.Second, func() bool {
 		cmd = exec.Command(name, args...)
-	}
+		err = cmd.Start()
+		return err == nil || !errors.Is(err, syscall.ETXTBSY)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,14 +66,13 @@ func TestLinuxChildByPID(t *testing.T) {
 	pid := cmd.Process.Pid
 	l := NewLister()
 	opts := ListOptions{Filter: Filter{PIDs: []int32{int32(pid)}}, Fields: FieldsAll &^ FieldCPU}
-	// Until the child has run a little, its RSS may still be 0.
+	// Until the child has run a little, its RSS may still be 0: poll its
+	// state in /proc until it sleeps (no event tells).
 	var ps []Process
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	testutil.Poll(5*time.Second, func() bool {
 		ps = listPIDs(t, l, opts)
-		if len(ps) != 1 || ps[0].Status == StatusSleeping || time.Now().After(deadline) {
-			break
-		}
-	}
+		return len(ps) != 1 || ps[0].Status == StatusSleeping
+	})
 	if len(ps) != 1 || ps[0].PID != int32(pid) {
 		t.Fatalf("got %+v, want pid %d only", ps, pid)
 	}
@@ -197,19 +199,16 @@ func TestLinuxZombie(t *testing.T) {
 	pid := cmd.Process.Pid
 	l := NewLister()
 	opts := ListOptions{Filter: Filter{PIDs: []int32{int32(pid)}}, Fields: FieldsAll &^ FieldCPU}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		ps := listPIDs(t, l, opts)
-		if len(ps) == 1 && ps[0].Status == StatusZombie {
-			if p := ps[0]; p.Exe != "" || p.Args != nil || p.Unavailable != 0 {
-				t.Fatalf("zombie: exe %q args %q unavailable %#x", p.Exe, p.Args, p.Unavailable)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("child %d never became a zombie: %+v", pid, ps)
-		}
-		time.Sleep(10 * time.Millisecond)
+	// The child exits on its own; its state in /proc is polled.
+	var ps []Process
+	if !testutil.Poll(5*time.Second, func() bool {
+		ps = listPIDs(t, l, opts)
+		return len(ps) == 1 && ps[0].Status == StatusZombie
+	}) {
+		t.Fatalf("child %d never became a zombie: %+v", pid, ps)
+	}
+	if p := ps[0]; p.Exe != "" || p.Args != nil || p.Unavailable != 0 {
+		t.Fatalf("zombie: exe %q args %q unavailable %#x", p.Exe, p.Args, p.Unavailable)
 	}
 }
 
@@ -274,19 +273,24 @@ func cpuTime(t *testing.T, pid int) time.Duration {
 
 func TestLinuxPrime(t *testing.T) {
 	sleeper := spawn(t, "sleep", "30").Process.Pid
-	l := NewLister()
-	if err := l.Prime(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(DefaultCPUWindow)
-	start := time.Now()
-	ps := listPIDs(t, l, ListOptions{Filter: Filter{PIDs: []int32{int32(sleeper)}}, Fields: FieldCPU})
-	if d := time.Since(start); d > DefaultCPUWindow/2 {
-		t.Errorf("primed listing took %v", d)
-	}
-	if len(ps) != 1 || ps[0].CPUWindow < DefaultCPUWindow {
-		t.Fatalf("got %+v", ps)
-	}
+	// In a synctest bubble the lister's clock and timers are fake: the
+	// prime ages by the window at once, and a List that waited out the
+	// window would show it as elapsed fake time.
+	synctest.Test(t, func(t *testing.T) {
+		l := NewLister()
+		if err := l.Prime(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(DefaultCPUWindow) // fake time
+		start := time.Now()
+		ps := listPIDs(t, l, ListOptions{Filter: Filter{PIDs: []int32{int32(sleeper)}}, Fields: FieldCPU})
+		if d := time.Since(start); d != 0 {
+			t.Errorf("primed listing waited %v", d)
+		}
+		if len(ps) != 1 || ps[0].CPUWindow < DefaultCPUWindow {
+			t.Fatalf("got %+v", ps)
+		}
+	})
 }
 
 func TestLinuxFieldsZeroReadsNothingOptional(t *testing.T) {

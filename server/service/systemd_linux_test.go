@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/testutil"
 )
 
 // The integration tests need the units of scripts/systemd-harness.sh:
@@ -87,15 +88,14 @@ func assertProcess(t *testing.T, pid int32, comm string) {
 	// A Type=simple job is done once systemd forked: the child may still be
 	// "(sleep)" setting itself up, so give it a moment to exec.
 	var got string
-	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	testutil.Poll(2*time.Second, func() bool {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%s/root/proc/%d/comm", ns, pid))
 		if err != nil {
 			t.Fatalf("MainPID %d is not a process in the harness namespace: %v", pid, err)
 		}
-		if got = strings.TrimSpace(string(b)); got == comm || time.Now().After(deadline) {
-			break
-		}
-	}
+		got = strings.TrimSpace(string(b))
+		return got == comm
+	})
 	if got != comm {
 		t.Fatalf("MainPID %d runs %q, want %q", pid, got, comm)
 	}

@@ -109,7 +109,9 @@ func TestStalledSubscriberIsResyncedAndOthersAreNot(t *testing.T) {
 
 	const n = 200
 	got := make(chan []Event)
+	consumed := make(chan int32, n) // the PIDs the fast subscriber has read
 	go func() {
+		defer close(consumed)
 		var evs []Event
 		for range n {
 			ev, err := fast.Next(context.Background())
@@ -117,16 +119,21 @@ func TestStalledSubscriberIsResyncedAndOthersAreNot(t *testing.T) {
 				break
 			}
 			evs = append(evs, ev)
+			consumed <- ev.Process.PID
 		}
 		got <- evs
 	}()
 	for pid := int32(100); pid < 100+n; pid++ {
 		e.started(proc(pid, 0))
 		// The stalled subscriber's queue overflows long before the end;
-		// the fast one keeps up (it is never more than one event behind
-		// when the producer waits a little).
+		// the fast one keeps up: every fourth event the producer waits
+		// until the fast subscriber has read it.
 		if pid%4 == 0 {
-			time.Sleep(time.Millisecond)
+			for p := range consumed {
+				if p == pid {
+					break
+				}
+			}
 		}
 	}
 	evs := <-got

@@ -17,17 +17,27 @@ func TestNoGoroutineLeakAfter1000Subscribers(t *testing.T) {
 	defer goleak.VerifyNone(t)
 	e := NewEngine(Config{Lister: process.NewLister(), Interval: 50 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
+	var wg, flowing sync.WaitGroup
 	for i := range 1000 {
-		s, err := e.Watch(ctx, Options{IncludeExisting: i%2 == 0})
+		existing := i%2 == 0
+		s, err := e.Watch(ctx, Options{IncludeExisting: existing})
 		if err != nil {
 			t.Fatal(err)
 		}
+		if existing {
+			flowing.Add(1)
+		}
 		wg.Go(func() {
 			defer s.Close()
-			for {
+			for first := existing; ; first = false {
 				if _, err := s.Next(ctx); err != nil {
+					if first {
+						flowing.Done()
+					}
 					return
+				}
+				if first {
+					flowing.Done()
 				}
 			}
 		})
@@ -35,7 +45,7 @@ func TestNoGoroutineLeakAfter1000Subscribers(t *testing.T) {
 	if n := e.Subscribers(); n != 1000 {
 		t.Fatalf("%d subscribers, want 1000", n)
 	}
-	time.Sleep(100 * time.Millisecond)
+	flowing.Wait() // every snapshot subscriber has had an event
 	cancel()
 	wg.Wait()
 	if n := e.Subscribers(); n != 0 {

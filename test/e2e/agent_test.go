@@ -1,26 +1,17 @@
 package e2e
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/remotectl/remotectl/client"
 	"github.com/remotectl/remotectl/internal/pki"
 	"github.com/remotectl/remotectl/server"
-	"github.com/remotectl/remotectl/server/agent"
-	"github.com/remotectl/remotectl/server/process"
-	"github.com/remotectl/remotectl/server/service"
-	"github.com/remotectl/remotectl/server/watch/watchtest"
+	"github.com/remotectl/remotectl/test/agenttest"
 )
 
 // agentUnderTest is a real agent listening on 127.0.0.1 with mutual TLS.
@@ -34,47 +25,12 @@ type agentUnderTest struct {
 // PKI and stops the server when the test ends; opts adjust the config.
 func startAgent(tb testing.TB, opts ...func(*server.Config)) *agentUnderTest {
 	tb.Helper()
-	_, paths, err := pki.EnsureDevPKI(tb.TempDir(), []string{"127.0.0.1", "localhost"})
-	if err != nil {
-		tb.Fatal(err)
+	var o []agenttest.Option
+	for _, f := range opts {
+		o = append(o, agenttest.Configure(f))
 	}
-	tlsCfg, err := pki.ServerTLSConfig(paths.CACert, paths.ServerCert, paths.ServerKey)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	lister := process.NewLister()
-	mgr := service.NewManager()
-	cfg := server.Config{
-		TLS:       tlsCfg,
-		Logger:    zerolog.New(io.Discard),
-		Processes: lister,
-		Services:  mgr,
-		Watcher:   watchtest.Poll(tb, lister, 100*time.Millisecond),
-		Reporter:  agent.NewReporter(ctx, lister.Count, nil),
-	}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	srv, err := server.New(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = srv.Serve(lis); close(done) }()
-	tb.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		srv.Shutdown(sctx)
-		<-done
-		cancel()
-		_ = mgr.Close()
-	})
-	return &agentUnderTest{addr: lis.Addr().String(), certs: paths, srv: srv}
+	a := agenttest.Start(tb, o...)
+	return &agentUnderTest{addr: a.Addr, certs: a.PKI.Paths, srv: a.Server}
 }
 
 // client returns a Go client with the agent's dev client certificate.

@@ -1,38 +1,30 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/status"
 
 	"github.com/remotectl/remotectl/internal/pki"
+	"github.com/remotectl/remotectl/internal/testutil/tlstest"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server"
-	"github.com/remotectl/remotectl/server/agent"
 	"github.com/remotectl/remotectl/server/audit"
 	"github.com/remotectl/remotectl/server/authz"
-	"github.com/remotectl/remotectl/server/process"
-	"github.com/remotectl/remotectl/server/service"
-	"github.com/remotectl/remotectl/server/watch/watchtest"
+	"github.com/remotectl/remotectl/test/agenttest"
 )
 
 // authzAgent is a real agent (real process lister and service manager) with
-// an authorization policy, an audit file and reloadable TLS material.
+// an authorization policy, an audit file and TLS files reloaded every 50 ms.
 type authzAgent struct {
 	addr      string
 	ca        *pki.CA
@@ -43,20 +35,7 @@ type authzAgent struct {
 
 func startAuthzAgent(t *testing.T, revoked ...string) *authzAgent {
 	t.Helper()
-	dir := t.TempDir()
-	_, paths, err := pki.EnsureDevPKI(dir, []string{"127.0.0.1", "localhost"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err := pki.LoadCA(paths.CACert, paths.CAKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &authzAgent{ca: ca, paths: paths, auditPath: filepath.Join(dir, "audit.log")}
-	a.tls, err = pki.NewServerTLS(pki.ServerFiles{CA: paths.CACert, Cert: paths.ServerCert, Key: paths.ServerKey, RevokedSerials: revoked})
-	if err != nil {
-		t.Fatal(err)
-	}
+	auditPath := filepath.Join(t.TempDir(), "audit.log")
 	policy, err := authz.New(authz.Config{
 		Bindings: []authz.Binding{
 			{OU: "viewers", Role: authz.RoleViewer},
@@ -68,90 +47,32 @@ func startAuthzAgent(t *testing.T, revoked ...string) *authzAgent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink, err := audit.Open(a.auditPath)
+	sink, err := audit.Open(auditPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	lister := process.NewLister()
-	mgr := service.NewManager()
-	srv, err := server.New(server.Config{
-		TLS: a.tls.Config(), Logger: zerolog.New(io.Discard), Processes: lister, Services: mgr,
-		Watcher:  watchtest.Poll(t, lister, 100*time.Millisecond),
-		Reporter: agent.NewReporter(ctx, lister.Count, nil),
-		Policy:   policy, Audit: sink, ServerCert: a.tls.Certificate,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.addr = lis.Addr().String()
-	go a.tls.Watch(ctx, 50*time.Millisecond, func(error) {})
-	done := make(chan struct{})
-	go func() { _ = srv.Serve(lis); close(done) }()
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		srv.Shutdown(sctx)
-		<-done
-		cancel()
-		_ = mgr.Close()
-		_ = sink.Close()
-	})
-	return a
+	t.Cleanup(func() { _ = sink.Close() })
+	ag := agenttest.Start(t, agenttest.Revoked(revoked...), agenttest.ReloadTLS(50*time.Millisecond),
+		agenttest.Configure(func(c *server.Config) { c.Policy, c.Audit = policy, sink }))
+	return &authzAgent{addr: ag.Addr, ca: ag.PKI.CA, paths: ag.PKI.Paths, tls: ag.TLS, auditPath: auditPath}
 }
 
 // dial connects presenting pair (nil: no certificate), trusting the dev CA.
 func (a *authzAgent) dial(t *testing.T, pair *tls.Certificate) *grpc.ClientConn {
 	t.Helper()
-	cfg := &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: a.ca.Pool(), ServerName: "127.0.0.1",
-		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			if pair == nil {
-				return &tls.Certificate{}, nil
-			}
-			return pair, nil
-		}}
-	cc, err := grpc.NewClient(a.addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cc.Close() })
-	return cc
+	return tlstest.Dial(t, a.addr, a.ca.Pool(), pair)
 }
 
 func pair(t *testing.T, c, k []byte, err error) *tls.Certificate {
 	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := tls.X509KeyPair(c, k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &p
+	return tlstest.KeyPair(t, c, k, err)
 }
 
 type auditEntry struct{ Event, Method, Outcome, Target, Identity string }
 
 func auditEntries(t *testing.T, path string) []auditEntry {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = f.Close() }()
-	var out []auditEntry
-	for sc := bufio.NewScanner(f); sc.Scan(); {
-		var e auditEntry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatalf("audit line %q: %v", sc.Text(), err)
-		}
-		out = append(out, e)
-	}
-	return out
+	return tlstest.JSONLines[auditEntry](t, path)
 }
 
 // authzUnit is an instance of the systemd harness's remotectl-inst@ template.
@@ -233,17 +154,15 @@ func TestAuthzMatrix(t *testing.T) {
 					t.Errorf("restarting the harness unit: %v", err)
 				}
 			}
+			// Handshake denials are written by a server goroutine after the
+			// client saw the failure: wait for the audit file to grow.
+			n := before
+			if c.handshake {
+				n++
+			}
 			var got []string
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				got = got[:0]
-				for _, e := range auditEntries(t, a.auditPath)[before:] {
-					got = append(got, e.Event+" "+e.Method+" "+e.Outcome)
-				}
-				if !c.handshake || len(got) > 0 || time.Now().After(deadline) {
-					break
-				}
-				time.Sleep(20 * time.Millisecond)
+			for _, e := range tlstest.WaitJSONLines[auditEntry](t, a.auditPath, n, 5*time.Second)[before:] {
+				got = append(got, e.Event+" "+e.Method+" "+e.Outcome)
 			}
 			stop := "/remotectl.v1.ServiceManager/StopService"
 			var want []string

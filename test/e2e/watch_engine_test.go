@@ -2,21 +2,16 @@ package e2e
 
 import (
 	"context"
-	"io"
-	"net"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/remotectl/remotectl/client"
 	"github.com/remotectl/remotectl/internal/pki"
+	"github.com/remotectl/remotectl/internal/testutil/tlstest"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server"
-	"github.com/remotectl/remotectl/server/agent"
-	"github.com/remotectl/remotectl/server/process"
-	"github.com/remotectl/remotectl/server/service"
 	"github.com/remotectl/remotectl/server/watch"
+	"github.com/remotectl/remotectl/test/agenttest"
 )
 
 // engineAgent is a real agent with the daemon's watch engine (netlink when
@@ -35,50 +30,12 @@ func startEngineAgent(tb testing.TB, paths pki.Paths, addr string) *engineAgent 
 
 func startEngineAgentWith(tb testing.TB, paths pki.Paths, addr string, wcfg watch.Config) *engineAgent {
 	tb.Helper()
-	tlsCfg, err := pki.ServerTLSConfig(paths.CACert, paths.ServerCert, paths.ServerKey)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	lister := process.NewLister()
-	mgr := service.NewManager()
-	wcfg.Lister = lister
-	eng := watch.NewEngine(wcfg)
-	srv, err := server.New(server.Config{TLS: tlsCfg, Logger: zerolog.New(io.Discard), Processes: lister, Services: mgr,
-		Watcher: eng, Reporter: agent.NewReporter(ctx, lister.Count, nil),
-		Limits: server.Limits{StreamsPerIdentity: 4096}}) // the scale tests hold 1000 streams
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var lis net.Listener
-	for range 50 { // the previous instance's port may take a moment to free
-		if lis, err = net.Listen("tcp", addr); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = srv.Serve(lis); close(done) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		srv.Shutdown(sctx)
-		<-done
-		eng.Close()
-		cancel()
-		_ = mgr.Close()
-	}
-	tb.Cleanup(stop)
-	tb.Logf("watch engine mode: %s", eng.Mode())
-	return &engineAgent{agentUnderTest{addr: lis.Addr().String(), certs: paths}, stop, eng.Mode()}
+	a := agenttest.Start(tb, agenttest.WithPKI(&tlstest.PKI{Paths: paths}), agenttest.Listen(addr), agenttest.Engine(wcfg),
+		agenttest.Configure(func(c *server.Config) {
+			c.Limits = server.Limits{StreamsPerIdentity: 4096} // the scale tests hold 1000 streams
+		}))
+	tb.Logf("watch engine mode: %s", a.WatchMode)
+	return &engineAgent{agentUnderTest{addr: a.Addr, certs: paths, srv: a.Server}, a.Stop, a.WatchMode}
 }
 
 func devPKI(tb testing.TB) pki.Paths {
