@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/remotectl/remotectl/internal/testutil"
 	"github.com/remotectl/remotectl/server"
 	"github.com/remotectl/remotectl/server/logs"
 )
@@ -81,20 +82,21 @@ func TestE2ELogsFollowRotation(t *testing.T) {
 				codeCh <- a.run(ctx, append(p.tlsArgs(), "--host", addr, "logs", path, "-f", "-n", "0", "-o", "json"))
 			}()
 			// -n 0 prints only new lines: write warm-up lines until one shows.
+			warm := testutil.NewPacer(10 * time.Millisecond) // pacing the writer, not waiting for a result
 			for i := 0; !strings.Contains(stdout.String(), "warm-up"); i++ {
 				if i == 1000 {
 					t.Fatalf("the follow never printed; stderr %q", stderr.String())
 				}
 				appendLine(t, path, fmt.Sprintf("warm-up %d", i))
-				time.Sleep(10 * time.Millisecond) // pacing the writer, not waiting for a result
+				warm.Wait()
 			}
+			warm.Stop()
 			const n = 2000
 			start := time.Now()
+			pace := testutil.NewPacer(time.Millisecond) // the writer at up to 1000 lines/s
+			defer pace.Stop()
 			for i := 0; i < n; i++ {
-				// Pace the writer at ~1000 lines/s (catching up when late).
-				if d := time.Until(start.Add(time.Duration(i) * time.Millisecond)); d > 0 {
-					time.Sleep(d)
-				}
+				pace.Wait()
 				if i == n/2 {
 					rotate(t, path)
 				}

@@ -45,9 +45,10 @@ func Poll(within time.Duration, cond func() bool) bool {
 	}
 }
 
-// Window holds a measurement or outage window open for d: the CPU a daemon
-// uses over d, an agent kept down for d. It is not a wait for an event, and
-// benchmarks and load tests are its only callers.
+// Window lets d pass on purpose: a measurement window (the CPU a daemon uses
+// over d), an outage (an agent kept down for d), simulated latency or work,
+// the lifetime of an idle helper child. It is not a wait for an event:
+// nothing it ends is announced by anything else.
 func Window(d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()

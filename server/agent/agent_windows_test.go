@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/testutil"
 )
 
 // TestWindowsHeartbeat reads the real Windows host (make test-windows runs it
@@ -12,7 +14,7 @@ import (
 func TestWindowsHeartbeat(t *testing.T) {
 	ctx := context.Background()
 	r := NewReporter(ctx, func(context.Context) (int, error) { return 42, nil }, nil)
-	time.Sleep(200 * time.Millisecond) // let the CPU counters move
+	testutil.Window(200 * time.Millisecond) // a window for the CPU counters to move over
 	info := r.Heartbeat(ctx)
 	if info.OS != "windows" || info.Platform == "" || info.PlatformVersion == "" || info.KernelVersion == "" {
 		t.Errorf("os facts = %q %q %q %q", info.OS, info.Platform, info.PlatformVersion, info.KernelVersion)

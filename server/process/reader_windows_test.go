@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/testutil"
 )
 
 // These tests read the real process table of the Windows host they run on
@@ -17,7 +19,7 @@ import (
 // TestMain lets the test binary double as a child process that idles.
 func TestMain(m *testing.M) {
 	if os.Getenv("REMOTECTL_TEST_CHILD") == "sleep" {
-		time.Sleep(time.Minute)
+		testutil.Window(time.Minute) // the child's lifetime: it idles until killed
 		os.Exit(0)
 	}
 	os.Exit(m.Run())

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/testutil"
 )
 
 // TestHelperSleeper is not a test: the child the signal tests terminate.
@@ -17,7 +18,7 @@ func TestHelperSleeper(t *testing.T) {
 	if os.Getenv("REMOTECTL_SLEEPER") != "1" {
 		t.Skip("helper process")
 	}
-	time.Sleep(time.Minute)
+	testutil.Window(time.Minute) // the child's lifetime: it idles until terminated
 }
 
 func sleeper(t *testing.T) (Key, *exec.Cmd) {

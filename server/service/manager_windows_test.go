@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/windows/svc/mgr"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/testutil"
 )
 
 // These tests drive the real SCM of the Windows host they run on; make
@@ -46,7 +47,7 @@ func (t testService) Execute(_ []string, req <-chan svc.ChangeRequest, status ch
 	}
 	for i := 1; i <= steps; i++ {
 		status <- svc.Status{State: svc.StartPending, CheckPoint: uint32(i), WaitHint: 2000}
-		time.Sleep(500 * time.Millisecond)
+		testutil.Window(500 * time.Millisecond) // the simulated slow start, one checkpoint each
 	}
 	status <- svc.Status{State: svc.Running, Accepts: svc.AcceptStop | svc.AcceptShutdown}
 	for r := range req {
@@ -87,7 +88,14 @@ func register(t *testing.T, name string, cfg mgr.Config) {
 		_, _ = old.Control(svc.Stop)
 		_ = old.Delete()
 		_ = old.Close()
-		time.Sleep(500 * time.Millisecond)
+		// The SCM removes it once stopped and unopened; it announces nothing.
+		testutil.Poll(5*time.Second, func() bool {
+			s, err := m.OpenService(name)
+			if err == nil {
+				_ = s.Close()
+			}
+			return err != nil
+		})
 	}
 	if cfg.StartType == 0 {
 		cfg.StartType = mgr.StartManual
@@ -115,7 +123,7 @@ func register(t *testing.T, name string, cfg mgr.Config) {
 				}
 			}
 			_, _ = s.Control(svc.Stop)
-			time.Sleep(200 * time.Millisecond)
+			testutil.Poll(5*time.Second, func() bool { st, err := s.Query(); return err != nil || st.State == svc.Stopped })
 			_ = s.Delete()
 			_ = s.Close()
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/remotectl/remotectl/internal/testutil"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
 
@@ -56,7 +57,7 @@ func BenchmarkListProcessesVsPS(b *testing.B) {
 	if _, err := c.ListProcesses(ctx, nil); err != nil {
 		b.Fatal(err)
 	}
-	time.Sleep(600 * time.Millisecond)
+	testutil.Window(600 * time.Millisecond) // the CPU-percent baseline ages past its window
 	if _, err := exec.Command("ps", psArgs...).Output(); err != nil {
 		b.Fatal(err)
 	}

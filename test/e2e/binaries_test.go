@@ -173,13 +173,14 @@ func TestBinariesEndToEnd(t *testing.T) {
 func watchThroughCtl(t *testing.T, ctl string, env []string) {
 	name := uniqueName("rctlc-")
 	bin := namedSleep(t, name)
-	cmd := exec.Command(ctl, "ps", "watch", "--name", name, "-o", "json")
+	// --existing: SYNCED says the watch is open before the child starts.
+	cmd := exec.Command(ctl, "ps", "watch", "--existing", "--name", name, "-o", "json")
 	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
+	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -192,7 +193,14 @@ func watchThroughCtl(t *testing.T, ctl string, env []string) {
 		}
 		close(lines)
 	}()
-	time.Sleep(500 * time.Millisecond) // let the watch open before the child starts
+	select {
+	case l, ok := <-lines:
+		if !ok || !strings.Contains(l, `"type":"SYNCED"`) {
+			t.Fatalf("first line %q (open %v), want SYNCED; stderr %s", l, ok, stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("ctl ps watch did not open within 15s; stderr %s", stderr.String())
+	}
 	child := exec.Command(bin, "1")
 	if err := child.Start(); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/remotectl/remotectl/internal/errdefs"
 	"github.com/remotectl/remotectl/internal/pki"
+	"github.com/remotectl/remotectl/internal/testutil"
 	"github.com/remotectl/remotectl/server"
 	"github.com/remotectl/remotectl/server/agent"
 	"github.com/remotectl/remotectl/server/process"
@@ -97,7 +98,7 @@ type slowConn struct {
 }
 
 func (c slowConn) Write(p []byte) (int, error) {
-	time.Sleep(c.delay) // simulated latency, not a wait for an event
+	testutil.Window(c.delay) // simulated latency, not a wait for an event
 	return c.Conn.Write(p)
 }
 

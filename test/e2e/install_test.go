@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/testutil"
 )
 
 // TestCtldInstallAsSystemdService installs ctld through kardianos/service
@@ -65,16 +67,11 @@ func TestCtldInstallAsSystemdService(t *testing.T) {
 	}
 
 	env := []string{"CTLD_STATE_DIR=" + state, "CTL_HOST=" + addr}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		_, stderr, code := runCtl(t, ctl, env, "heartbeat")
-		if code == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the installed agent never answered: exit %d: %s", code, stderr)
-		}
-		time.Sleep(200 * time.Millisecond)
+	// The agent in the namespace announces nothing: poll it (bounded).
+	var stderr string
+	var code int
+	if !testutil.Poll(15*time.Second, func() bool { _, stderr, code = runCtl(t, ctl, env, "heartbeat"); return code == 0 }) {
+		t.Fatalf("the installed agent never answered: exit %d: %s", code, stderr)
 	}
 	// The agent sees itself as a running systemd service.
 	out, stderr, code := runCtl(t, ctl, env, "svc", "get", "ctld", "-o", "json")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/remotectl/remotectl/client"
 	"github.com/remotectl/remotectl/internal/pki"
+	"github.com/remotectl/remotectl/internal/testutil"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server"
 	"github.com/remotectl/remotectl/server/agent"
@@ -157,11 +158,8 @@ func TestMetricsEndpoint(t *testing.T) {
 
 	// The client leaving ends the subscription with Canceled.
 	cancel()
-	deadline := time.Now().Add(5 * time.Second)
-	for sample(body, "remotectl_watch_subscribers") != 0 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-		body = scrape(t, url)
-	}
+	// The server ends the subscription after the client left: scrape (bounded).
+	testutil.Poll(5*time.Second, func() bool { body = scrape(t, url); return sample(body, "remotectl_watch_subscribers") == 0 })
 	wantSample(t, body, 0, "remotectl_watch_subscribers")
 	wantSample(t, body, 1, "remotectl_watch_subscriptions_ended_total", "grpc_code", "Canceled")
 }

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/testutil"
 )
 
 // startCtldWithConfig runs the real daemon with a config file and returns
@@ -122,13 +124,9 @@ func TestSIGHUPReloadsPolicyAndRevocation(t *testing.T) {
 	}
 }
 
+// eventually polls ok (the agent re-reads its files on a timer; a new
+// handshake shows the result) for up to 10 s.
 func eventually(t *testing.T, ok func() bool, what string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within 10s: %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testutil.Eventually(t, 10*time.Second, what, ok)
 }

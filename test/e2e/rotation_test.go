@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/remotectl/remotectl/internal/pki"
+	"github.com/remotectl/remotectl/internal/testutil"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
 
@@ -67,14 +68,10 @@ func TestCertRotationKeepsStreams(t *testing.T) {
 	if err := pki.WriteFileAtomic(a.paths.ServerCert, certPEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The agent re-reads its files on a timer; a new handshake shows it.
 	newSerial := ""
-	deadline := time.Now().Add(5 * time.Second)
-	for newSerial == "" || newSerial == oldSerial {
-		if time.Now().After(deadline) {
-			t.Fatalf("new connections still get serial %s after the files changed", oldSerial)
-		}
-		time.Sleep(50 * time.Millisecond)
-		newSerial = peerSerial(t, a, viewer)
+	if !testutil.Poll(5*time.Second, func() bool { newSerial = peerSerial(t, a, viewer); return newSerial != oldSerial }) {
+		t.Fatalf("new connections still get serial %s after the files changed", oldSerial)
 	}
 	if want := a.tls.Certificate().SerialNumber.Text(16); newSerial != want {
 		t.Fatalf("new connection sees %s, the agent serves %s", newSerial, want)

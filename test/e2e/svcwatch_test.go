@@ -11,6 +11,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/remotectl/remotectl/client"
+	"github.com/remotectl/remotectl/internal/testutil"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
 
@@ -100,11 +101,13 @@ func TestServiceWatchLatency(t *testing.T) {
 		delivery = append(delivery, got.Sub(ev.GetTime().AsTime()))
 		toRunning = append(toRunning, since("ActiveEnterTimestamp", got))
 
-		res, err := stopTimed(ctx, c)
-		for errors.Is(err, client.ErrResourceExhausted) { // the rate limit
-			time.Sleep(250 * time.Millisecond)
+		var res time.Time
+		var err error
+		// Retry while the agent's rate limit refuses (it announces nothing).
+		testutil.Poll(30*time.Second, func() bool {
 			res, err = stopTimed(ctx, c)
-		}
+			return !errors.Is(err, client.ErrResourceExhausted)
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

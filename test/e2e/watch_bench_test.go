@@ -19,6 +19,7 @@ import (
 	"github.com/remotectl/remotectl/client"
 	"github.com/remotectl/remotectl/internal/defaults"
 	"github.com/remotectl/remotectl/internal/pki"
+	"github.com/remotectl/remotectl/internal/testutil"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/watch"
 )
@@ -192,7 +193,7 @@ func TestWatchBenchScale(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		time.Sleep(time.Second)
+		testutil.Window(time.Second) // warm-up
 		before := readUsage(t, pid)
 		start := time.Now()
 		// Sample the daemon's memory while the churn runs.
@@ -200,8 +201,10 @@ func TestWatchBenchScale(t *testing.T) {
 		sampled := make(chan struct{})
 		go func() {
 			defer close(sampled)
+			every := testutil.NewPacer(2 * time.Second)
+			defer every.Stop()
 			for time.Since(start) < churnFor {
-				time.Sleep(2 * time.Second)
+				every.Wait()
 				samples = append(samples, mib(readUsage(t, pid).rss))
 			}
 		}()
@@ -210,10 +213,7 @@ func TestWatchBenchScale(t *testing.T) {
 		<-sampled
 		// On a shared, overloaded machine ctld may get a fraction of a core:
 		// wait long enough to tell slow from lost.
-		deadline := time.Now().Add(120 * time.Second)
-		for n, _ := subs.complete(pids); n < 1000 && time.Now().Before(deadline); n, _ = subs.complete(pids) {
-			time.Sleep(50 * time.Millisecond)
-		}
+		testutil.Poll(120*time.Second, func() bool { n, _ := subs.complete(pids); return n == 1000 })
 		wall := time.Since(start)
 		after := readUsage(t, pid)
 		n, resyncs := subs.complete(pids)
@@ -266,9 +266,9 @@ func TestWatchBenchScale(t *testing.T) {
 			hostEvents.Add(1)
 		}
 	}()
-	time.Sleep(2 * time.Second)
+	testutil.Window(2 * time.Second) // warm-up
 	before, events := readUsage(t, pid), hostEvents.Load()
-	time.Sleep(idleDur)
+	testutil.Window(idleDur)
 	after := readUsage(t, pid)
 	t.Logf("FIGURE idle: ctld CPU %v over %v with 1 subscriber (%.3f%% of one core), RSS %s; the host started or ended %d processes meanwhile",
 		after.cpu-before.cpu, idleDur, 100*float64(after.cpu-before.cpu)/float64(idleDur), mib(after.rss), hostEvents.Load()-events)

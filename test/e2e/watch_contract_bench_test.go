@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/testutil"
 )
 
 // ctlLine is one NDJSON line of `ctl ps watch -o json` (or svc watch), as read.
@@ -119,7 +121,7 @@ func TestWatchBenchContract(t *testing.T) {
 
 	cpuOver := func(d time.Duration) (time.Duration, float64) {
 		before := readUsage(t, pid)
-		time.Sleep(d)
+		testutil.Window(d)
 		used := readUsage(t, pid).cpu - before.cpu
 		return used, 100 * float64(used) / float64(d)
 	}
@@ -130,7 +132,7 @@ func TestWatchBenchContract(t *testing.T) {
 	// builds and tests): count its STARTED events and give the cost per
 	// process, and scaled to 20 processes/s.
 	all, stopAll := ctlStream(t, ctl, env, "ps", "watch", "-o", "json")
-	time.Sleep(2 * time.Second)
+	testutil.Window(2 * time.Second) // warm-up before the drain
 	for len(all) > 0 {
 		<-all
 	}
@@ -165,7 +167,7 @@ func TestWatchBenchContract(t *testing.T) {
 	t0 := time.Now()
 	stop()
 	t.Logf("FIGURE SIGTERM -> exit with 1 open stream: %v", time.Since(t0).Round(time.Millisecond))
-	time.Sleep(6 * time.Second)
+	testutil.Window(6 * time.Second) // the outage
 	stop, _ = runCtld(t, ctld, state, addr)
 	back := time.Now()
 	if _, ok := await(lines, 30*time.Second, func(l ctlLine) bool { return l.ev.Type == "RESYNC" }); !ok {

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/testutil"
 )
 
 // TestWatchBenchCPU measures ctld's CPU (utime+stime, so less sensitive to
@@ -48,14 +50,14 @@ func TestWatchBenchCPU(t *testing.T) {
 
 	defer churnTrue()()
 
-	time.Sleep(3 * time.Second) // connected, producer running
+	testutil.Window(3 * time.Second) // warm-up: connected, producer running
 	for _, a := range agents {
 		for len(a.lines) > 0 {
 			<-a.lines
 		}
 		a.cpu = readUsage(t, a.pid).cpu
 	}
-	time.Sleep(measure)
+	testutil.Window(measure)
 	for _, a := range agents {
 		a.cpu = readUsage(t, a.pid).cpu - a.cpu
 	}

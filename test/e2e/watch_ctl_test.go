@@ -109,7 +109,8 @@ func TestCtlPsWatchSurvivesCtldRestart(t *testing.T) {
 
 	name := uniqueName("rctlrs-")
 	bin := namedSleep(t, name)
-	cmd := exec.Command(ctl, "ps", "watch", "--name", name, "-o", "json")
+	// --existing: SYNCED says the watch is open before the first child starts.
+	cmd := exec.Command(ctl, "ps", "watch", "--existing", "--name", name, "-o", "json")
 	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -150,7 +151,7 @@ func TestCtlPsWatchSurvivesCtldRestart(t *testing.T) {
 			t.Fatalf("no %s pid %d within 20s; stderr %s", typ, pid, errb.String())
 		}
 	}
-	time.Sleep(500 * time.Millisecond) // let the watch open
+	expect("SYNCED", 0) // the watch is open
 	first := spawn(t, bin, "60")
 	expect("STARTED", first.Process.Pid)
 

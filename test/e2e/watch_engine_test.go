@@ -69,12 +69,19 @@ func TestWatchResumesAfterSequence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An observer on its own stream tells when the engine has seen the
+	// second child, while the stream to be resumed is closed.
+	observer, err := c.WatchProcesses(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
 	first := spawn(t, bin, "30")
 	seen := expectEvent(t, w.Events(), pb.ProcessEventType_PROCESS_EVENT_TYPE_STARTED, first.Process.Pid)
+	expectEvent(t, observer.Events(), pb.ProcessEventType_PROCESS_EVENT_TYPE_STARTED, first.Process.Pid)
 	cancel()
 
-	second := spawn(t, bin, "30") // while no stream is open
-	time.Sleep(300 * time.Millisecond)
+	second := spawn(t, bin, "30") // while the resumed stream is closed
+	expectEvent(t, observer.Events(), pb.ProcessEventType_PROCESS_EVENT_TYPE_STARTED, second.Process.Pid)
 	rctx, rcancel := context.WithCancel(context.Background())
 	defer rcancel()
 	r, err := c.WatchProcesses(rctx, &pb.WatchProcessesRequest{Filter: req.Filter, IncludeExisting: true, ResumeAfterSequence: seen.GetSequence()})

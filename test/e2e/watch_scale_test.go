@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/remotectl/remotectl/client"
+	"github.com/remotectl/remotectl/internal/testutil"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
 
@@ -156,10 +157,8 @@ func TestWatch1000SubscribersOverMTLS(t *testing.T) {
 		prog, args = "sleep", []string{"0.3"}
 	}
 	pids := churn(t, prog, args, 20, 20*time.Millisecond)
-	deadline := time.Now().Add(20 * time.Second)
-	for n, _ := subs.complete(pids); n < 1000 && time.Now().Before(deadline); n, _ = subs.complete(pids) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	// A condition over 1000 streams' counters, polled (bounded).
+	testutil.Poll(20*time.Second, func() bool { n, _ := subs.complete(pids); return n == 1000 })
 	if n, resyncs := subs.complete(pids); n != 1000 || resyncs != 0 {
 		t.Fatalf("%d of 1000 subscribers saw STARTED and EXITED of all %d processes; %d RESYNC; %s", n, len(pids), resyncs, subs.missing(pids))
 	}

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/testutil"
 )
 
 // TestWineSvcWatch: ctld.exe under Wine polls the real (Wine) SCM, and the
@@ -35,7 +37,6 @@ func TestWineSvcWatch(t *testing.T) {
 	output := func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
 	await := func(what, substr string) {
 		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
 		// Look after the last SYNCED or CHANGED to stopped: the poll may
 		// catch the pending state on the way (stopped>starting>running).
 		after := func() string {
@@ -45,13 +46,11 @@ func TestWineSvcWatch(t *testing.T) {
 			}
 			return o
 		}
-		for !strings.Contains(after(), substr) {
-			if time.Now().After(deadline) {
-				mu.Lock()
-				defer mu.Unlock()
-				t.Fatalf("no %s within 30 s; stdout %q stderr %q", what, out.String(), errOut.String())
-			}
-			time.Sleep(50 * time.Millisecond)
+		// The output grows from a pipe read in another goroutine: poll it.
+		if !testutil.Poll(30*time.Second, func() bool { return strings.Contains(after(), substr) }) {
+			mu.Lock()
+			defer mu.Unlock()
+			t.Fatalf("no %s within 30 s; stdout %q stderr %q", what, out.String(), errOut.String())
 		}
 	}
 	await("SYNCED", `"type":"SYNCED"`)

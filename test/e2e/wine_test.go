@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/testutil"
 )
 
 // The Wine lane: the Windows ctld.exe runs under wine64 against Wine's real
@@ -91,15 +93,17 @@ func wine(t *testing.T, args ...string) (string, error) {
 // waitListening waits for addr to accept connections and for the dev PKI.
 func waitListening(t *testing.T, addr, certs string, within time.Duration, logs func() string) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
-			_ = c.Close()
-			if _, err := os.Stat(filepath.Join(certs, "client.key")); err == nil {
-				return
-			}
+	// A Wine process announces nothing to us: poll the port and the file.
+	if testutil.Poll(within, func() bool {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			return false
 		}
-		time.Sleep(100 * time.Millisecond)
+		_ = c.Close()
+		_, err = os.Stat(filepath.Join(certs, "client.key"))
+		return err == nil
+	}) {
+		return
 	}
 	t.Fatalf("ctld.exe did not listen on %s within %v; output:\n%s", addr, within, logs())
 }
@@ -248,7 +252,7 @@ func TestWineInstalledService(t *testing.T) {
 	waitListening(t, addr, certs, 60*time.Second, readLog)
 	t.Logf("installed ctld serving on %s %v after start", addr, time.Since(start).Round(time.Millisecond))
 	// Still there a few seconds later: the SCM did not time the start out.
-	time.Sleep(3 * time.Second)
+	testutil.Window(3 * time.Second) // an observation window, not a wait
 	if out, _ := wine(t, ctld, "status"); strings.TrimSpace(lastLine(out)) != "running" {
 		t.Fatalf("ctld.exe status = %q, want running", out)
 	}
@@ -301,7 +305,11 @@ func TestWineStopWithDependents(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		_, _ = wine(t, "sc", "stop", dep)
-		time.Sleep(time.Second)
+		// Delete once stopped (bounded): a running service would linger.
+		testutil.Poll(10*time.Second, func() bool {
+			out, _, _ := runCtl(t, ctl, env, "svc", "get", dep, "-o", "json")
+			return strings.Contains(out, `"state": "stopped"`)
+		})
 		_, _ = wine(t, "sc", "delete", dep)
 		runCtl(t, ctl, env, "svc", "start", "Spooler")
 	})
