@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -43,59 +42,17 @@ func binaries(t *testing.T) (ctl, ctld string) {
 }
 
 // startCtld runs the real daemon on a loopback port with a fresh state dir
-// (so its first-run dev PKI is exercised) and returns its address.
+// (so its first-run dev PKI is exercised) and returns its address. SIGTERM
+// at the end must drain and exit 0 within the shutdown timeout.
 func startCtld(t *testing.T, ctld, stateDir string) string {
 	t.Helper()
-	cmd := exec.Command(ctld, "run", "--listen", "127.0.0.1:0", "--state-dir", stateDir,
-		"--log-format", "json", "--poll-interval", "200ms")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	addr := make(chan string, 1)
-	var logMu sync.Mutex
-	var log bytes.Buffer
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			logMu.Lock()
-			log.Write(append(sc.Bytes(), '\n'))
-			logMu.Unlock()
-			var line struct{ Message, Listen string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "ctld started" {
-				addr <- line.Listen
-			}
-		}
-		exited <- cmd.Wait()
-	}()
+	p := launchCtld(t, ctld, "--listen", "127.0.0.1:0", "--state-dir", stateDir, "--poll-interval", "200ms")
 	t.Cleanup(func() {
-		// SIGTERM must drain and exit 0 within the shutdown timeout.
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			logMu.Lock()
-			defer logMu.Unlock()
-			if err != nil || !strings.Contains(log.String(), `"ctld stopped"`) {
-				t.Errorf("ctld did not stop cleanly on SIGTERM: %v\n%s", err, log.String())
-			}
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Error("ctld did not exit within 10s of SIGTERM")
+		if err := p.stop(t); err != nil || !p.stoppedCleanly() {
+			t.Errorf("ctld did not stop cleanly on SIGTERM: %v\n%s", err, p.logs())
 		}
 	})
-	select {
-	case a := <-addr:
-		return a
-	case err := <-exited:
-		t.Fatalf("ctld exited at start: %v\n%s", err, log.String())
-	case <-time.After(20 * time.Second):
-		t.Fatal("ctld did not start within 20s")
-	}
-	return ""
+	return p.addr
 }
 
 // runCtl runs ctl and returns stdout, stderr and the exit code.

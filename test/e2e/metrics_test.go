@@ -158,8 +158,13 @@ func TestMetricsEndpoint(t *testing.T) {
 
 	// The client leaving ends the subscription with Canceled.
 	cancel()
-	// The server ends the subscription after the client left: scrape (bounded).
-	testutil.Poll(5*time.Second, func() bool { body = scrape(t, url); return sample(body, "remotectl_watch_subscribers") == 0 })
+	// The server ends the subscription after the client left, and the gauge
+	// and the counter are two updates: scrape (bounded) until both show it.
+	testutil.Poll(5*time.Second, func() bool {
+		body = scrape(t, url)
+		return sample(body, "remotectl_watch_subscribers") == 0 &&
+			sample(body, "remotectl_watch_subscriptions_ended_total", "grpc_code", "Canceled") == 1
+	})
 	wantSample(t, body, 0, "remotectl_watch_subscribers")
 	wantSample(t, body, 1, "remotectl_watch_subscriptions_ended_total", "grpc_code", "Canceled")
 }

@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -18,43 +16,8 @@ import (
 // its address and process (for signals).
 func startCtldWithConfig(t *testing.T, ctld, stateDir, config string) (string, *os.Process) {
 	t.Helper()
-	cmd := exec.Command(ctld, "run", "--config", config, "--listen", "127.0.0.1:0", "--state-dir", stateDir, "--log-format", "json")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addr := make(chan string, 1)
-	exited := make(chan error, 1)
-	go func() {
-		for sc := bufio.NewScanner(stderr); sc.Scan(); {
-			var line struct{ Message, Listen string }
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "ctld started" {
-				addr <- line.Listen
-			}
-		}
-		exited <- cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Error("ctld did not exit within 10s of SIGTERM")
-		}
-	})
-	select {
-	case a := <-addr:
-		return a, cmd.Process
-	case err := <-exited:
-		t.Fatalf("ctld exited at start: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("ctld did not start within 20s")
-	}
-	return "", nil
+	p := launchCtld(t, ctld, "--config", config, "--listen", "127.0.0.1:0", "--state-dir", stateDir)
+	return p.addr, p.process()
 }
 
 // TestSIGHUPReloadsPolicyAndRevocation drives the real ctld: a viewer

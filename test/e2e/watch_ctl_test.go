@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -25,49 +24,12 @@ func runCtldAt(t *testing.T, ctld, stateDir, addr string) (stop func()) {
 // runCtld is runCtldAt with extra arguments; it also returns the PID.
 func runCtld(t *testing.T, ctld, stateDir, addr string, extra ...string) (stop func(), pid int) {
 	t.Helper()
-	args := append([]string{"run", "--listen", addr, "--state-dir", stateDir, "--log-format", "json", "--poll-interval", "200ms"}, extra...)
-	cmd := exec.Command(ctld, args...)
-	var log bytes.Buffer
-	cmd.Stderr = &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			_ = c.Close()
-			break
+	p := launchCtld(t, ctld, append([]string{"--listen", addr, "--state-dir", stateDir, "--poll-interval", "200ms"}, extra...)...)
+	return func() {
+		if err := p.stop(t); err != nil {
+			t.Errorf("ctld exit: %v\n%s", err, p.logs())
 		}
-		select {
-		case err := <-exited:
-			t.Fatalf("ctld exited at start: %v\n%s", err, log.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("ctld did not listen within 20s")
-		}
-	}
-	stopped := false
-	stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-exited:
-			if err != nil {
-				t.Errorf("ctld exit: %v\n%s", err, log.String())
-			}
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Error("ctld did not exit within 10s of SIGTERM")
-		}
-	}
-	t.Cleanup(stop)
-	return stop, cmd.Process.Pid
+	}, p.pid()
 }
 
 func freeLoopbackAddr(t *testing.T) string {
