@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/remotectl/remotectl/internal/testutil"
 	"github.com/remotectl/remotectl/server/service"
 )
 
@@ -65,19 +65,7 @@ func TestE2EPsTopSortMemJSON(t *testing.T) {
 // spawn copies /bin/sleep to a unique name and runs it for d.
 func spawn(t *testing.T, name string, d time.Duration) *exec.Cmd {
 	t.Helper()
-	src, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("no sleep binary")
-	}
-	data, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, strconv.FormatFloat(d.Seconds(), 'f', -1, 64))
+	cmd := exec.Command(testutil.NamedSleep(t, name), strconv.FormatFloat(d.Seconds(), 'f', -1, 64))
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -190,27 +178,13 @@ func TestE2EPsWatchJSON(t *testing.T) {
 	addr := startAgent(t, p)
 	name := uniqueName("ctlw")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	a := newApp(&stdout, &stderr, envOf(map[string]string{"CTLD_STATE_DIR": t.TempDir()}))
-	codeCh := make(chan int, 1)
-	go func() {
-		codeCh <- a.run(ctx, append(p.tlsArgs(), "--host", addr, "ps", "watch", "-o", "json", "--existing", "--name", name))
-	}()
+	run := startCtl(t, append(p.tlsArgs(), "--host", addr, "ps", "watch", "-o", "json", "--existing", "--name", name)...)
+	stdout, stderr := &run.stdout, &run.stderr
 	// SYNCED closes the (empty) existing set: the watch is live from here on.
-	waitFor(t, &stdout, 15*time.Second, "SYNCED", func(s string) bool { return strings.Contains(s, `"type":"SYNCED"`) })
+	waitFor(t, stdout, 15*time.Second, "SYNCED", func(s string) bool { return strings.Contains(s, `"type":"SYNCED"`) })
 	child := spawn(t, name, time.Second)
-	waitFor(t, &stdout, 15*time.Second, "EXITED", func(s string) bool { return strings.Contains(s, `"type":"EXITED"`) })
-	cancel()
-	select {
-	case code := <-codeCh:
-		if code != 0 {
-			t.Fatalf("exit %d after cancel, stderr %q", code, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("ps watch did not end after its context was canceled")
-	}
+	waitFor(t, stdout, 15*time.Second, "EXITED", func(s string) bool { return strings.Contains(s, `"type":"EXITED"`) })
+	run.stop(t, "ps watch")
 
 	var types []string
 	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
@@ -269,16 +243,10 @@ func TestE2EHeartbeatJSON(t *testing.T) {
 func TestE2EHeartbeatWatchStopsOnCancel(t *testing.T) {
 	p := newTestPKI(t)
 	addr := startAgent(t, p)
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
-	a := newApp(&stdout, &stderr, envOf(map[string]string{"CTLD_STATE_DIR": t.TempDir()}))
-	codeCh := make(chan int, 1)
-	go func() { codeCh <- a.run(ctx, append(p.tlsArgs(), "--host", addr, "heartbeat", "--watch", "100ms")) }()
-	waitFor(t, &stdout, 10*time.Second, "two beats", func(s string) bool { return strings.Count(s, "\n") >= 2 })
-	cancel()
-	if code := <-codeCh; code != 0 {
-		t.Fatalf("exit %d, stderr %q", code, stderr.String())
-	}
+	run := startCtl(t, append(p.tlsArgs(), "--host", addr, "heartbeat", "--watch", "100ms")...)
+	stdout := &run.stdout
+	waitFor(t, stdout, 10*time.Second, "two beats", func(s string) bool { return strings.Count(s, "\n") >= 2 })
+	run.stop(t, "heartbeat --watch")
 	for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
 		if !regexpMatch(`^\S+ host=\S+ up=\S+ cpu=[\d.]+% mem=\S+/\S+ load=\S+ procs=\d+ skew=[+-]\S+ rtt=\S+$`, l) {
 			t.Errorf("beat line %q", l)

@@ -72,6 +72,40 @@ func runCtl(ctx context.Context, t *testing.T, env map[string]string, args ...st
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
 }
 
+// bgCtl is ctl running in the background until stopped: a watch or a follow.
+type bgCtl struct {
+	stdout, stderr syncBuffer
+	code           chan int
+	cancel         context.CancelFunc
+}
+
+// startCtl runs ctl with args in the background (with an empty temporary
+// state directory); the test's end cancels it.
+func startCtl(t *testing.T, args ...string) *bgCtl {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	r := &bgCtl{code: make(chan int, 1), cancel: cancel}
+	a := newApp(&r.stdout, &r.stderr, envOf(map[string]string{"CTLD_STATE_DIR": t.TempDir()}))
+	go func() { r.code <- a.run(ctx, args) }()
+	return r
+}
+
+// stop plays Ctrl-C and fails the test unless ctl then ends with exit 0
+// within 10 s.
+func (r *bgCtl) stop(t *testing.T, what string) {
+	t.Helper()
+	r.cancel()
+	select {
+	case code := <-r.code:
+		if code != 0 {
+			t.Fatalf("%s: exit %d after cancel, stderr %q", what, code, r.stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s did not end after its context was canceled", what)
+	}
+}
+
 func ctxTimeout(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)

@@ -8,12 +8,13 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/testutil"
 )
 
 // sleeper is a spawned sleep under a unique name, reaped in the background.
@@ -25,19 +26,7 @@ type sleeper struct {
 
 func spawnSleep(t *testing.T, name string) *sleeper {
 	t.Helper()
-	src, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("sleep(1) not found")
-	}
-	data, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "60")
+	cmd := exec.Command(testutil.NamedSleep(t, name), "60")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -73,14 +72,8 @@ func TestE2ELogsFollowRotation(t *testing.T) {
 			addr, dir := logsAgent(t, p)
 			path := filepath.Join(dir, "app.log")
 			appendLine(t, path, "before the follow")
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			var stdout, stderr syncBuffer
-			a := newApp(&stdout, &stderr, envOf(map[string]string{"CTLD_STATE_DIR": t.TempDir()}))
-			codeCh := make(chan int, 1)
-			go func() {
-				codeCh <- a.run(ctx, append(p.tlsArgs(), "--host", addr, "logs", path, "-f", "-n", "0", "-o", "json"))
-			}()
+			run := startCtl(t, append(p.tlsArgs(), "--host", addr, "logs", path, "-f", "-n", "0", "-o", "json")...)
+			stdout, stderr := &run.stdout, &run.stderr
 			// -n 0 prints only new lines: write warm-up lines until one shows.
 			warm := testutil.NewPacer(10 * time.Millisecond) // pacing the writer, not waiting for a result
 			for i := 0; !strings.Contains(stdout.String(), "warm-up"); i++ {
@@ -103,11 +96,8 @@ func TestE2ELogsFollowRotation(t *testing.T) {
 				appendLine(t, path, fmt.Sprintf("line %06d", i))
 			}
 			rate := float64(n) / time.Since(start).Seconds()
-			waitFor(t, &stdout, 20*time.Second, "the last line", func(s string) bool { return strings.Contains(s, fmt.Sprintf("line %06d", n-1)) })
-			cancel()
-			if code := <-codeCh; code != 0 {
-				t.Fatalf("exit %d, stderr %q", code, stderr.String())
-			}
+			waitFor(t, stdout, 20*time.Second, "the last line", func(s string) bool { return strings.Contains(s, fmt.Sprintf("line %06d", n-1)) })
+			run.stop(t, "logs -f")
 			var got []string
 			for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
 				var v logEntryView

@@ -133,17 +133,10 @@ func TestE2ESvcLogsJournal(t *testing.T) {
 	}
 
 	// Follow from that cursor until the unit's last line.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	a := newApp(&stdout, &stderr, envOf(map[string]string{"CTLD_STATE_DIR": t.TempDir()}))
-	codeCh := make(chan int, 1)
-	go func() { codeCh <- a.run(ctx, append(base, "svc", "logs", unit, "-f", "--cursor", last.Cursor)) }()
-	waitFor(t, &stdout, 30*time.Second, "the last jline", func(s string) bool { return strings.Contains(s, fmt.Sprintf(`"jline %d"`, n-1)) })
-	cancel()
-	if code := <-codeCh; code != 0 {
-		t.Fatalf("svc logs -f: exit %d stderr %q", code, stderr.String())
-	}
+	run := startCtl(t, append(base, "svc", "logs", unit, "-f", "--cursor", last.Cursor)...)
+	stdout := &run.stdout
+	waitFor(t, stdout, 30*time.Second, "the last jline", func(s string) bool { return strings.Contains(s, fmt.Sprintf(`"jline %d"`, n-1)) })
+	run.stop(t, "svc logs -f")
 	rest, _ := jlines(t, stdout.String())
 	all := append(first, rest...)
 	start := first[0]

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -40,30 +39,16 @@ func TestE2ESvcWatchJSON(t *testing.T) {
 	}
 	ctl("svc", "stop", watchCtlUnit)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	a := newApp(&stdout, &stderr, envOf(map[string]string{"CTLD_STATE_DIR": t.TempDir()}))
-	codeCh := make(chan int, 1)
-	go func() {
-		codeCh <- a.run(ctx, append(p.tlsArgs(), "--host", addr, "svc", "watch", "-o", "json", "--existing", "--name", watchCtlUnit))
-	}()
-	waitFor(t, &stdout, 15*time.Second, "SYNCED", func(s string) bool { return strings.Contains(s, `"type":"SYNCED"`) })
+	run := startCtl(t, append(p.tlsArgs(), "--host", addr, "svc", "watch", "-o", "json", "--existing", "--name", watchCtlUnit)...)
+	stdout, stderr := &run.stdout, &run.stderr
+	waitFor(t, stdout, 15*time.Second, "SYNCED", func(s string) bool { return strings.Contains(s, `"type":"SYNCED"`) })
 	ctl("svc", "start", watchCtlUnit)
-	waitFor(t, &stdout, 15*time.Second, "running", func(s string) bool { return strings.Contains(s, `"new_state":"running"`) })
+	waitFor(t, stdout, 15*time.Second, "running", func(s string) bool { return strings.Contains(s, `"new_state":"running"`) })
 	ctl("svc", "stop", watchCtlUnit)
-	waitFor(t, &stdout, 15*time.Second, "stopped", func(s string) bool {
+	waitFor(t, stdout, 15*time.Second, "stopped", func(s string) bool {
 		return strings.Contains(s, `"old_state":"stopping","new_state":"stopped"`) || strings.Contains(s, `"old_state":"running","new_state":"stopped"`)
 	})
-	cancel()
-	select {
-	case code := <-codeCh:
-		if code != 0 {
-			t.Fatalf("exit %d after cancel, stderr %q", code, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("svc watch did not end after its context was canceled")
-	}
+	run.stop(t, "svc watch")
 
 	var got []string
 	var prev uint64

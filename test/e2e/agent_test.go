@@ -3,13 +3,12 @@ package e2e
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/remotectl/remotectl/client"
 	"github.com/remotectl/remotectl/internal/pki"
+	"github.com/remotectl/remotectl/internal/testutil"
 	"github.com/remotectl/remotectl/server"
 	"github.com/remotectl/remotectl/test/agenttest"
 )
@@ -56,19 +55,7 @@ func uniqueName(prefix string) string {
 // by name, and returns its path.
 func namedSleep(tb testing.TB, name string) string {
 	tb.Helper()
-	src, err := exec.LookPath("sleep")
-	if err != nil {
-		tb.Skip("sleep(1) not found")
-	}
-	data, err := os.ReadFile(src)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	dst := filepath.Join(tb.TempDir(), name)
-	if err := os.WriteFile(dst, data, 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	return dst
+	return testutil.NamedSleep(tb, name)
 }
 
 // spawn starts a child and kills and reaps it when the test ends.
