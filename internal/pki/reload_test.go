@@ -54,14 +54,7 @@ func TestRevokedSerialRefusedAtHandshake(t *testing.T) {
 
 func TestCRLRevokes(t *testing.T) {
 	f := newTLSFixture(t)
-	crl, err := f.ca.RevocationList([]*big.Int{serialOf(t, readFileT(t, f.cliCert))}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	crlFile := filepath.Join(f.dir, "ca.crl")
-	if err := os.WriteFile(crlFile, crl, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	crlFile := f.writeCRL(t, serialOf(t, readFileT(t, f.cliCert)))
 	s, err := NewServerTLS(ServerFiles{CA: f.caFile, Cert: f.srvCert, Key: f.srvKey, CRL: crlFile})
 	if err != nil {
 		t.Fatal(err)

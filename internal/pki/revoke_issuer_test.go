@@ -23,14 +23,7 @@ func TestCRLRevokesOnlyItsIssuersSerials(t *testing.T) {
 		t.Fatal(err)
 	}
 	serial := big.NewInt(4242)
-	crl, err := f.ca.RevocationList([]*big.Int{serial}, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	crlFile := filepath.Join(f.dir, "ca.crl")
-	if err := os.WriteFile(crlFile, crl, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	crlFile := f.writeCRL(t, serial)
 	s, err := NewServerTLS(ServerFiles{CA: caFile, Cert: f.srvCert, Key: f.srvKey, CRL: crlFile})
 	if err != nil {
 		t.Fatal(err)
@@ -55,14 +48,7 @@ func TestCRLRevokesOnlyItsIssuersSerials(t *testing.T) {
 // expired or expires soon are reported (issue 13, finding 14).
 func TestWarningsStaleCRLAndExpiringCA(t *testing.T) {
 	f := newTLSFixture(t)
-	crl, err := f.ca.RevocationList(nil, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	crlFile := filepath.Join(f.dir, "ca.crl")
-	if err := os.WriteFile(crlFile, crl, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	crlFile := f.writeCRL(t)
 	s, err := NewServerTLS(ServerFiles{CA: f.caFile, Cert: f.srvCert, Key: f.srvKey, CRL: crlFile})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io/fs"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -52,6 +53,21 @@ func newTLSFixture(t *testing.T) *tlsFixture {
 	f.serverOnly = must(f.ca.IssueServer("alice", []string{"alice.test"}, time.Hour))
 	f.badSAN = must(f.ca.IssueServer("", []string{"other.test", "10.9.9.9"}, time.Hour))
 	return f
+}
+
+// writeCRL writes the fixture CA's CRL revoking serials (valid an hour)
+// next to the other files and returns its path.
+func (f *tlsFixture) writeCRL(t *testing.T, serials ...*big.Int) string {
+	t.Helper()
+	crl, err := f.ca.RevocationList(serials, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	crlFile := filepath.Join(f.dir, "ca.crl")
+	if err := os.WriteFile(crlFile, crl, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return crlFile
 }
 
 // clientPresenting is a valid client config that presents certificate
