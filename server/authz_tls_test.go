@@ -112,11 +112,6 @@ func startTLSAgentWith(t *testing.T, limits Limits, auditPath string, services s
 	return a
 }
 
-func mustWrite(t *testing.T, path string, data []byte) {
-	t.Helper()
-	tlstest.WriteFile(t, path, data)
-}
-
 // conn dials with the given client certificate (nil: none) trusting the agent's CA.
 func (a *tlsAgent) conn(t *testing.T, pair *tls.Certificate) *grpc.ClientConn {
 	t.Helper()
