@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -131,32 +130,9 @@ func watchThroughCtl(t *testing.T, ctl string, env []string) {
 	name := uniqueName("rctlc-")
 	bin := namedSleep(t, name)
 	// --existing: SYNCED says the watch is open before the child starts.
-	cmd := exec.Command(ctl, "ps", "watch", "--existing", "--name", name, "-o", "json")
-	cmd.Env = append(os.Environ(), env...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	select {
-	case l, ok := <-lines:
-		if !ok || !strings.Contains(l, `"type":"SYNCED"`) {
-			t.Fatalf("first line %q (open %v), want SYNCED; stderr %s", l, ok, stderr.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatalf("ctl ps watch did not open within 15s; stderr %s", stderr.String())
+	w := startCtlStream(t, ctl, env, "ps", "watch", "--existing", "--name", name, "-o", "json")
+	if l := w.next(t, 15*time.Second); l.ev.Type != "SYNCED" {
+		t.Fatalf("first line %q, want SYNCED; stderr %s", l.raw, w.stderr.String())
 	}
 	child := exec.Command(bin, "1")
 	if err := child.Start(); err != nil {
@@ -165,38 +141,19 @@ func watchThroughCtl(t *testing.T, ctl string, env []string) {
 	go func() { _ = child.Wait() }()
 
 	var seen []string
-	deadline := time.After(15 * time.Second)
 	for len(seen) < 2 {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("ctl ps watch ended early; saw %v; stderr %s", seen, stderr.String())
-			}
-			var ev struct {
-				Type    string `json:"type"`
-				Seq     uint64 `json:"seq"`
-				Process struct {
-					PID int `json:"pid"`
-				} `json:"process"`
-			}
-			if err := json.Unmarshal([]byte(l), &ev); err != nil {
-				t.Fatalf("not NDJSON: %q: %v", l, err)
-			}
-			if ev.Process.PID != child.Process.Pid {
-				t.Fatalf("event for pid %d, want %d: %s", ev.Process.PID, child.Process.Pid, l)
-			}
-			seen = append(seen, ev.Type)
-		case <-deadline:
-			t.Fatalf("saw %v within 15s, want STARTED and EXITED; stderr %s", seen, stderr.String())
+		l := w.next(t, 15*time.Second)
+		if l.ev.Process.PID != child.Process.Pid {
+			t.Fatalf("event for pid %d, want %d: %s", l.ev.Process.PID, child.Process.Pid, l.raw)
 		}
+		seen = append(seen, l.ev.Type)
 	}
 	if seen[0] != "STARTED" || seen[1] != "EXITED" {
 		t.Fatalf("events %v, want [STARTED EXITED]", seen)
 	}
 	// Ctrl-C ends the watch with exit code 0.
-	_ = cmd.Process.Signal(os.Interrupt)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("ctl ps watch after SIGINT: %v (stderr %s)", err, stderr.String())
+	if err := w.interrupt(); err != nil {
+		t.Fatalf("ctl ps watch after SIGINT: %v (stderr %s)", err, w.stderr.String())
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 type ctlLine struct {
 	at  time.Time
 	raw string
+	err error // not JSON
 	ev  struct {
 		Seq     json.Number `json:"seq"`
 		Type    string      `json:"type"`
@@ -35,11 +36,21 @@ type ctlLine struct {
 	}
 }
 
-// ctlStream runs a long-lived ctl command and streams its stdout lines.
-func ctlStream(t *testing.T, ctl string, env []string, args ...string) (<-chan ctlLine, func()) {
+// ctlRun is a long-lived ctl command (a watch) with its output.
+type ctlRun struct {
+	cmd    *exec.Cmd
+	lines  <-chan ctlLine
+	stderr *syncBuffer
+}
+
+// startCtlStream runs ctl with args and streams its stdout lines; the
+// test's end kills it.
+func startCtlStream(t *testing.T, ctl string, env []string, args ...string) *ctlRun {
 	t.Helper()
 	cmd := exec.Command(ctl, args...)
 	cmd.Env = append(os.Environ(), env...)
+	r := &ctlRun{cmd: cmd, stderr: &syncBuffer{}}
+	cmd.Stderr = r.stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -55,13 +66,49 @@ func ctlStream(t *testing.T, ctl string, env []string, args ...string) (<-chan c
 			l := ctlLine{at: time.Now(), raw: sc.Text()}
 			d := json.NewDecoder(strings.NewReader(l.raw))
 			d.UseNumber()
-			_ = d.Decode(&l.ev)
+			if err := d.Decode(&l.ev); err != nil {
+				l.err = err
+			}
 			lines <- l
 		}
 	}()
-	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
-	t.Cleanup(stop)
-	return lines, stop
+	r.lines = lines
+	t.Cleanup(r.kill)
+	return r
+}
+
+// next is the next line, failing the test if the output ends, is not
+// NDJSON, or stays silent for d.
+func (r *ctlRun) next(t *testing.T, d time.Duration) ctlLine {
+	t.Helper()
+	select {
+	case l, ok := <-r.lines:
+		if !ok {
+			t.Fatalf("ctl ended early; stderr %s", r.stderr.String())
+		}
+		if l.err != nil {
+			t.Fatalf("not NDJSON: %q: %v", l.raw, l.err)
+		}
+		return l
+	case <-time.After(d):
+		t.Fatalf("no line from ctl within %v; stderr %s", d, r.stderr.String())
+	}
+	return ctlLine{}
+}
+
+// interrupt plays Ctrl-C and returns how ctl exited.
+func (r *ctlRun) interrupt() error {
+	_ = r.cmd.Process.Signal(os.Interrupt)
+	return r.cmd.Wait()
+}
+
+func (r *ctlRun) kill() { _ = r.cmd.Process.Kill(); _ = r.cmd.Wait() }
+
+// ctlStream runs a long-lived ctl command and streams its stdout lines.
+func ctlStream(t *testing.T, ctl string, env []string, args ...string) (<-chan ctlLine, func()) {
+	t.Helper()
+	r := startCtlStream(t, ctl, env, args...)
+	return r.lines, r.kill
 }
 
 // await reads lines until ok returns true or d passes; it returns them all.

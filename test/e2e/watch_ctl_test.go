@@ -1,12 +1,10 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -72,45 +70,11 @@ func TestCtlPsWatchSurvivesCtldRestart(t *testing.T) {
 	name := uniqueName("rctlrs-")
 	bin := namedSleep(t, name)
 	// --existing: SYNCED says the watch is open before the first child starts.
-	cmd := exec.Command(ctl, "ps", "watch", "--existing", "--name", name, "-o", "json")
-	cmd.Env = append(os.Environ(), env...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var errb syncBuffer
-	cmd.Stderr = &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	type event struct {
-		Type    string `json:"type"`
-		Process struct {
-			PID int `json:"pid"`
-		} `json:"process"`
-	}
-	events := make(chan event, 64)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			var ev event
-			if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-				t.Errorf("not NDJSON: %q", sc.Text())
-			}
-			events <- ev
-		}
-		close(events)
-	}()
+	w := startCtlStream(t, ctl, env, "ps", "watch", "--existing", "--name", name, "-o", "json")
 	expect := func(typ string, pid int) {
 		t.Helper()
-		select {
-		case ev, ok := <-events:
-			if !ok || ev.Type != typ || pid != 0 && ev.Process.PID != pid {
-				t.Fatalf("got %+v (open %v), want %s pid %d; stderr %s", ev, ok, typ, pid, errb.String())
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatalf("no %s pid %d within 20s; stderr %s", typ, pid, errb.String())
+		if l := w.next(t, 20*time.Second); l.ev.Type != typ || pid != 0 && l.ev.Process.PID != pid {
+			t.Fatalf("got %s, want %s pid %d; stderr %s", l.raw, typ, pid, w.stderr.String())
 		}
 	}
 	expect("SYNCED", 0) // the watch is open
@@ -124,12 +88,11 @@ func TestCtlPsWatchSurvivesCtldRestart(t *testing.T) {
 	expect("SYNCED", 0)
 	second := spawn(t, bin, "60")
 	expect("STARTED", second.Process.Pid)
-	if !strings.Contains(errb.String(), "reconnecting") {
-		t.Errorf("no reconnect note on stderr: %q", errb.String())
+	if !strings.Contains(w.stderr.String(), "reconnecting") {
+		t.Errorf("no reconnect note on stderr: %q", w.stderr.String())
 	}
-	_ = cmd.Process.Signal(os.Interrupt)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("ctl ps watch after SIGINT: %v (stderr %s)", err, errb.String())
+	if err := w.interrupt(); err != nil {
+		t.Fatalf("ctl ps watch after SIGINT: %v (stderr %s)", err, w.stderr.String())
 	}
 }
 
