@@ -4,85 +4,41 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"io"
-	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/remotectl/remotectl/client"
-	"github.com/remotectl/remotectl/internal/pki"
 	"github.com/remotectl/remotectl/internal/testutil"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server"
-	"github.com/remotectl/remotectl/server/agent"
 	"github.com/remotectl/remotectl/server/metrics"
-	"github.com/remotectl/remotectl/server/process"
-	"github.com/remotectl/remotectl/server/service"
-	"github.com/remotectl/remotectl/server/watch/watchtest"
+	"github.com/remotectl/remotectl/test/agenttest"
 )
 
 // startAgentWithMetrics is startAgent plus a /metrics listener on loopback;
 // it returns the agent and the metrics URL.
 func startAgentWithMetrics(t *testing.T) (*agentUnderTest, string) {
 	t.Helper()
-	_, paths, err := pki.EnsureDevPKI(t.TempDir(), []string{"127.0.0.1", "localhost"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tlsCfg, err := pki.ServerTLSConfig(paths.CACert, paths.ServerCert, paths.ServerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	lister, mgr, m := process.NewLister(), service.NewManager(), metrics.New()
-	srv, err := server.New(server.Config{
-		TLS: tlsCfg, Logger: zerolog.New(io.Discard), Metrics: m,
-		Processes: lister, Services: mgr, Reporter: agent.NewReporter(ctx, lister.Count, nil),
-		Watcher: watchtest.Poll(t, lister, 100*time.Millisecond),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := metrics.New()
+	a := agenttest.Start(t, agenttest.Configure(func(c *server.Config) { c.Metrics = m }))
 	ep, err := m.Serve("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() { _ = srv.Serve(lis); close(done) }()
 	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		srv.Shutdown(sctx)
-		<-done
-		_ = ep.Close(sctx)
-		cancel()
-		_ = mgr.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = ep.Close(ctx)
 	})
-	return &agentUnderTest{addr: lis.Addr().String(), certs: paths}, "http://" + ep.Addr().String() + "/metrics"
+	return &agentUnderTest{addr: a.Addr, certs: a.PKI.Paths, srv: a.Server}, "http://" + ep.Addr().String() + "/metrics"
 }
 
 // scrape fetches the text exposition.
 func scrape(t *testing.T, url string) string {
 	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
-	}
-	return string(body)
+	return testutil.Get(t, url)
 }
 
 // sample returns the value of the series named name carrying every label
