@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"path/filepath"
 	"testing"
 	"time"
@@ -27,6 +28,9 @@ func newTestPKI(t *testing.T, serverHosts ...string) *testPKI {
 	return &testPKI{dir: p.Dir, Paths: p.Paths, ca: p.CA}
 }
 
+// shared is p for the shared test helpers.
+func (p *testPKI) shared() *tlstest.PKI { return &tlstest.PKI{Dir: p.dir, Paths: p.Paths, CA: p.ca} }
+
 // tlsArgs are the ctl flags that use this PKI's client identity.
 func (p *testPKI) tlsArgs() []string {
 	return []string{"--cacert", p.CACert, "--cert", p.ClientCert, "--key", p.ClientKey}
@@ -41,7 +45,7 @@ func startAgent(t *testing.T, p *testPKI, opts ...func(*server.Config)) string {
 	if p == nil {
 		o = append(o, agenttest.Plaintext())
 	} else {
-		o = append(o, agenttest.WithPKI(&tlstest.PKI{Dir: p.dir, Paths: p.Paths, CA: p.ca}))
+		o = append(o, agenttest.WithPKI(p.shared()))
 	}
 	for _, f := range opts {
 		o = append(o, agenttest.Configure(f))
@@ -72,22 +76,31 @@ func runCtl(ctx context.Context, t *testing.T, env map[string]string, args ...st
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
 }
 
-// bgCtl is ctl running in the background until stopped: a watch or a follow.
-type bgCtl struct {
-	stdout, stderr syncBuffer
-	code           chan int
-	cancel         context.CancelFunc
-}
-
-// startCtl runs ctl with args in the background (with an empty temporary
-// state directory); the test's end cancels it.
-func startCtl(t *testing.T, args ...string) *bgCtl {
+// goCtl runs ctl with args in the background, in this process, with an
+// empty temporary state directory; its exit code arrives on the channel
+// and cancel plays Ctrl-C (the test's end does too).
+func goCtl(t *testing.T, stdout, stderr io.Writer, args ...string) (<-chan int, context.CancelFunc) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	r := &bgCtl{code: make(chan int, 1), cancel: cancel}
-	a := newApp(&r.stdout, &r.stderr, envOf(map[string]string{"CTLD_STATE_DIR": t.TempDir()}))
-	go func() { r.code <- a.run(ctx, args) }()
+	code := make(chan int, 1)
+	a := newApp(stdout, stderr, envOf(map[string]string{"CTLD_STATE_DIR": t.TempDir()}))
+	go func() { code <- a.run(ctx, args) }()
+	return code, cancel
+}
+
+// bgCtl is ctl running in the background until stopped (a watch or a
+// follow) with its output in buffers that waitFor can watch.
+type bgCtl struct {
+	stdout, stderr syncBuffer
+	code           <-chan int
+	cancel         context.CancelFunc
+}
+
+func startCtl(t *testing.T, args ...string) *bgCtl {
+	t.Helper()
+	r := &bgCtl{}
+	r.code, r.cancel = goCtl(t, &r.stdout, &r.stderr, args...)
 	return r
 }
 
