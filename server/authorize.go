@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	middleware "github.com/grpc-ecosystem/go-grpc-middleware/v2"
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -99,6 +100,11 @@ type guard struct {
 	// service decorator (package guard).
 	changes *svcguard.Limiter
 	// reads is the per-identity budget of every other call.
+	// Both are spent inside the guard, not by go-grpc-middleware's
+	// ratelimit interceptor: that one runs before and apart from
+	// authorization, so it cannot tell a mutation from a read or a public
+	// call from a private one (which budget, or none), nor write the audit
+	// record every refusal gets, and it fixes the refusal's message.
 	reads *svcguard.Limiter
 	// denials samples the audit records of refused calls per identity.
 	denials *audit.Sampler
@@ -322,7 +328,9 @@ func (g *guard) stream() grpc.StreamServerInterceptor {
 		ctx, cancel := context.WithCancelCause(ss.Context())
 		defer cancel(nil)
 		defer g.live.add(liveStream{id: c.id, method: c.method, cancel: cancel})()
-		err := h(srv, &ctxStream{ServerStream: ss, ctx: ctx})
+		ws := middleware.WrapServerStream(ss)
+		ws.WrappedContext = ctx
+		err := h(srv, ws)
 		if errors.Is(context.Cause(ctx), errPolicyChanged) {
 			return g.deny(c, codes.PermissionDenied, d.Rule.Permission, errPolicyChanged.Error()+" for "+c.who())
 		}
