@@ -135,7 +135,7 @@ func fromStatus(us sdbus.UnitStatus, fileStates map[string]string) Service {
 		DisplayName:     displayName(us.Name),
 		Description:     us.Description,
 		State:           stateOf(us.ActiveState),
-		NativeState:     us.ActiveState + "/" + us.SubState,
+		NativeState:     nativeState(us.ActiveState, us.SubState),
 		StartType:       startTypeOf(fs),
 		NativeStartType: fs,
 	}
@@ -233,7 +233,7 @@ func get(ctx context.Context, c *sdbus.Conn, unit string) (Service, error) {
 		DisplayName:     displayName(unit),
 		Description:     propString(props, "Description"),
 		State:           stateOf(active),
-		NativeState:     active + "/" + propString(props, "SubState"),
+		NativeState:     nativeState(active, propString(props, "SubState")),
 		StartType:       startTypeOf(fs),
 		NativeStartType: fs,
 		Dependencies: serviceUnits(propStrings(props, "Requires"), propStrings(props, "Requisite"),
