@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/remotectl/remotectl/client"
+	"github.com/remotectl/remotectl/internal/defaults"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
 
@@ -46,15 +47,9 @@ type FollowOptions struct {
 }
 
 func (o FollowOptions) withDefaults() FollowOptions {
-	if o.MinBackoff <= 0 {
-		o.MinBackoff = 250 * time.Millisecond
-	}
-	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = 30 * time.Second
-	}
-	if o.Buffer <= 0 {
-		o.Buffer = 1024
-	}
+	defaults.Fill(&o.MinBackoff, 250*time.Millisecond)
+	defaults.Fill(&o.MaxBackoff, 30*time.Second)
+	defaults.Fill(&o.Buffer, 1024)
 	return o
 }
 

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
+	"github.com/remotectl/remotectl/internal/defaults"
 	"github.com/remotectl/remotectl/internal/pki"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/audit"
@@ -63,27 +64,15 @@ const (
 )
 
 func (l Limits) withDefaults() Limits {
-	if l.MutationsPerSecond <= 0 {
-		l.MutationsPerSecond = DefaultMutationsPerSecond
-	}
-	if l.MutationBurst <= 0 {
-		l.MutationBurst = DefaultMutationBurst
-	}
-	if l.StreamsPerIdentity <= 0 {
-		l.StreamsPerIdentity = DefaultStreamsPerIdentity
-	}
+	defaults.Fill(&l.MutationsPerSecond, DefaultMutationsPerSecond)
+	defaults.Fill(&l.MutationBurst, DefaultMutationBurst)
+	defaults.Fill(&l.StreamsPerIdentity, DefaultStreamsPerIdentity)
 	if l.OpenStreamsPerIdentity <= 0 {
 		l.OpenStreamsPerIdentity = l.StreamsPerIdentity + DefaultOpenStreamsHeadroom
 	}
-	if l.RequestTimeout <= 0 {
-		l.RequestTimeout = DefaultRequestTimeout
-	}
-	if l.ReadsPerSecond <= 0 {
-		l.ReadsPerSecond = DefaultReadsPerSecond
-	}
-	if l.ReadBurst <= 0 {
-		l.ReadBurst = DefaultReadBurst
-	}
+	defaults.Fill(&l.RequestTimeout, DefaultRequestTimeout)
+	defaults.Fill(&l.ReadsPerSecond, DefaultReadsPerSecond)
+	defaults.Fill(&l.ReadBurst, DefaultReadBurst)
 	return l
 }
 

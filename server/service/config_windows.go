@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -161,10 +162,7 @@ func stateOf(st *windows.SERVICE_STATUS_PROCESS) State {
 
 // nativeState is the SCM's name of the state ("STOP_PENDING").
 func nativeState(st *windows.SERVICE_STATUS_PROCESS) string {
-	if n, ok := nativeStates[st.CurrentState]; ok {
-		return n
-	}
-	return fmt.Sprintf("STATE_%d", st.CurrentState)
+	return nameOr(nativeStates, st.CurrentState, "STATE_")
 }
 
 // startTypeOf maps the SCM start type; delayed is the delayed-auto-start flag.
@@ -196,10 +194,15 @@ func nativeStartType(t uint32, delayed bool) string {
 	if t == windows.SERVICE_AUTO_START && delayed {
 		return "AUTO_START_DELAYED"
 	}
-	if n, ok := nativeStartTypes[t]; ok {
+	return nameOr(nativeStartTypes, t, "START_TYPE_")
+}
+
+// nameOr returns the name of v in names, or prefix and v's number.
+func nameOr(names map[uint32]string, v uint32, prefix string) string {
+	if n, ok := names[v]; ok {
 		return n
 	}
-	return fmt.Sprintf("START_TYPE_%d", t)
+	return prefix + strconv.FormatUint(uint64(v), 10)
 }
 
 // ctxErr maps a context error during op to its sentinel.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/remotectl/remotectl/internal/defaults"
 	"github.com/remotectl/remotectl/internal/errdefs"
 	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/watch/hub"
@@ -49,9 +50,7 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
-	if c.Interval <= 0 {
-		c.Interval = DefaultPollInterval
-	}
+	defaults.Fill(&c.Interval, DefaultPollInterval)
 	if c.MaxConsecutiveErrors <= 0 {
 		c.MaxConsecutiveErrors = 10
 	}
@@ -247,10 +246,5 @@ func (e *Engine) refresh(ctx context.Context, evs []Event, fields process.Field)
 // Stamp implements hub.Stamper.
 func (ev *Event) Stamp(seq uint64, at time.Time, k hub.Kind) {
 	ev.Seq, ev.Time = seq, at
-	switch k {
-	case hub.Synced:
-		ev.Type = EventSynced
-	case hub.Resync:
-		ev.Type = EventResync
-	}
+	ev.Type = hub.TypeOf(k, ev.Type, EventSynced, EventResync)
 }
