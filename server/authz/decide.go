@@ -106,15 +106,21 @@ func (p *Policy) Decide(id pki.Identity, method string, targets ...string) Decis
 // controlAllowed: some role granting ServicesControl has no allow-list or
 // one matching the service.
 func (p *Policy) controlAllowed(roles []string, service string) bool {
+	return p.allowedBy(roles, ServicesControl, p.allow, service)
+}
+
+// allowedBy: some role granting perm has no list in lists or one whose
+// globs match name.
+func (p *Policy) allowedBy(roles []string, perm Permission, lists map[string][]string, name string) bool {
 	for _, r := range roles {
-		if !slices.Contains(p.roles[r], ServicesControl) {
+		if !slices.Contains(p.roles[r], perm) {
 			continue
 		}
-		globs, limited := p.allow[r]
+		globs, limited := lists[r]
 		if !limited {
 			return true
 		}
-		if _, hit := matchAny(globs, service); hit {
+		if _, hit := matchAny(globs, name); hit {
 			return true
 		}
 	}

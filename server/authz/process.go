@@ -47,20 +47,10 @@ func (p *Policy) decideProcess(d Decision, names []string) Decision {
 	return d
 }
 
+// processAllowed: some role granting ProcessesControl has no
+// role_process_allow list or one matching the name.
 func (p *Policy) processAllowed(roles []string, name string) bool {
-	for _, r := range roles {
-		if !slices.Contains(p.roles[r], ProcessesControl) {
-			continue
-		}
-		globs, limited := p.procAllow[r]
-		if !limited {
-			return true
-		}
-		if _, hit := matchAny(globs, name); hit {
-			return true
-		}
-	}
-	return false
+	return p.allowedBy(roles, ProcessesControl, p.procAllow, name)
 }
 
 // ProtectedService returns the protected_services glob that matches name.
