@@ -223,23 +223,7 @@ func (e *Engine) Watch(ctx context.Context, opts Options) (Subscription, error) 
 // refresh rereads the requested fields of snapshot processes; a process
 // gone meanwhile keeps what the producer recorded (its EXITED follows).
 func (e *Engine) refresh(ctx context.Context, evs []Event, fields process.Field) []Event {
-	pids := make([]int32, len(evs))
-	for i := range evs {
-		pids[i] = evs[i].Process.PID
-	}
-	full, err := e.cfg.Lister.List(ctx, process.ListOptions{Filter: process.Filter{PIDs: pids}, Fields: fields})
-	if err != nil {
-		return evs
-	}
-	byKey := make(map[process.Key]process.Process, len(full))
-	for _, f := range full {
-		byKey[f.Key()] = f
-	}
-	for i := range evs {
-		if f, ok := byKey[evs[i].Process.Key()]; ok {
-			evs[i].Process = f
-		}
-	}
+	reread(ctx, e.cfg.Lister, fields, len(evs), func(i int) *process.Process { return &evs[i].Process })
 	return evs
 }
 
