@@ -162,31 +162,34 @@ func stateOf(st *windows.SERVICE_STATUS_PROCESS) State {
 
 // nativeState is the SCM's name of the state ("STOP_PENDING").
 func nativeState(st *windows.SERVICE_STATUS_PROCESS) string {
-	return nameOr(nativeStates, st.CurrentState, "STATE_")
+	if n, ok := nativeStates[st.CurrentState]; ok {
+		return n
+	}
+	return "STATE_" + strconv.FormatUint(uint64(st.CurrentState), 10)
+}
+
+// scmStartTypeInfo holds each SCM start type's portable value and name
+// (scmStartTypes in starttype_windows.go is the way back).
+var scmStartTypeInfo = map[uint32]struct {
+	portable StartType
+	native   string
+}{
+	windows.SERVICE_AUTO_START:   {StartTypeAutomatic, "AUTO_START"},
+	windows.SERVICE_BOOT_START:   {StartTypeAutomatic, "BOOT_START"},
+	windows.SERVICE_SYSTEM_START: {StartTypeAutomatic, "SYSTEM_START"},
+	windows.SERVICE_DEMAND_START: {StartTypeManual, "DEMAND_START"},
+	windows.SERVICE_DISABLED:     {StartTypeDisabled, "DISABLED"},
 }
 
 // startTypeOf maps the SCM start type; delayed is the delayed-auto-start flag.
 func startTypeOf(t uint32, delayed bool) StartType {
-	switch t {
-	case windows.SERVICE_AUTO_START:
-		if delayed {
-			return StartTypeAutomaticDelayed
-		}
-		return StartTypeAutomatic
-	case windows.SERVICE_BOOT_START, windows.SERVICE_SYSTEM_START:
-		return StartTypeAutomatic
-	case windows.SERVICE_DEMAND_START:
-		return StartTypeManual
-	case windows.SERVICE_DISABLED:
-		return StartTypeDisabled
+	if t == windows.SERVICE_AUTO_START && delayed {
+		return StartTypeAutomaticDelayed
+	}
+	if st, ok := scmStartTypeInfo[t]; ok {
+		return st.portable
 	}
 	return StartTypeUnknown
-}
-
-var nativeStartTypes = map[uint32]string{
-	windows.SERVICE_AUTO_START: "AUTO_START", windows.SERVICE_BOOT_START: "BOOT_START",
-	windows.SERVICE_SYSTEM_START: "SYSTEM_START", windows.SERVICE_DEMAND_START: "DEMAND_START",
-	windows.SERVICE_DISABLED: "DISABLED",
 }
 
 // nativeStartType is the SCM's name of the start type ("AUTO_START_DELAYED").
@@ -194,15 +197,10 @@ func nativeStartType(t uint32, delayed bool) string {
 	if t == windows.SERVICE_AUTO_START && delayed {
 		return "AUTO_START_DELAYED"
 	}
-	return nameOr(nativeStartTypes, t, "START_TYPE_")
-}
-
-// nameOr returns the name of v in names, or prefix and v's number.
-func nameOr(names map[uint32]string, v uint32, prefix string) string {
-	if n, ok := names[v]; ok {
-		return n
+	if st, ok := scmStartTypeInfo[t]; ok {
+		return st.native
 	}
-	return prefix + strconv.FormatUint(uint64(v), 10)
+	return "START_TYPE_" + strconv.FormatUint(uint64(t), 10)
 }
 
 // ctxErr maps a context error during op to its sentinel.
