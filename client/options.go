@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/remotectl/remotectl/internal/pki"
+	"github.com/remotectl/remotectl/server/service"
 )
 
 // Defaults.
@@ -16,9 +17,12 @@ const (
 	DefaultCallTimeout = 30 * time.Second
 	// DefaultConnectTimeout bounds one connection attempt (WithConnectTimeout).
 	DefaultConnectTimeout = 5 * time.Second
-	// MaxControlWait is the longest a start/stop/restart waits for its
-	// target state: the agent clamps longer waits (server/service.MaxTimeout).
-	MaxControlWait = 10 * time.Minute
+	// DefaultControlWait is how long a start/stop/restart waits for its
+	// target state when the caller gives no wait (server/service.DefaultTimeout).
+	DefaultControlWait = service.DefaultTimeout
+	// MaxControlWait is the longest wait a start/stop/restart may ask for;
+	// the agent refuses a longer one with INVALID_ARGUMENT (server/service.MaxTimeout).
+	MaxControlWait = service.MaxTimeout
 	// MaxRecvMsgSize matches the server's send limit: a listing of many
 	// thousand processes with full argv fits.
 	MaxRecvMsgSize = 64 << 20

@@ -40,15 +40,17 @@ type ControlResult struct {
 	Changed       bool
 }
 
+// waitFor is the request's wait (nil: the agent's default) and the call's
+// deadline.
 func waitFor(timeout time.Duration) (*durationpb.Duration, time.Duration) {
 	if timeout <= 0 {
-		return nil, 30*time.Second + controlGrace // server default
+		return nil, DefaultControlWait + controlGrace
 	}
 	return durationpb.New(timeout), timeout + controlGrace
 }
 
-// StartService starts a service and waits up to timeout (0 = server default,
-// 30 s) for it to run.
+// StartService starts a service and waits up to timeout (0 = the agent's
+// default, DefaultControlWait; at most MaxControlWait) for it to run.
 func (c *Client) StartService(ctx context.Context, name string, timeout time.Duration) (*ControlResult, error) {
 	d, call := waitFor(timeout)
 	ctx, cancel := c.withTimeout(ctx, call)

@@ -231,23 +231,19 @@ func serviceToProto(s *service.Service) *pb.Service {
 	}
 }
 
-// timeoutFromProto validates a caller-given wait: absent means the default,
-// negative or above service.MaxTimeout is rejected rather than silently changed.
+// timeoutFromProto reads a caller-given wait. The rule (absent or zero: the
+// default; negative or above the maximum: refused) is the domain's
+// ControlOptions.Validate; here only the encoding is checked.
 func timeoutFromProto(d *durationpb.Duration) (time.Duration, error) {
-	if d == nil {
-		return service.DefaultTimeout, nil
+	var t time.Duration
+	if d != nil {
+		if err := d.CheckValid(); err != nil {
+			return 0, fmt.Errorf("%w: timeout: %w", errdefs.ErrInvalidArgument, err)
+		}
+		t = d.AsDuration()
 	}
-	if err := d.CheckValid(); err != nil {
-		return 0, fmt.Errorf("%w: timeout: %w", errdefs.ErrInvalidArgument, err)
+	if err := (service.ControlOptions{Timeout: t}).Validate(); err != nil {
+		return 0, err
 	}
-	t := d.AsDuration()
-	switch {
-	case t < 0:
-		return 0, fmt.Errorf("%w: timeout %v is negative", errdefs.ErrInvalidArgument, t)
-	case t == 0:
-		return service.DefaultTimeout, nil
-	case t > service.MaxTimeout:
-		return 0, fmt.Errorf("%w: timeout %v exceeds the maximum %v", errdefs.ErrInvalidArgument, t, service.MaxTimeout)
-	}
-	return t, nil
+	return service.EffectiveTimeout(t), nil
 }

@@ -222,13 +222,30 @@ nothing had to be done. -o json prints
 			})
 		},
 	}
-	cmd.Flags().DurationVar(&wait, "wait", 0, "how long the agent waits for the target state, at most 10m (default: the agent's, 30s)")
+	cmd.Flags().DurationVar(&wait, "wait", 0, "how long the agent waits for the target state, "+waitLimits)
 	if action != "start" {
 		cmd.Flags().BoolVar(&withDeps, "with-dependents", false,
 			"stop the running services that depend on it first"+map[string]string{"stop": "", "restart": ", and start them again afterwards"}[action]+
 				" (Windows refuses without it when any run; systemd always does it)")
 	}
 	return cmd
+}
+
+// waitLimits ends the help of every --wait flag; the figures come from the
+// agent's contract (server/service through the client), never restated.
+var waitLimits = fmt.Sprintf("at most %s (default: the agent's, %s)",
+	shortDuration(client.MaxControlWait), shortDuration(client.DefaultControlWait))
+
+// shortDuration drops the zero units time.Duration.String keeps: 10m, not 10m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // controlLine is the one-line outcome of start/stop/restart.

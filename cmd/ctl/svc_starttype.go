@@ -136,6 +136,6 @@ func (a *app) startTypeCmd(use, short, long string, fixed pb.ServiceStartType, n
 		},
 	}
 	cmd.Flags().BoolVar(&now, "now", false, "also start (automatic) or stop (manual, disabled) the service now")
-	cmd.Flags().DurationVar(&wait, "wait", 0, "with --now: how long the agent waits, at most 10m (default: the agent's, 30s)")
+	cmd.Flags().DurationVar(&wait, "wait", 0, "with --now: how long the agent waits, "+waitLimits)
 	return cmd
 }

@@ -18,8 +18,20 @@ const (
 	MaxGlobLen = 256
 	MaxUserLen = 256
 	MaxPIDs    = 1024
-	MaxLimit   = 100000
+	// MaxLimit bounds a listing's top-N limit (ListProcessesRequest.limit,
+	// ctl ps --top). See ValidateLimit.
+	MaxLimit = 100000
 )
+
+// ValidateLimit checks a top-N limit: 0 (all) to MaxLimit. The adapter cuts
+// the sorted result of List to it, after counting every match for
+// total_matched, so the limit is not part of ListOptions.
+func ValidateLimit(n int64) error {
+	if n < 0 || n > MaxLimit {
+		return fmt.Errorf("%w: limit %d out of range 0..%d", errdefs.ErrInvalidArgument, n, MaxLimit)
+	}
+	return nil
+}
 
 // Validate checks f for syntax and size. Errors wrap errdefs.ErrInvalidArgument.
 func (f Filter) Validate() error {
@@ -83,9 +95,6 @@ func (o ListOptions) Validate() error {
 	if err := o.Filter.Validate(); err != nil {
 		return err
 	}
-	if o.Limit < 0 || o.Limit > MaxLimit {
-		return fmt.Errorf("%w: limit %d out of range 0..%d", errdefs.ErrInvalidArgument, o.Limit, MaxLimit)
-	}
 	switch o.Sort {
 	case SortPID, SortCPU, SortMemory:
 	default:
@@ -147,16 +156,6 @@ func Sort(ps []Process, by SortBy) {
 	// sort.Slice compares in place; slices.SortFunc would copy two large
 	// structs per comparison.
 	sort.Slice(ps, func(i, j int) bool { return less(&ps[i], &ps[j]) < 0 })
-}
-
-// Top sorts ps and keeps the first limit entries (all when limit is 0).
-func Top(ps []Process, by SortBy, limit int) []Process {
-	Sort(ps, by)
-	if limit > 0 && len(ps) > limit {
-		clear(ps[limit:]) // let the dropped strings go
-		ps = ps[:limit]
-	}
-	return ps
 }
 
 // Mask zeroes the optional fields of p not in f, so a caller sees exactly

@@ -49,7 +49,7 @@ func control(ctx context.Context, name string, opts ControlOptions, verb string)
 	if err := opts.Validate(); err != nil {
 		return Result{}, err
 	}
-	timeout := ClampTimeout(opts.Timeout)
+	timeout := EffectiveTimeout(opts.Timeout)
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	m, err := connect()

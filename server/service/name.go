@@ -39,12 +39,11 @@ func ValidateName(name string) error {
 	return nil
 }
 
-// ClampTimeout turns a caller's ControlOptions.Timeout into the wait a backend
-// uses: zero means DefaultTimeout, anything above MaxTimeout is MaxTimeout.
-// A negative value also yields DefaultTimeout so that the function is total;
-// callers that want to reject it as malformed use ControlOptions.Validate,
-// which the backends call first.
-func ClampTimeout(d time.Duration) time.Duration {
+// EffectiveTimeout turns a caller's ControlOptions.Timeout into the wait a
+// backend uses: zero (or negative) means DefaultTimeout. A value above
+// MaxTimeout is never clamped: Validate refuses it, and the backends call
+// Validate first; EffectiveTimeout still bounds it so it is total.
+func EffectiveTimeout(d time.Duration) time.Duration {
 	switch {
 	case d <= 0:
 		return DefaultTimeout
@@ -54,11 +53,17 @@ func ClampTimeout(d time.Duration) time.Duration {
 	return d
 }
 
-// Validate rejects a negative Timeout with errdefs.ErrInvalidArgument. Values
-// above MaxTimeout are not errors: ClampTimeout lowers them.
+// Validate rejects a negative Timeout and one above MaxTimeout with
+// errdefs.ErrInvalidArgument. Longer waits are refused rather than clamped:
+// a caller who asked for an hour and got ten minutes would read the timeout
+// error against a wait it never asked for. This is the only place the rule
+// is written; the gRPC and HTTP adapters call it.
 func (o ControlOptions) Validate() error {
-	if o.Timeout < 0 {
+	switch {
+	case o.Timeout < 0:
 		return fmt.Errorf("%w: timeout %v is negative", errdefs.ErrInvalidArgument, o.Timeout)
+	case o.Timeout > MaxTimeout:
+		return fmt.Errorf("%w: timeout %v exceeds the maximum %v", errdefs.ErrInvalidArgument, o.Timeout, MaxTimeout)
 	}
 	return nil
 }

@@ -73,7 +73,7 @@ type Filter struct {
 // ControlOptions tunes Start/Stop/Restart.
 type ControlOptions struct {
 	// Timeout bounds the wait for the target state. Zero means DefaultTimeout;
-	// values above MaxTimeout are clamped by the caller (see ClampTimeout).
+	// a negative value or one above MaxTimeout is refused (see Validate).
 	Timeout time.Duration
 	// StopDependents lets Stop and Restart stop the running services that
 	// depend on the target first (and Restart start them again afterwards).
@@ -86,8 +86,11 @@ type ControlOptions struct {
 
 const (
 	// DefaultTimeout is the wait for a state change when the caller gives none.
+	// The client (client.DefaultControlWait), ctl's --wait help and the
+	// proto comments take it from here.
 	DefaultTimeout = 30 * time.Second
-	// MaxTimeout bounds any caller-given wait so a request cannot pin a handler forever.
+	// MaxTimeout bounds any caller-given wait so a request cannot pin a
+	// handler forever; a longer wait is INVALID_ARGUMENT (ControlOptions.Validate).
 	MaxTimeout = 10 * time.Minute
 )
 
