@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -198,8 +197,8 @@ func signalName(s pb.ProcessSignal) string {
 }
 
 func (a *app) killByName(ctx context.Context, f killFlags, opts client.SignalOptions) error {
-	if _, err := path.Match(f.name, ""); err != nil {
-		return usagef("invalid --name glob %q: %v", f.name, err)
+	if err := checkGlob(f.name); err != nil {
+		return err
 	}
 	return a.withClient(func(c *client.Client) error {
 		resp, err := c.ListProcesses(ctx, &pb.ListProcessesRequest{Filter: &pb.ProcessFilter{NameGlob: f.name, User: f.user}, Fields: identityFields})

@@ -58,19 +58,11 @@ array of service objects (docs/cli.md lists the keys).`,
   ctl svc ls --name 'nginx*' -o json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			req := &pb.ListServicesRequest{NameGlob: glob}
-			if glob != "" {
-				if _, err := path.Match(glob, ""); err != nil {
-					return usagef("invalid --name glob %q: %v", glob, err)
-				}
+			sts, err := serviceFilter(glob, states)
+			if err != nil {
+				return err
 			}
-			for _, s := range states {
-				st, ok := parseServiceState(s)
-				if !ok {
-					return usagef("invalid --state %q: use running, stopped, starting, stopping, failed, paused or reloading", s)
-				}
-				req.States = append(req.States, st)
-			}
+			req := &pb.ListServicesRequest{NameGlob: glob, States: sts}
 			if a.multiHost {
 				return a.fleetSvcLs(cmd.Context(), req)
 			}
@@ -229,6 +221,31 @@ nothing had to be done. -o json prints
 				" (Windows refuses without it when any run; systemd always does it)")
 	}
 	return cmd
+}
+
+// checkGlob refuses a malformed --name glob before any agent is asked.
+func checkGlob(glob string) error {
+	if _, err := path.Match(glob, ""); err != nil {
+		return usagef("invalid --name glob %q: %v", glob, err)
+	}
+	return nil
+}
+
+// serviceFilter checks the --name and --state flags of svc ls and svc watch
+// and returns the states.
+func serviceFilter(glob string, states []string) ([]pb.ServiceState, error) {
+	if err := checkGlob(glob); err != nil {
+		return nil, err
+	}
+	var out []pb.ServiceState
+	for _, s := range states {
+		st, ok := parseServiceState(s)
+		if !ok {
+			return nil, usagef("invalid --state %q: use running, stopped, starting, stopping, failed, paused or reloading", s)
+		}
+		out = append(out, st)
+	}
+	return out, nil
 }
 
 // waitLimits ends the help of every --wait flag; the figures come from the
