@@ -193,6 +193,15 @@ func serviceStateToProto(s service.State) pb.ServiceState {
 	return pb.ServiceState_SERVICE_STATE_UNSPECIFIED
 }
 
+func serviceStateFromProto(s pb.ServiceState) service.State {
+	for _, m := range serviceStates {
+		if m.pb == s {
+			return m.dom
+		}
+	}
+	return service.StateUnknown
+}
+
 func serviceStatesFromProto(in []pb.ServiceState) ([]service.State, error) {
 	out := make([]service.State, 0, len(in))
 next:

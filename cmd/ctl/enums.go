@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
+	"github.com/remotectl/remotectl/server/service"
 )
 
 // Enum spellings: short, lower case (event types upper case, as in the
@@ -36,24 +37,28 @@ var processStatusLetters = map[pb.ProcessStatus]string{
 	pb.ProcessStatus_PROCESS_STATUS_DEAD:       "X",
 }
 
-var serviceStateNames = map[pb.ServiceState]string{
-	pb.ServiceState_SERVICE_STATE_RUNNING:   "running",
-	pb.ServiceState_SERVICE_STATE_STOPPED:   "stopped",
-	pb.ServiceState_SERVICE_STATE_STARTING:  "starting",
-	pb.ServiceState_SERVICE_STATE_STOPPING:  "stopping",
-	pb.ServiceState_SERVICE_STATE_FAILED:    "failed",
-	pb.ServiceState_SERVICE_STATE_PAUSED:    "paused",
-	pb.ServiceState_SERVICE_STATE_RELOADING: "reloading",
+// serviceStateNames and startTypeNames are the agent's own spellings
+// (server/service State.String and StartType.String), keyed by the wire
+// value, which equals the domain's number (server/contract_test.go).
+var (
+	serviceStateNames = wireNames[pb.ServiceState](func(s service.State) bool { return s.Known() })
+	startTypeNames    = wireNames[pb.ServiceStartType](func(t service.StartType) bool { return service.ValidStartType(t) == nil })
+)
+
+// wireNames maps the wire values of a domain enum to their spellings, for
+// every value from 1 on that known accepts.
+func wireNames[W ~int32, D interface {
+	~int
+	String() string
+}](known func(D) bool) map[W]string {
+	m := map[W]string{}
+	for d := D(1); known(d); d++ {
+		m[W(d)] = d.String()
+	}
+	return m
 }
 
 func serviceStateName(s pb.ServiceState) string { return nameOr(serviceStateNames, s) }
-
-var startTypeNames = map[pb.ServiceStartType]string{
-	pb.ServiceStartType_SERVICE_START_TYPE_AUTOMATIC:         "automatic",
-	pb.ServiceStartType_SERVICE_START_TYPE_AUTOMATIC_DELAYED: "automatic_delayed",
-	pb.ServiceStartType_SERVICE_START_TYPE_MANUAL:            "manual",
-	pb.ServiceStartType_SERVICE_START_TYPE_DISABLED:          "disabled",
-}
 
 func startTypeName(t pb.ServiceStartType) string { return nameOr(startTypeNames, t) }
 

@@ -22,6 +22,10 @@ const (
 	StateReloading       // reloading configuration, still serving
 )
 
+// stateNames and startTypeNames are the one spelling of these enums: the
+// agent's audit records and logs and ctl's output and flags use them (ctl
+// through the wire values, which equal these numbers; server/contract_test.go
+// pins that).
 var stateNames = map[State]string{
 	StateUnknown: "unknown", StateRunning: "running", StateStopped: "stopped",
 	StateStarting: "starting", StateStopping: "stopping", StateFailed: "failed",
@@ -42,7 +46,7 @@ const (
 )
 
 var startTypeNames = map[StartType]string{
-	StartTypeUnknown: "unknown", StartTypeAutomatic: "automatic", StartTypeAutomaticDelayed: "automatic-delayed",
+	StartTypeUnknown: "unknown", StartTypeAutomatic: "automatic", StartTypeAutomaticDelayed: "automatic_delayed",
 	StartTypeManual: "manual", StartTypeDisabled: "disabled",
 }
 
