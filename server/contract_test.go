@@ -29,23 +29,25 @@ func TestProtoStatesTheWaitContract(t *testing.T) {
 	}
 }
 
-// TestServiceEnumNumbersMatchTheWire lets ctl spell wire states and start
-// types with the domain's one table (cmd/ctl wireNames): the numbers agree.
-func TestServiceEnumNumbersMatchTheWire(t *testing.T) {
+// TestServiceEnumSpellingsMatchTheWire keeps the domain's spellings (audit
+// records, logs) equal to the wire names ctl prints by its one rule: the
+// value name without the enum's prefix, lower case.
+func TestServiceEnumSpellingsMatchTheWire(t *testing.T) {
+	wire := func(name, prefix string) string { return strings.ToLower(strings.TrimPrefix(name, prefix)) }
 	for _, m := range serviceStates {
-		if int(m.pb) != int(m.dom) {
-			t.Errorf("state %v is %d on the wire, %d (%v) in the domain", m.pb, m.pb, m.dom, m.dom)
+		if m.dom == service.StateUnknown {
+			continue
 		}
-		if m.dom != service.StateUnknown && stateText(m.pb) != m.dom.String() {
-			t.Errorf("audit spells %v %q, the domain %q", m.pb, stateText(m.pb), m.dom)
+		if want := wire(m.pb.String(), "SERVICE_STATE_"); m.dom.String() != want || stateText(m.pb) != want {
+			t.Errorf("state %v: domain %q, audit %q, want %q", m.pb, m.dom, stateText(m.pb), want)
 		}
 	}
 	if got := stateText(pb.ServiceState_SERVICE_STATE_UNSPECIFIED); got != "unknown" {
-		t.Errorf("audit spells an unset state %q, want unknown", got)
+		t.Errorf("audit spells an unset state %q, want unknown (as the intent record)", got)
 	}
 	for d, w := range startTypeToProto {
-		if int(w) != int(d) {
-			t.Errorf("start type %v is %d on the wire, %d (%v) in the domain", w, w, d, d)
+		if want := wire(w.String(), "SERVICE_START_TYPE_"); d.String() != want {
+			t.Errorf("start type %v: domain %q, want %q", w, d, want)
 		}
 	}
 }

@@ -18,23 +18,8 @@ import (
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
 
-// processSignalNames are the signal spellings, as kill -l prints them.
-var processSignalNames = map[pb.ProcessSignal]string{
-	pb.ProcessSignal_PROCESS_SIGNAL_TERM: "TERM", pb.ProcessSignal_PROCESS_SIGNAL_KILL: "KILL",
-	pb.ProcessSignal_PROCESS_SIGNAL_INT: "INT", pb.ProcessSignal_PROCESS_SIGNAL_HUP: "HUP",
-	pb.ProcessSignal_PROCESS_SIGNAL_QUIT: "QUIT", pb.ProcessSignal_PROCESS_SIGNAL_USR1: "USR1",
-	pb.ProcessSignal_PROCESS_SIGNAL_USR2: "USR2", pb.ProcessSignal_PROCESS_SIGNAL_STOP: "STOP",
-	pb.ProcessSignal_PROCESS_SIGNAL_CONT: "CONT",
-}
-
 // signalList is the help text's list, in enum order.
-func signalList() string {
-	var names []string
-	for s := pb.ProcessSignal(1); processSignalNames[s] != ""; s++ {
-		names = append(names, processSignalNames[s])
-	}
-	return strings.Join(names, ", ")
-}
+func signalList() string { return strings.Join(wireList(processSignalNames), ", ") }
 
 // parseSignal accepts TERM, SIGTERM and term.
 func parseSignal(s string) (pb.ProcessSignal, bool) {

@@ -28,7 +28,7 @@ func (f *procFlags) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.user, "user", "", "only processes of the user `NAME`")
 	fs.Int32SliceVar(&f.pids, "pid", nil, "only these `PID`s (repeatable or comma list)")
 	fs.Int32Var(&f.ppid, "ppid", 0, "only children of `PID`")
-	fs.StringSliceVar(&f.fields, "fields", nil, "optional fields to read, comma list of name,exe,args,user,status,cpu,memory,threads (default all)")
+	fs.StringSliceVar(&f.fields, "fields", nil, "optional fields to read, comma list of "+fieldList+" (default all)")
 }
 
 // request validates the flags and builds the filter and field selection.
@@ -65,7 +65,7 @@ next:
 				continue next
 			}
 		}
-		return nil, nil, nil, usagef("unknown field %q in --fields: use name,exe,args,user,status,cpu,memory,threads", name)
+		return nil, nil, nil, usagef("unknown field %q in --fields: use %s", name, fieldList)
 	}
 	return filter, list, set, nil
 }

@@ -51,9 +51,9 @@ func (a *app) newSvcLsCmd() *cobra.Command {
 		Short:   "List services",
 		Long: `List the agent's services, sorted by name.
 
-Table columns: NAME STATE STARTUP PID DESCRIPTION. States: running, stopped,
-starting, stopping, failed, paused, reloading, unknown. -o json prints one
-array of service objects (docs/cli.md lists the keys).`,
+Table columns: NAME STATE STARTUP PID DESCRIPTION.
+States: ` + stateList + `.
+-o json prints one array of service objects (docs/cli.md lists the keys).`,
 		Example: `  ctl svc ls --state failed
   ctl svc ls --name 'nginx*' -o json`,
 		Args: noArgs,
@@ -223,6 +223,9 @@ nothing had to be done. -o json prints
 	return cmd
 }
 
+// stateList is the help text's list of the states a service may show.
+var stateList = strings.Join(append(wireList(serviceStateNames), "unknown"), ", ")
+
 // checkGlob refuses a malformed --name glob before any agent is asked.
 func checkGlob(glob string) error {
 	if _, err := path.Match(glob, ""); err != nil {
@@ -241,7 +244,7 @@ func serviceFilter(glob string, states []string) ([]pb.ServiceState, error) {
 	for _, s := range states {
 		st, ok := parseServiceState(s)
 		if !ok {
-			return nil, usagef("invalid --state %q: use running, stopped, starting, stopping, failed, paused or reloading", s)
+			return nil, usagef("invalid --state %q: use %s", s, orList(wireList(serviceStateNames)))
 		}
 		out = append(out, st)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -29,14 +28,7 @@ func keyOf[K comparable](names map[K]string, name string) (K, bool) {
 }
 
 // startTypeList is the help text's list of start types.
-func startTypeList() string {
-	var names []string
-	for _, n := range startTypeNames {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
-}
+func startTypeList() string { return strings.Join(sortedValues(startTypeNames), ", ") }
 
 // startTypeView is the result of svc enable|disable|set-start-type.
 type startTypeView struct {

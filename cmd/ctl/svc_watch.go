@@ -23,13 +23,6 @@ type serviceEventView struct {
 	MainPID     int32  `json:"main_pid"`
 }
 
-var serviceEventTypeNames = map[pb.ServiceEventType]string{
-	pb.ServiceEventType_SERVICE_EVENT_TYPE_EXISTING: "EXISTING",
-	pb.ServiceEventType_SERVICE_EVENT_TYPE_SYNCED:   "SYNCED",
-	pb.ServiceEventType_SERVICE_EVENT_TYPE_CHANGED:  "CHANGED",
-	pb.ServiceEventType_SERVICE_EVENT_TYPE_RESYNC:   "RESYNC",
-}
-
 func newServiceEventView(e *pb.ServiceEvent) serviceEventView {
 	v := serviceEventView{Seq: e.GetSequence(), Time: timeString(e.GetTime()), Type: nameOr(serviceEventTypeNames, e.GetType())}
 	if t := e.GetType(); t != pb.ServiceEventType_SERVICE_EVENT_TYPE_SYNCED && t != pb.ServiceEventType_SERVICE_EVENT_TYPE_RESYNC {

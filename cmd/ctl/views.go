@@ -1,6 +1,9 @@
 package main
 
 import (
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/remotectl/remotectl/client"
@@ -12,20 +15,24 @@ import (
 // They are deliberately not protojson: key names, enum spellings and units
 // are a contract with scripts and must not move when the proto evolves.
 
-// processFieldNames maps --fields names to proto fields, in display order.
-var processFieldNames = []struct {
+type processFieldName struct {
 	name  string
 	field pb.ProcessField
-}{
-	{"name", pb.ProcessField_PROCESS_FIELD_NAME},
-	{"exe", pb.ProcessField_PROCESS_FIELD_EXE},
-	{"args", pb.ProcessField_PROCESS_FIELD_ARGS},
-	{"user", pb.ProcessField_PROCESS_FIELD_USER},
-	{"status", pb.ProcessField_PROCESS_FIELD_STATUS},
-	{"cpu", pb.ProcessField_PROCESS_FIELD_CPU},
-	{"memory", pb.ProcessField_PROCESS_FIELD_MEMORY},
-	{"threads", pb.ProcessField_PROCESS_FIELD_THREADS},
 }
+
+// processFieldNames maps --fields names to proto fields, in display (wire)
+// order; fieldList is the same for help texts.
+var (
+	processFieldNames = func() []processFieldName {
+		names := wireNames[pb.ProcessField](false)
+		var out []processFieldName
+		for _, f := range slices.Sorted(maps.Keys(names)) {
+			out = append(out, processFieldName{names[f], f})
+		}
+		return out
+	}()
+	fieldList = strings.Join(wireList(wireNames[pb.ProcessField](false)), ",")
+)
 
 func fieldName(f pb.ProcessField) string {
 	for _, n := range processFieldNames {

@@ -22,10 +22,10 @@ const (
 	StateReloading       // reloading configuration, still serving
 )
 
-// stateNames and startTypeNames are the one spelling of these enums: the
-// agent's audit records and logs and ctl's output and flags use them (ctl
-// through the wire values, which equal these numbers; server/contract_test.go
-// pins that).
+// stateNames and startTypeNames spell these enums for the agent's audit
+// records and logs exactly as ctl spells the wire values (the value name
+// without the enum's prefix, lower case: automatic_delayed), so a record and
+// ctl's output read alike; server/contract_test.go pins it.
 var stateNames = map[State]string{
 	StateUnknown: "unknown", StateRunning: "running", StateStopped: "stopped",
 	StateStarting: "starting", StateStopping: "stopping", StateFailed: "failed",
