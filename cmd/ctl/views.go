@@ -81,53 +81,45 @@ func ptr[T any](v T) *T { return &v }
 
 func newProcessView(p *pb.Process, fields fieldSet) processView {
 	v := processView{PID: p.GetPid(), PPID: p.GetPpid(), StartTime: timeString(p.GetStartTime())}
-	has := func(f pb.ProcessField) bool { return fields[f] }
+	// What the agent shows: asked for and read (its one rule,
+	// process.Process.Shown, read back from unavailable_fields).
+	readable := maps.Clone(fields)
 	for _, u := range p.GetUnavailableFields() {
 		v.UnavailableFields = append(v.UnavailableFields, fieldName(u))
+		delete(readable, u)
 	}
-	readable := func(f pb.ProcessField) bool {
-		if !has(f) {
-			return false
-		}
-		for _, u := range p.GetUnavailableFields() {
-			if u == f {
-				return false
-			}
-		}
-		return true
-	}
-	if readable(pb.ProcessField_PROCESS_FIELD_NAME) {
+	if readable[pb.ProcessField_PROCESS_FIELD_NAME] {
 		v.Name = ptr(p.GetName())
 	}
-	if readable(pb.ProcessField_PROCESS_FIELD_EXE) {
+	if readable[pb.ProcessField_PROCESS_FIELD_EXE] {
 		v.Exe = ptr(p.GetExe())
 	}
-	if readable(pb.ProcessField_PROCESS_FIELD_ARGS) {
+	if readable[pb.ProcessField_PROCESS_FIELD_ARGS] {
 		v.Args = p.GetArgs()
 		if v.Args == nil {
 			v.Args = []string{} // kernel thread: present but empty
 		}
 	}
-	if readable(pb.ProcessField_PROCESS_FIELD_USER) {
+	if readable[pb.ProcessField_PROCESS_FIELD_USER] {
 		v.User = ptr(p.GetUser())
 		if p.Uid != nil {
 			v.UID = ptr(p.GetUid())
 		}
 	}
-	if readable(pb.ProcessField_PROCESS_FIELD_STATUS) {
+	if readable[pb.ProcessField_PROCESS_FIELD_STATUS] {
 		v.Status = ptr(processStatusName(p.GetStatus()))
 	}
-	if readable(pb.ProcessField_PROCESS_FIELD_CPU) {
+	if readable[pb.ProcessField_PROCESS_FIELD_CPU] {
 		v.CPUUserSeconds = ptr(seconds(p.GetCpuUserTime()))
 		v.CPUSystemSeconds = ptr(seconds(p.GetCpuSystemTime()))
 		v.CPUPercent = ptr(p.GetCpuPercent())
 		v.CPUPercentWindowSeconds = ptr(seconds(p.GetCpuPercentWindow()))
 	}
-	if readable(pb.ProcessField_PROCESS_FIELD_MEMORY) {
+	if readable[pb.ProcessField_PROCESS_FIELD_MEMORY] {
 		v.RSSBytes = ptr(p.GetResidentMemoryBytes())
 		v.VSZBytes = ptr(p.GetVirtualMemoryBytes())
 	}
-	if readable(pb.ProcessField_PROCESS_FIELD_THREADS) {
+	if readable[pb.ProcessField_PROCESS_FIELD_THREADS] {
 		v.Threads = ptr(p.GetThreadCount())
 	}
 	return v

@@ -158,9 +158,19 @@ func Sort(ps []Process, by SortBy) {
 	sort.Slice(ps, func(i, j int) bool { return less(&ps[i], &ps[j]) < 0 })
 }
 
-// Mask zeroes the optional fields of p not in f, so a caller sees exactly
-// what it asked for even when filter or sort made the reader read more.
+// Shown is what a caller who asked for f sees of p: the fields asked for
+// and read. It is the one rule of field selection: Mask applies it, the
+// gRPC adapter sends what it leaves, and ctl reads the wire's
+// unavailable_fields by it.
+func (p *Process) Shown(f Field) Field { return f &^ p.Unavailable }
+
+// Mask zeroes the optional fields of p that are not Shown(f), so a caller
+// sees exactly what it asked for even when filter or sort made the reader
+// read more, and an unreadable field is never a misleading zero. Unavailable
+// keeps only the fields asked for.
 func (p *Process) Mask(f Field) {
+	p.Unavailable &= f
+	f = p.Shown(f)
 	if !f.Has(FieldName) {
 		p.Name = ""
 	}
@@ -185,7 +195,6 @@ func (p *Process) Mask(f Field) {
 	if !f.Has(FieldThreads) {
 		p.Threads = 0
 	}
-	p.Unavailable &= f
 }
 
 // fullName undoes the kernel's truncation of a short name: a comm of at least

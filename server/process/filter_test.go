@@ -191,21 +191,29 @@ func TestMask(t *testing.T) {
 		CPUUser: 1, CPUSystem: 1, CPUPercent: 1, CPUWindow: 1, RSS: 1, VMS: 1, Threads: 1,
 		Unavailable: FieldExe | FieldUser,
 	}
-	p := full
-	p.Mask(0)
-	want := Process{PID: 1, PPID: 2, StartTime: time.Unix(5, 0), UID: -1}
-	if !equalProcess(p, want) {
-		t.Fatalf("Mask(0) = %+v, want %+v", p, want)
-	}
-	p = full
-	p.Mask(FieldsAll)
-	if !equalProcess(p, full) {
-		t.Fatalf("Mask(all) = %+v, want %+v", p, full)
-	}
-	p = full
-	p.Mask(FieldExe | FieldArgs)
-	if p.Exe != "/e" || len(p.Args) != 1 || p.User != "" || p.Name != "" || p.Unavailable != FieldExe {
-		t.Fatalf("Mask(exe|args) = %+v", p)
+	shown := full
+	shown.Exe, shown.User, shown.UID = "", "", -1 // listed unavailable: never a misleading value
+	exeArgs := Process{PID: 1, PPID: 2, StartTime: time.Unix(5, 0), UID: -1, Args: []string{"a"}, Unavailable: FieldExe}
+	for _, tc := range []struct {
+		name  string
+		f     Field
+		want  Process
+		shown Field
+	}{
+		{"none", 0, Process{PID: 1, PPID: 2, StartTime: time.Unix(5, 0), UID: -1}, 0},
+		{"all", FieldsAll, shown, FieldsAll &^ (FieldExe | FieldUser)},
+		{"exe and args", FieldExe | FieldArgs, exeArgs, FieldArgs},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := full.Shown(tc.f); got != tc.shown {
+				t.Errorf("Shown = %b, want %b", got, tc.shown)
+			}
+			p := full
+			p.Mask(tc.f)
+			if !equalProcess(p, tc.want) {
+				t.Fatalf("Mask = %+v, want %+v", p, tc.want)
+			}
+		})
 	}
 }
 
