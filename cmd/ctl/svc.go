@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/remotectl/remotectl/client"
+	"github.com/remotectl/remotectl/internal/nameglob"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
 
@@ -226,9 +226,10 @@ nothing had to be done. -o json prints
 // stateList is the help text's list of the states a service may show.
 var stateList = strings.Join(append(wireList(serviceStateNames), "unknown"), ", ")
 
-// checkGlob refuses a malformed --name glob before any agent is asked.
+// checkGlob refuses a --name glob the agent would refuse (the one rule,
+// internal/nameglob) before any agent is asked.
 func checkGlob(glob string) error {
-	if _, err := path.Match(glob, ""); err != nil {
+	if err := nameglob.Check(glob); err != nil {
 		return usagef("invalid --name glob %q: %v", glob, err)
 	}
 	return nil

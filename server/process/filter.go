@@ -11,11 +11,12 @@ import (
 	"unicode"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/nameglob"
 )
 
 // Limits on request sizes; they bound the work one call can ask for.
 const (
-	MaxGlobLen = 256
+	MaxGlobLen = nameglob.MaxLen
 	MaxUserLen = 256
 	MaxPIDs    = 1024
 	// MaxLimit bounds a listing's top-N limit (ListProcessesRequest.limit,
@@ -35,13 +36,8 @@ func ValidateLimit(n int64) error {
 
 // Validate checks f for syntax and size. Errors wrap errdefs.ErrInvalidArgument.
 func (f Filter) Validate() error {
-	if len(f.NameGlob) > MaxGlobLen {
-		return fmt.Errorf("%w: name glob longer than %d bytes", errdefs.ErrInvalidArgument, MaxGlobLen)
-	}
-	// path.Match reports a malformed pattern only when it gets far enough,
-	// so match against "" which walks the whole pattern.
-	if _, err := path.Match(f.NameGlob, ""); err != nil {
-		return fmt.Errorf("%w: bad name glob %q: %w", errdefs.ErrInvalidArgument, f.NameGlob, err)
+	if err := nameglob.Check(f.NameGlob); err != nil {
+		return fmt.Errorf("%w: name glob %q: %w", errdefs.ErrInvalidArgument, f.NameGlob, err)
 	}
 	if len(f.User) > MaxUserLen {
 		return fmt.Errorf("%w: user name longer than %d bytes", errdefs.ErrInvalidArgument, MaxUserLen)
