@@ -218,10 +218,7 @@ func (a *app) killByName(ctx context.Context, f killFlags, opts client.SignalOpt
 }
 
 func (a *app) printKillTargets(procs []*pb.Process, fields fieldSet, dryRun bool) error {
-	views := make([]processView, len(procs))
-	for i, p := range procs {
-		views[i] = newProcessView(p, fields)
-	}
+	views := processViews(procs, fields)
 	if a.out.json() {
 		return a.out.JSON(views)
 	}

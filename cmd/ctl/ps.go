@@ -129,18 +129,11 @@ array of process objects (docs/cli.md lists the keys).`,
 }
 
 func (a *app) printProcesses(procs []*pb.Process, fields fieldSet) error {
-	views := make([]processView, 0, len(procs))
-	for _, p := range procs {
-		views = append(views, newProcessView(p, fields))
-	}
-	if a.out.json() {
-		return a.out.JSON(views)
-	}
-	t := a.out.table(a.processHeader()...)
-	for _, v := range views {
-		t.row(a.processCells(v)...)
-	}
-	return t.flush()
+	return printList(a, processViews(procs, fields), a.processHeader(), a.processCells)
+}
+
+func processViews(procs []*pb.Process, fields fieldSet) []processView {
+	return viewsOf(procs, func(p *pb.Process) processView { return newProcessView(p, fields) })
 }
 
 // processHeader is the process table's header; -o wide adds ps's TIME (CPU

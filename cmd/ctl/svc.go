@@ -81,18 +81,7 @@ States: ` + stateList + `.
 }
 
 func (a *app) printServices(svcs []*pb.Service) error {
-	views := make([]serviceView, 0, len(svcs))
-	for _, s := range svcs {
-		views = append(views, newServiceView(s))
-	}
-	if a.out.json() {
-		return a.out.JSON(views)
-	}
-	t := a.out.table(a.serviceHeader()...)
-	for _, v := range views {
-		t.row(a.serviceCells(v)...)
-	}
-	return t.flush()
+	return printList(a, viewsOf(svcs, newServiceView), a.serviceHeader(), a.serviceCells)
 }
 
 // serviceHeader is the service table's header; -o wide adds the OS's own
