@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/remotectl/remotectl/fleet"
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
+
+	"github.com/remotectl/remotectl/fleet"
 )
 
 func (a *app) newConfigCmd() *cobra.Command {

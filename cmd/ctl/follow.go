@@ -12,10 +12,10 @@ import (
 // logs -f). It opens the stream
 // with open, bounding only the opening by --timeout (the stream itself runs
 // until interrupted), prints header (when not empty) and then every item
-// with print, and tells why the stream ended. what names the opening in the
+// with emit, and tells why the stream ended. what names the opening in the
 // timeout error ("watch", "follow"); hints refine the opening's errors.
 func follow[T any, S interface{ Err() error }](ctx context.Context, a *app, op, what string, hints map[int]string,
-	open func(context.Context) (S, error), items func(S) <-chan T, header string, print func(T) error) error {
+	open func(context.Context) (S, error), items func(S) <-chan T, header string, emit func(T) error) error {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	timer := time.AfterFunc(a.g.timeout, cancel)
@@ -35,7 +35,7 @@ func follow[T any, S interface{ Err() error }](ctx context.Context, a *app, op, 
 		}
 	}
 	for it := range items(s) {
-		if err := print(it); err != nil {
+		if err := emit(it); err != nil {
 			return err
 		}
 	}
