@@ -6,7 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/remotectl/remotectl/internal/nameglob"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
+	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/service"
 )
 
@@ -26,6 +28,24 @@ func TestProtoStatesTheWaitContract(t *testing.T) {
 	}
 	if got := strings.Count(text, want); got != fields {
 		t.Errorf("service.proto says %q on %d of its %d timeout fields; update the comments to the constants", want, got, fields)
+	}
+}
+
+// TestProtoStatesTheListLimits keeps the proto's figures for the process
+// listing in step with their definitions (process.MaxLimit, the glob rule
+// of internal/nameglob).
+func TestProtoStatesTheListLimits(t *testing.T) {
+	b, err := os.ReadFile("../proto/remotectl/v1/process.proto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("0 means no limit. At most %d.", process.MaxLimit),
+		fmt.Sprintf(`e.g. "ssh*". At most %d bytes.`, nameglob.MaxLen),
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("process.proto does not say %q; update the comment to the constant", want)
+		}
 	}
 }
 

@@ -2,11 +2,14 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/remotectl/remotectl/client"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
 
@@ -51,5 +54,23 @@ func TestWaitHelpFromTheContract(t *testing.T) {
 	}
 	if want := "at most 10m (default: the agent's, 30s)"; waitLimits != want {
 		t.Errorf("waitLimits = %q, want %q", waitLimits, want)
+	}
+}
+
+// TestDocsStateTheWaitContract keeps docs/cli.md's figures for --wait in
+// step with their one definition (server/service, through the client).
+func TestDocsStateTheWaitContract(t *testing.T) {
+	b, err := os.ReadFile("../../docs/cli.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("the agent's default of %d s", int(client.DefaultControlWait.Seconds())),
+		fmt.Sprintf("above the agent's maximum (%s)", shortDuration(client.MaxControlWait)),
+		fmt.Sprintf("default, %d s; at most %d minutes", int(client.DefaultControlWait.Seconds()), int(client.MaxControlWait.Minutes())),
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(string(b)), " "), want) {
+			t.Errorf("docs/cli.md does not say %q", want)
+		}
 	}
 }
