@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/remotectl/remotectl/internal/pki"
+	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/service"
 )
 
@@ -23,6 +24,9 @@ const (
 	// MaxControlWait is the longest wait a start/stop/restart may ask for;
 	// the agent refuses a longer one with INVALID_ARGUMENT (server/service.MaxTimeout).
 	MaxControlWait = service.MaxTimeout
+	// MaxSignalWait is the longest SignalOptions.Wait the agent accepts
+	// (server/process.MaxSignalWait).
+	MaxSignalWait = process.MaxSignalWait
 	// MaxRecvMsgSize matches the server's send limit: a listing of many
 	// thousand processes with full argv fits.
 	MaxRecvMsgSize = 64 << 20

@@ -125,7 +125,7 @@ role_process_allow settings. Every attempt is in the agent's audit log.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&f.signal, "signal", "s", "TERM", "`SIGNAL` to send: "+signalList())
-	fl.DurationVar(&f.wait, "wait", 0, "how long the agent waits for the process to exit, at most 10m (default "+defaultKillWait.String()+" after TERM, KILL, INT, QUIT; else 0)")
+	fl.DurationVar(&f.wait, "wait", 0, "how long the agent waits for the process to exit, at most "+shortDuration(client.MaxSignalWait)+" (default "+defaultKillWait.String()+" after TERM, KILL, INT, QUIT; else 0)")
 	fl.StringVar(&f.startTime, "start-time", "", "the process's start time (RFC 3339, from ctl ps -o json); default: looked up now")
 	fl.Uint32Var(&f.exitCode, "exit-code", 1, "Windows: exit code of the terminated process")
 	fl.StringVar(&f.name, "name", "", "signal every process whose name matches `GLOB`")

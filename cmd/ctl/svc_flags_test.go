@@ -55,6 +55,9 @@ func TestWaitHelpFromTheContract(t *testing.T) {
 	if want := "at most 10m (default: the agent's, 30s)"; waitLimits != want {
 		t.Errorf("waitLimits = %q, want %q", waitLimits, want)
 	}
+	if got := (&app{}).newKillCmd().Flag("wait").Usage; !strings.Contains(got, "at most 10m") {
+		t.Errorf("kill --wait help = %q, want the agent's maximum (10m)", got)
+	}
 }
 
 // TestDocsStateTheWaitContract keeps docs/cli.md's figures for --wait in
