@@ -26,10 +26,7 @@ require (
 
 require github.com/kr/text v0.2.0 // indirect
 
-require (
-	github.com/kr/text v0.2.0 // indirect
-	k8s.io/client-go v0.34.1
-)
+require k8s.io/client-go v0.34.1
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
@@ -42,8 +39,8 @@ require (
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/power-devops/perfstat v0.0.0-20210106213030-5aafc221ea8c // indirect
 	github.com/prometheus/client_golang v1.23.2
-	github.com/prometheus/client_model v0.6.2 // indirect
-	github.com/prometheus/common v0.66.1 // indirect
+	github.com/prometheus/client_model v0.6.2
+	github.com/prometheus/common v0.66.1
 	github.com/prometheus/procfs v0.16.1 // indirect
 	github.com/shoenig/go-m1cpu v0.1.6 // indirect
 	github.com/tklauser/go-sysconf v0.3.12 // indirect

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
 
 	"github.com/remotectl/remotectl/server/audit"
@@ -45,7 +44,7 @@ func (s *Server) ServeHTTPS(lis net.Listener) error {
 	if s.insecure && !isLoopback(lis.Addr()) {
 		return fmt.Errorf("insecure (plaintext) mode only listens on loopback, not %s", lis.Addr())
 	}
-	h, err := httpapi.NewHandler(httpapi.Config{GRPC: s.grpc, MaxRequestBytes: MaxRecvMsgSize, SchemaAccess: s.schemaAccess})
+	h, err := httpapi.NewHandler(httpapi.Config{GRPC: s.grpc, MaxRequestBytes: MaxRecvMsgSize, SchemaAccess: s.schemaAccess, Unary: s.invokeUnary})
 	if err != nil {
 		return err
 	}
@@ -56,6 +55,7 @@ func (s *Server) ServeHTTPS(lis net.Listener) error {
 		MaxHeaderBytes:    HTTPMaxHeaderBytes,
 		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: MaxConcurrentStreams},
 		ErrorLog:          log.New(handshakeAuditor{g: s.guard, hs: s.hs}, "", 0),
+		ConnContext:       httpConnContext,
 	}
 	s.http.mu.Lock()
 	if s.http.closed {
@@ -94,15 +94,6 @@ func (s *Server) schemaAccess(r *http.Request) error {
 		return s.guard.deny(c, codes.PermissionDenied, d.Rule.Permission, d.Reason)
 	}
 	return nil
-}
-
-// httpPeer is the peer of an HTTP request as gRPC would see it.
-func httpPeer(r *http.Request) *peer.Peer {
-	p := &peer.Peer{Addr: strAddr(r.RemoteAddr)}
-	if r.TLS != nil {
-		p.AuthInfo = credentials.TLSInfo{State: *r.TLS}
-	}
-	return p
 }
 
 type strAddr string

@@ -106,7 +106,10 @@ type Server struct {
 	hs       *handshakes // nil in insecure mode
 	gate     *streamGate
 	tls      *tls.Config // also serves HTTPS (http.go)
-	http     httpFront
+	// unary and unaryChain serve HTTP unary calls in process (http_invoke.go).
+	unary      map[string]unaryMethod
+	unaryChain grpc.UnaryServerInterceptor
+	http       httpFront
 }
 
 // New builds the server. It does not listen; call Serve.
@@ -172,14 +175,15 @@ func New(cfg Config) (*Server, error) {
 		go creds.flushEvery(ctx, HandshakeAuditInterval)
 	}
 	gs := grpc.NewServer(opts...)
-	pb.RegisterProcessServiceServer(gs, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher, draining: stop,
+	reg := &methodRecorder{Server: gs, unary: map[string]unaryMethod{}}
+	pb.RegisterProcessServiceServer(reg, &processAPI{lister: cfg.Processes, watcher: cfg.Watcher, draining: stop,
 		mayReadArgv: g.mayReadArgv, signaler: signaler})
 	svcWatcher := cfg.ServiceWatcher
 	if svcWatcher == nil {
 		svcWatcher = service.NewWatcher()
 	}
-	pb.RegisterServiceManagerServer(gs, &serviceAPI{mgr: changes, watcher: svcWatcher, draining: stop, startTypes: startTypes})
-	pb.RegisterAgentServiceServer(gs, &agentAPI{reporter: cfg.Reporter, guard: g, serverCert: cfg.ServerCert})
+	pb.RegisterServiceManagerServer(reg, &serviceAPI{mgr: changes, watcher: svcWatcher, draining: stop, startTypes: startTypes})
+	pb.RegisterAgentServiceServer(reg, &agentAPI{reporter: cfg.Reporter, guard: g, serverCert: cfg.ServerCert})
 	if cfg.Logs == nil {
 		l, err := logs.New(logs.Config{})
 		if err != nil {
@@ -187,15 +191,15 @@ func New(cfg Config) (*Server, error) {
 		}
 		cfg.Logs = l
 	}
-	pb.RegisterLogServiceServer(gs, &logAPI{reader: cfg.Logs, guard: g, draining: stop})
+	pb.RegisterLogServiceServer(reg, &logAPI{reader: cfg.Logs, guard: g, draining: stop})
 	hs := health.NewServer()
-	healthpb.RegisterHealthServer(gs, hs)
+	healthpb.RegisterHealthServer(reg, hs)
 	registerReflection(gs)
 	if cfg.Metrics != nil {
 		cfg.Metrics.InitializeMetrics(gs)
 	}
 
-	s := &Server{grpc: gs, health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop, guard: g, conns: conns, hs: hsAudit, gate: gate, tls: cfg.TLS}
+	s := &Server{grpc: gs, unary: reg.unary, unaryChain: chainUnary(unary), health: hs, services: cfg.Services, log: cfg.Logger, insecure: cfg.Insecure, stop: stop, guard: g, conns: conns, hs: hsAudit, gate: gate, tls: cfg.TLS}
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.ProcessService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(pb.AgentService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)

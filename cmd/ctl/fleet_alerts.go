@@ -5,15 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os/exec"
 	"runtime"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
 	"github.com/remotectl/remotectl/fleet"
@@ -190,59 +187,4 @@ func postWebhook(ctx context.Context, url string, body []byte, tries int) error 
 		}
 	}
 	return fmt.Errorf("gave up after %d tries: %w", tries, last)
-}
-
-// fleetCollector exports the monitor's statuses at scrape time.
-type fleetCollector struct{ m *fleet.Monitor }
-
-var (
-	descUp       = prometheus.NewDesc("remotectl_fleet_host_up", "1 when the host's agent answers (UP or DEGRADED), else 0.", []string{"host"}, nil)
-	descState    = prometheus.NewDesc("remotectl_fleet_host_state", "1 for the host's current state.", []string{"host", "state"}, nil)
-	descLastSeen = prometheus.NewDesc("remotectl_fleet_host_last_seen_timestamp_seconds", "When the host's agent last answered (Unix time).", []string{"host"}, nil)
-	descRTT      = prometheus.NewDesc("remotectl_fleet_host_rtt_seconds", "Round-trip time of the host's last answered probe.", []string{"host"}, nil)
-)
-
-func (c fleetCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descUp, descState, descLastSeen, descRTT} {
-		ch <- d
-	}
-}
-
-func (c fleetCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, s := range c.m.Statuses() {
-		up := 0.0
-		if s.State == fleet.Up || s.State == fleet.Degraded {
-			up = 1
-		}
-		ch <- prometheus.MustNewConstMetric(descUp, prometheus.GaugeValue, up, s.Host)
-		for _, st := range []fleet.State{fleet.Unknown, fleet.Up, fleet.Degraded, fleet.Down} {
-			v := 0.0
-			if st == s.State {
-				v = 1
-			}
-			ch <- prometheus.MustNewConstMetric(descState, prometheus.GaugeValue, v, s.Host, st.String())
-		}
-		if !s.LastSeen.IsZero() {
-			ch <- prometheus.MustNewConstMetric(descLastSeen, prometheus.GaugeValue, float64(s.LastSeen.UnixNano())/1e9, s.Host)
-			ch <- prometheus.MustNewConstMetric(descRTT, prometheus.GaugeValue, s.RTT.Seconds(), s.Host)
-		}
-	}
-}
-
-func serveFleetMetrics(addr string, m *fleet.Monitor) (bound string, stop func(), err error) {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(fleetCollector{m})
-	lis, err := net.Listen("tcp", addr)
-	if err != nil {
-		return "", nil, fmt.Errorf("metrics listen on %s: %w", addr, err)
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(lis) }()
-	return lis.Addr().String(), func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}, nil
 }

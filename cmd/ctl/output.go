@@ -48,26 +48,22 @@ func (o *output) JSON(v any) error {
 	if o.p != nil {
 		return o.p.print(o.w, v, false)
 	}
-	var b bytes.Buffer
-	enc := jsonEncoder(&b)
 	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Slice {
 		// A list prints one compact element per line: as valid and as easy
 		// to grep or read as an indented one, at a third of the cost
 		// (indenting was most of `ctl ps -o json`'s own CPU time).
-		b.WriteString("[")
-		for i := range rv.Len() {
-			b.WriteString(map[bool]string{true: "\n  ", false: ",\n  "}[i == 0])
-			if err := enc.Encode(rv.Index(i).Interface()); err != nil {
-				return err
-			}
-			b.Truncate(b.Len() - 1) // Encode's newline
-		}
-		b.WriteString(map[bool]string{true: "]\n", false: "\n]\n"}[rv.Len() == 0])
-	} else {
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(v); err != nil {
+		out, err := encodeList(rv)
+		if err != nil {
 			return err
 		}
+		_, err = o.w.Write(out)
+		return err
+	}
+	var b bytes.Buffer
+	enc := jsonEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
 	}
 	_, err := o.w.Write(b.Bytes())
 	return err

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
@@ -42,6 +43,11 @@ type Config struct {
 	// gRPC reflection also describes); nil allows every caller the TLS
 	// layer let in. A refusal is a gRPC status error.
 	SchemaAccess func(*http.Request) error
+	// Unary, when set, serves unary calls: it runs method for r through the
+	// gRPC server's own interceptor chain, with decode filling the request
+	// message. Server streams, and every call when it is nil, are relayed
+	// through GRPC.ServeHTTP.
+	Unary func(r *http.Request, method string, decode func(proto.Message) error) (proto.Message, error)
 }
 
 // NewHandler returns the HTTP handler of the API: the REST routes of
@@ -123,7 +129,7 @@ func newRelay(cfg Config, md protoreflect.MethodDescriptor, body string) (*relay
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %s: %w", md.FullName(), err)
 	}
-	return &relay{grpc: cfg.GRPC, method: fullMethod(md), in: in, out: out, body: body == "*",
+	return &relay{grpc: cfg.GRPC, invoke: cfg.Unary, method: fullMethod(md), in: in, out: out, body: body == "*",
 		unary: !md.IsStreamingServer(), maxRequest: cfg.MaxRequestBytes,
 		marshal: protojson.MarshalOptions{EmitUnpopulated: true}}, nil
 }

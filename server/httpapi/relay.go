@@ -9,6 +9,7 @@ import (
 
 	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -27,6 +28,7 @@ const NDJSONContentType = "application/x-ndjson"
 // per message (server streams).
 type relay struct {
 	grpc       http.Handler
+	invoke     func(r *http.Request, method string, decode func(proto.Message) error) (proto.Message, error)
 	method     string // gRPC path, "/pkg.Service/Method"
 	in, out    protoreflect.MessageType
 	body       bool // the JSON body is the request ("body: *")
@@ -37,6 +39,10 @@ type relay struct {
 
 // serve answers r; vars are the path variables (request field -> value).
 func (h *relay) serve(w http.ResponseWriter, r *http.Request, vars map[string]string) {
+	if h.unary && h.invoke != nil {
+		h.serveUnary(w, r, vars)
+		return
+	}
 	req := h.in.New()
 	if err := h.decode(r, vars, req); err != nil {
 		writeError(w, codes.InvalidArgument, err.Error())
@@ -64,6 +70,34 @@ func (h *relay) serve(w http.ResponseWriter, r *http.Request, vars map[string]st
 	nw := &relayWriter{w: w, rc: http.NewResponseController(w), out: h.out, marshal: h.marshal, hdr: http.Header{}, unary: h.unary}
 	h.grpc.ServeHTTP(nw, inner)
 	nw.finish(r)
+}
+
+// serveUnary answers a unary call through invoke (Config.Unary): the
+// request is decoded straight into the message the method handler
+// allocates, and its response marshalled once.
+func (h *relay) serveUnary(w http.ResponseWriter, r *http.Request, vars map[string]string) {
+	var badRequest error
+	resp, err := h.invoke(r, h.method, func(m proto.Message) error {
+		badRequest = h.decode(r, vars, m.ProtoReflect())
+		return badRequest
+	})
+	if badRequest != nil {
+		writeError(w, codes.InvalidArgument, badRequest.Error())
+		return
+	}
+	if err != nil {
+		st := status.Convert(err)
+		writeError(w, st.Code(), st.Message())
+		return
+	}
+	js, err := h.marshal.Marshal(resp)
+	if err != nil {
+		writeError(w, codes.Internal, "encoding the response: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(js)
 }
 
 type nopCloser struct{ *bytes.Reader }

@@ -5,6 +5,7 @@ import (
 	"hash/crc32"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
 )
@@ -26,7 +27,12 @@ const (
 	headMax = 256
 )
 
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
+// headSum fingerprints a file's head. The table is built on first use, not
+// at package init: ctl imports this package for the log facts it shares
+// with the agent, and building the table cost every ctl run ~0.3 ms.
+func headSum(h []byte) uint32 { return crc32.Checksum(h, crcTable()) }
+
+var crcTable = sync.OnceValue(func() *crc32.Table { return crc32.MakeTable(crc32.Castagnoli) })
 
 type fileCursor struct {
 	id      fileID

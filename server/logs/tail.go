@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -132,7 +131,7 @@ func (t *tailer) close() {
 // cursor points after the last complete line.
 func (t *tailer) cursor() string {
 	if t.curPfx == "" {
-		t.curPfx = fileCursor{id: t.id, headLen: len(t.head), headSum: crc32.Checksum(t.head, crcTable)}.prefix()
+		t.curPfx = fileCursor{id: t.id, headLen: len(t.head), headSum: headSum(t.head)}.prefix()
 	}
 	return t.curPfx + strconv.FormatInt(t.lineOff, 10) + ":" + t.path
 }
@@ -345,7 +344,7 @@ func hasAnySuffix(s string, sfx []string) bool {
 func (t *tailer) resume(c fileCursor) error {
 	sameHead := func(f *os.File, size int64) bool {
 		h := readHead(f, int64(c.headLen))
-		return size >= c.off && len(h) == c.headLen && crc32.Checksum(h, crcTable) == c.headSum
+		return size >= c.off && len(h) == c.headLen && headSum(h) == c.headSum
 	}
 	match := func(f *os.File, id fileID, size int64) bool { return id == c.id && sameHead(f, size) }
 	// A rotated file keeps the identity; a copytruncate copy only the bytes.

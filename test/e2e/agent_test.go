@@ -131,3 +131,8 @@ func spawn(tb testing.TB, path string, args ...string) *exec.Cmd {
 func unlimitedReads(c *server.Config) {
 	c.Limits.ReadsPerSecond, c.Limits.ReadBurst = 1e9, 1e9
 }
+
+// daemonLogLevel logs at ctld's default level (info, where successful reads
+// are not logged) instead of the test logger's debug: throughput figures
+// then measure the chain as ctld runs it.
+func daemonLogLevel(c *server.Config) { c.Logger = c.Logger.Level(zerolog.InfoLevel) }

@@ -174,7 +174,7 @@ func TestHTTPHeartbeatThroughput(t *testing.T) {
 	if d, err := time.ParseDuration(os.Getenv("REMOTECTL_BENCH_ROUND")); err == nil {
 		round = d
 	}
-	a := startAgent(t, unlimitedReads)
+	a := startAgent(t, unlimitedReads, daemonLogLevel)
 	base := a.serveHTTPS(t)
 	g := a.client(t)
 	h1, h2 := a.httpClient(t, false, callers), a.httpClient(t, true, callers)
