@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/remotectl/remotectl/client"
+	"github.com/remotectl/remotectl/internal/defaults"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
 
@@ -46,21 +47,20 @@ type FollowOptions struct {
 }
 
 func (o FollowOptions) withDefaults() FollowOptions {
-	if o.MinBackoff <= 0 {
-		o.MinBackoff = 250 * time.Millisecond
-	}
-	if o.MaxBackoff <= 0 {
-		o.MaxBackoff = 30 * time.Second
-	}
-	if o.Buffer <= 0 {
-		o.Buffer = 1024
-	}
+	defaults.Fill(&o.MinBackoff, 250*time.Millisecond)
+	defaults.Fill(&o.MaxBackoff, 30*time.Second)
+	defaults.Fill(&o.Buffer, 1024)
 	return o
 }
 
-// follow runs one goroutine per host; each calls open until it returns a
-// channel, forwards it, and reopens while the failure is retryable.
-func follow[E any](ctx context.Context, p *Pool, hosts []Host, o FollowOptions, open func(ctx context.Context, c *client.Client, h Host, out chan<- Event[E], reopened bool) (bool, error)) *Merged[E] {
+// opener opens one host's stream with the client's follower options;
+// reopened says the host was away, so events may have been missed. It
+// returns the stream's events and why they ended.
+type opener[E any] func(ctx context.Context, c *client.Client, reopened bool, fo client.FollowOptions) (<-chan E, func() error, error)
+
+// follow runs one goroutine per host; each opens its stream until one
+// opens, forwards it, and reopens while the failure is retryable.
+func follow[E any](ctx context.Context, p *Pool, hosts []Host, o FollowOptions, resync func() E, open opener[E]) *Merged[E] {
 	o = o.withDefaults()
 	m := &Merged[E]{events: make(chan Event[E], o.Buffer)}
 	var wg sync.WaitGroup
@@ -82,7 +82,7 @@ func follow[E any](ctx context.Context, p *Pool, hosts []Host, o FollowOptions, 
 			b := newBackoff(o.MinBackoff, o.MaxBackoff)
 			reopened := false
 			for {
-				delivered, err := open(ctx, c, h, m.events, reopened)
+				delivered, err := followHost(ctx, c, h, m.events, reopened, resync, open)
 				if ctx.Err() != nil || err == nil {
 					return
 				}
@@ -118,35 +118,50 @@ func retryable(err error) bool {
 		errors.Is(err, client.ErrResourceExhausted) || errors.Is(err, client.ErrDeadlineExceeded)
 }
 
+// followHost opens h's stream, reports the client's own reconnects as
+// Retrying events, starts a reopened stream with resync() (when not nil:
+// the agent's own RESYNC marking, since events may have been missed), and
+// forwards it.
+func followHost[E any](ctx context.Context, c *client.Client, h Host, out chan<- Event[E], reopened bool, resync func() E, open opener[E]) (bool, error) {
+	events, errf, err := open(ctx, c, reopened, client.FollowOptions{OnReconnect: func(err error, _ time.Duration) {
+		select {
+		case out <- Event[E]{Host: h.Name, Err: err, Retrying: true}:
+		case <-ctx.Done():
+		}
+	}})
+	if err != nil {
+		return false, err
+	}
+	if reopened && resync != nil {
+		select {
+		case out <- Event[E]{Host: h.Name, Event: resync()}:
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+	return forward(ctx, h, events, errf, out)
+}
+
 // FollowProcesses merges the process event streams of hosts. Each host's
 // stream is client.FollowProcesses (resume after the last event, else
 // RESYNC and a fresh snapshot); a host that cannot be reached yet is
 // retried with backoff, so hosts may join late.
 func FollowProcesses(ctx context.Context, p *Pool, hosts []Host, req *pb.WatchProcessesRequest, o FollowOptions) *Merged[*pb.ProcessEvent] {
-	return follow(ctx, p, hosts, o, func(ctx context.Context, c *client.Client, h Host, out chan<- Event[*pb.ProcessEvent], reopened bool) (bool, error) {
+	resync := func() *pb.ProcessEvent {
+		return &pb.ProcessEvent{Type: pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC}
+	}
+	return follow(ctx, p, hosts, o, resync, func(ctx context.Context, c *client.Client, reopened bool, fo client.FollowOptions) (<-chan *pb.ProcessEvent, func() error, error) {
 		r := req
 		if reopened && r != nil && !r.GetIncludeExisting() {
 			// Events may have been missed while the host was away: ask
 			// for a snapshot, marked as the agent marks its own.
 			r = &pb.WatchProcessesRequest{Filter: req.GetFilter(), Fields: req.GetFields(), IncludeExisting: true}
 		}
-		w, err := c.FollowProcesses(ctx, r, client.FollowOptions{OnReconnect: func(err error, _ time.Duration) {
-			select {
-			case out <- Event[*pb.ProcessEvent]{Host: h.Name, Err: err, Retrying: true}:
-			case <-ctx.Done():
-			}
-		}})
+		w, err := c.FollowProcesses(ctx, r, fo)
 		if err != nil {
-			return false, err
+			return nil, nil, err
 		}
-		if reopened {
-			select {
-			case out <- Event[*pb.ProcessEvent]{Host: h.Name, Event: &pb.ProcessEvent{Type: pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC}}:
-			case <-ctx.Done():
-				return false, ctx.Err()
-			}
-		}
-		return forward(ctx, h, w.Events(), w.Err, out)
+		return w.Events(), w.Err, nil
 	})
 }
 
@@ -154,30 +169,21 @@ func FollowProcesses(ctx context.Context, p *Pool, hosts []Host, req *pb.WatchPr
 // client.FollowServices (resume after the last event, else RESYNC and a
 // fresh snapshot), like FollowProcesses.
 func FollowServices(ctx context.Context, p *Pool, hosts []Host, req *pb.WatchServicesRequest, o FollowOptions) *Merged[*pb.ServiceEvent] {
-	return follow(ctx, p, hosts, o, func(ctx context.Context, c *client.Client, h Host, out chan<- Event[*pb.ServiceEvent], reopened bool) (bool, error) {
+	resync := func() *pb.ServiceEvent {
+		return &pb.ServiceEvent{Type: pb.ServiceEventType_SERVICE_EVENT_TYPE_RESYNC}
+	}
+	return follow(ctx, p, hosts, o, resync, func(ctx context.Context, c *client.Client, reopened bool, fo client.FollowOptions) (<-chan *pb.ServiceEvent, func() error, error) {
 		r := req
 		if reopened && r != nil && !r.GetIncludeExisting() {
 			// Changes may have been missed while the host was away: ask for
 			// a snapshot, marked as the agent marks its own.
 			r = &pb.WatchServicesRequest{NameGlob: req.GetNameGlob(), States: req.GetStates(), IncludeExisting: true}
 		}
-		w, err := c.FollowServices(ctx, r, client.FollowOptions{OnReconnect: func(err error, _ time.Duration) {
-			select {
-			case out <- Event[*pb.ServiceEvent]{Host: h.Name, Err: err, Retrying: true}:
-			case <-ctx.Done():
-			}
-		}})
+		w, err := c.FollowServices(ctx, r, fo)
 		if err != nil {
-			return false, err
+			return nil, nil, err
 		}
-		if reopened {
-			select {
-			case out <- Event[*pb.ServiceEvent]{Host: h.Name, Event: &pb.ServiceEvent{Type: pb.ServiceEventType_SERVICE_EVENT_TYPE_RESYNC}}:
-			case <-ctx.Done():
-				return false, ctx.Err()
-			}
-		}
-		return forward(ctx, h, w.Events(), w.Err, out)
+		return w.Events(), w.Err, nil
 	})
 }
 
@@ -202,16 +208,11 @@ func forward[E any](ctx context.Context, h Host, in <-chan E, errf func() error,
 // A reopened host starts afresh from req (its cursor is per host and
 // per follow).
 func FollowLogs(ctx context.Context, p *Pool, hosts []Host, req *pb.FollowLogsRequest, o FollowOptions) *Merged[*pb.LogEntry] {
-	return follow(ctx, p, hosts, o, func(ctx context.Context, c *client.Client, h Host, out chan<- Event[*pb.LogEntry], _ bool) (bool, error) {
-		f, err := c.FollowLogs(ctx, req, client.FollowOptions{OnReconnect: func(err error, _ time.Duration) {
-			select {
-			case out <- Event[*pb.LogEntry]{Host: h.Name, Err: err, Retrying: true}:
-			case <-ctx.Done():
-			}
-		}})
+	return follow(ctx, p, hosts, o, nil, func(ctx context.Context, c *client.Client, _ bool, fo client.FollowOptions) (<-chan *pb.LogEntry, func() error, error) {
+		f, err := c.FollowLogs(ctx, req, fo)
 		if err != nil {
-			return false, err
+			return nil, nil, err
 		}
-		return forward(ctx, h, f.Entries(), f.Err, out)
+		return f.Entries(), f.Err, nil
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/defaults"
 )
 
 // State is a host's health as the Monitor sees it.
@@ -91,42 +93,26 @@ var DefaultPolicy = Policy{
 // WithDefaults fills the zero fields from DefaultPolicy.
 func (p Policy) WithDefaults() Policy {
 	d := DefaultPolicy
-	if p.Interval <= 0 {
-		p.Interval = d.Interval
-	}
+	defaults.Fill(&p.Interval, d.Interval)
 	if p.Jitter < 0 || p.Jitter >= 1 {
 		p.Jitter = d.Jitter
 	}
 	if p.Timeout <= 0 {
 		p.Timeout = min(d.Timeout, p.Interval)
 	}
-	if p.ConnectTimeout <= 0 {
-		p.ConnectTimeout = d.ConnectTimeout
-	}
-	if p.Misses <= 0 {
-		p.Misses = d.Misses
-	}
+	defaults.Fill(&p.ConnectTimeout, d.ConnectTimeout)
+	defaults.Fill(&p.Misses, d.Misses)
 	if p.Grace <= 0 {
 		p.Grace = p.Interval
 	}
-	if p.Rise <= 0 {
-		p.Rise = d.Rise
-	}
-	if p.Late <= 0 {
-		p.Late = d.Late
-	}
-	if p.MaxSkew <= 0 {
-		p.MaxSkew = d.MaxSkew
-	}
-	if p.CertWarn <= 0 {
-		p.CertWarn = d.CertWarn
-	}
+	defaults.Fill(&p.Rise, d.Rise)
+	defaults.Fill(&p.Late, d.Late)
+	defaults.Fill(&p.MaxSkew, d.MaxSkew)
+	defaults.Fill(&p.CertWarn, d.CertWarn)
 	if p.MaxBackoff < p.Interval {
 		p.MaxBackoff = 2 * p.Interval
 	}
-	if p.Parallel <= 0 {
-		p.Parallel = d.Parallel
-	}
+	defaults.Fill(&p.Parallel, d.Parallel)
 	return p
 }
 

@@ -9,12 +9,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	middleware "github.com/grpc-ecosystem/go-grpc-middleware/v2"
 	"github.com/rs/zerolog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
+	"github.com/remotectl/remotectl/internal/defaults"
 	"github.com/remotectl/remotectl/internal/pki"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/audit"
@@ -62,27 +64,15 @@ const (
 )
 
 func (l Limits) withDefaults() Limits {
-	if l.MutationsPerSecond <= 0 {
-		l.MutationsPerSecond = DefaultMutationsPerSecond
-	}
-	if l.MutationBurst <= 0 {
-		l.MutationBurst = DefaultMutationBurst
-	}
-	if l.StreamsPerIdentity <= 0 {
-		l.StreamsPerIdentity = DefaultStreamsPerIdentity
-	}
+	defaults.Fill(&l.MutationsPerSecond, DefaultMutationsPerSecond)
+	defaults.Fill(&l.MutationBurst, DefaultMutationBurst)
+	defaults.Fill(&l.StreamsPerIdentity, DefaultStreamsPerIdentity)
 	if l.OpenStreamsPerIdentity <= 0 {
 		l.OpenStreamsPerIdentity = l.StreamsPerIdentity + DefaultOpenStreamsHeadroom
 	}
-	if l.RequestTimeout <= 0 {
-		l.RequestTimeout = DefaultRequestTimeout
-	}
-	if l.ReadsPerSecond <= 0 {
-		l.ReadsPerSecond = DefaultReadsPerSecond
-	}
-	if l.ReadBurst <= 0 {
-		l.ReadBurst = DefaultReadBurst
-	}
+	defaults.Fill(&l.RequestTimeout, DefaultRequestTimeout)
+	defaults.Fill(&l.ReadsPerSecond, DefaultReadsPerSecond)
+	defaults.Fill(&l.ReadBurst, DefaultReadBurst)
 	return l
 }
 
@@ -99,6 +89,11 @@ type guard struct {
 	// service decorator (package guard).
 	changes *svcguard.Limiter
 	// reads is the per-identity budget of every other call.
+	// Both are spent inside the guard, not by go-grpc-middleware's
+	// ratelimit interceptor: that one runs before and apart from
+	// authorization, so it cannot tell a mutation from a read or a public
+	// call from a private one (which budget, or none), nor write the audit
+	// record every refusal gets, and it fixes the refusal's message.
 	reads *svcguard.Limiter
 	// denials samples the audit records of refused calls per identity.
 	denials *audit.Sampler
@@ -322,7 +317,9 @@ func (g *guard) stream() grpc.StreamServerInterceptor {
 		ctx, cancel := context.WithCancelCause(ss.Context())
 		defer cancel(nil)
 		defer g.live.add(liveStream{id: c.id, method: c.method, cancel: cancel})()
-		err := h(srv, &ctxStream{ServerStream: ss, ctx: ctx})
+		ws := middleware.WrapServerStream(ss)
+		ws.WrappedContext = ctx
+		err := h(srv, ws)
 		if errors.Is(context.Cause(ctx), errPolicyChanged) {
 			return g.deny(c, codes.PermissionDenied, d.Rule.Permission, errPolicyChanged.Error()+" for "+c.who())
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime/debug"
 
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"github.com/rs/zerolog"
@@ -42,32 +43,14 @@ func authenticate(ctx context.Context, insecure bool) (context.Context, error) {
 	return nil, status.Error(codes.Unauthenticated, "a client certificate verified against the agent's CA is required")
 }
 
-func authUnary(insecure bool) grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+// authFunc is the go-grpc-middleware auth function: it stops the stream
+// gate's request timer (the first interceptor after recovery runs once the
+// request has arrived) and attaches the caller. The library's
+// interceptors wrap streams so handlers see the new context.
+func authFunc(insecure bool) auth.AuthFunc {
+	return func(ctx context.Context) (context.Context, error) {
 		requestArrived(ctx)
-		ctx, err := authenticate(ctx, insecure)
-		if err != nil {
-			return nil, err
-		}
-		return h(ctx, req)
-	}
-}
-
-type ctxStream struct {
-	grpc.ServerStream
-	ctx context.Context
-}
-
-func (s *ctxStream) Context() context.Context { return s.ctx }
-
-func authStream(insecure bool) grpc.StreamServerInterceptor {
-	return func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-		requestArrived(ss.Context())
-		ctx, err := authenticate(ss.Context(), insecure)
-		if err != nil {
-			return err
-		}
-		return h(srv, &ctxStream{ServerStream: ss, ctx: ctx})
+		return authenticate(ctx, insecure)
 	}
 }
 
@@ -116,6 +99,7 @@ func interceptors(l zerolog.Logger, insecure bool, g *guard) ([]grpc.UnaryServer
 	lg := zerologAdapter(l)
 	lopts := loggingOptions(insecure)
 	rec := recoveryOption(l)
+	authn := authFunc(insecure)
 	// Order: logging sees the final code (including recovered panics);
 	// recovery wraps everything after it; auth establishes the identity,
 	// then the guard (the one authorization point) decides, audits and
@@ -123,12 +107,12 @@ func interceptors(l zerolog.Logger, insecure bool, g *guard) ([]grpc.UnaryServer
 	return []grpc.UnaryServerInterceptor{
 			logUnary(l, lg, lopts, insecure),
 			recovery.UnaryServerInterceptor(rec),
-			authUnary(insecure),
+			auth.UnaryServerInterceptor(authn),
 			g.unary(),
 		}, []grpc.StreamServerInterceptor{
 			logging.StreamServerInterceptor(lg, lopts...),
 			recovery.StreamServerInterceptor(rec),
-			authStream(insecure),
+			auth.StreamServerInterceptor(authn),
 			g.stream(),
 		}
 }

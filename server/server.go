@@ -43,6 +43,9 @@ const (
 	// KeepaliveMinTime is the most frequent client ping tolerated; the Go
 	// client pings every 30 s, so well-behaved clients are never sent GOAWAY.
 	KeepaliveMinTime = 15 * time.Second
+	// KeepaliveTimeout is how long a keepalive ping may go unanswered, and
+	// the TCP_USER_TIMEOUT of every connection (unacknowledged data).
+	KeepaliveTimeout = 20 * time.Second
 	// MaxConnectionAge sends a client GOAWAY after this long, so every
 	// connection re-handshakes (and is verified against the current CA
 	// bundle and revocation list) at least this often; streams get
@@ -158,7 +161,7 @@ func New(cfg Config) (*Server, error) {
 		grpc.KeepaliveParams(keepalive.ServerParameters{
 			MaxConnectionIdle:     time.Duration(math.MaxInt64), // controllers hold connections open
 			Time:                  2 * time.Minute,
-			Timeout:               20 * time.Second,
+			Timeout:               KeepaliveTimeout,
 			MaxConnectionAge:      MaxConnectionAge,
 			MaxConnectionAgeGrace: MaxConnectionAgeGrace,
 		}),
@@ -266,7 +269,7 @@ func (s *Server) Serve(lis net.Listener) error {
 	if s.insecure && !isLoopback(lis.Addr()) {
 		return fmt.Errorf("insecure (plaintext) mode only listens on loopback, not %s", lis.Addr())
 	}
-	return s.grpc.Serve(lis)
+	return s.grpc.Serve(quietListener(lis))
 }
 
 // Shutdown stops accepting work, ends watch streams with UNAVAILABLE ("the

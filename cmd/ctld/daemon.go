@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"runtime"
 	"time"
 
 	"github.com/kardianos/service"
@@ -70,7 +69,7 @@ func (d *daemon) Start(service.Service) error {
 	d.watcher = watcher
 	d.log.Info().Str("mode", watcher.Mode()).Msg("process watch producer")
 	reporter := agent.NewReporter(ctx, lister.Count, func(ctx context.Context) []agent.Backend {
-		return backends(ctx, d.services, watcher)
+		return backends(ctx, lister, d.services, watcher)
 	})
 	var m *metrics.Metrics
 	if d.cfg.MetricsListen != "" {
@@ -223,14 +222,10 @@ func ctlHint(listen string, p pki.Paths) string {
 		net.JoinHostPort(host, port), p.CACert, p.ClientCert, p.ClientKey)
 }
 
-func backends(ctx context.Context, mgr svcmgr.Manager, w watch.ProcessWatcher) []agent.Backend {
-	procImpl := map[string]string{"linux": "procfs", "windows": "ntquerysysteminformation"}[runtime.GOOS]
-	if procImpl == "" {
-		procImpl = "gopsutil"
-	}
+func backends(ctx context.Context, l *process.SystemLister, mgr svcmgr.Manager, w watch.ProcessWatcher) []agent.Backend {
 	st := mgr.Status(ctx)
 	return []agent.Backend{
-		{Capability: "processes", Implementation: procImpl, Available: true},
+		{Capability: "processes", Implementation: l.Implementation(), Available: true},
 		{Capability: "process_watch", Implementation: w.Mode(), Available: true},
 		{Capability: "services", Implementation: st.Kind, Available: st.Available, Reason: st.Reason},
 	}

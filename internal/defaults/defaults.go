@@ -1,5 +1,6 @@
 // Package defaults holds the platform defaults shared by ctld and ctl, so
 // that ctl run on the agent's host finds the agent's dev certificates.
+// Fill is the one rule by which a zero setting takes its default.
 package defaults
 
 import (

@@ -104,13 +104,9 @@ func NewCA(commonName string, validity time.Duration) (*CA, error) {
 // PKCS#1 "RSA PRIVATE KEY", so CAs made with openssl work too). It checks
 // that the certificate is a CA and that the key belongs to it.
 func LoadCA(certFile, keyFile string) (*CA, error) {
-	certPEM, err := readFile("CA certificate", certFile)
+	certs, err := readCerts("CA certificate", certFile)
 	if err != nil {
 		return nil, err
-	}
-	certs, err := parseCertsPEM(certPEM)
-	if err != nil {
-		return nil, fmt.Errorf("pki: CA certificate %s: %w", certFile, err)
 	}
 	cert := certs[0]
 	if !cert.IsCA || !cert.BasicConstraintsValid {
@@ -253,6 +249,20 @@ func readFile(what, path string) ([]byte, error) {
 		return nil, fileError("read "+what, path, err)
 	}
 	return data, nil
+}
+
+// readCerts reads the certificates of a PEM file; what names the file in
+// errors.
+func readCerts(what, path string) ([]*x509.Certificate, error) {
+	data, err := readFile(what, path)
+	if err != nil {
+		return nil, err
+	}
+	certs, err := parseCertsPEM(data)
+	if err != nil {
+		return nil, fmt.Errorf("pki: %s %s: %w", what, path, err)
+	}
+	return certs, nil
 }
 
 func fileError(op, path string, err error) error {

@@ -74,31 +74,17 @@ func EnsureDevPKI(dir string, hosts []string) (created bool, p Paths, err error)
 	if err := ensureDir(dir); err != nil {
 		return false, p, err
 	}
-	have := make(map[string]bool)
-	for _, f := range []string{p.CACert, p.CAKey, p.ServerCert, p.ServerKey, p.ClientCert, p.ClientKey} {
-		ok, err := fileExists(f)
-		if err != nil {
-			return false, p, err
-		}
-		have[f] = ok
+	d, err := inspectDevPKI(dir, p)
+	if err != nil {
+		return false, p, err
 	}
-	type pair struct{ cert, key string }
-	server, client := pair{p.ServerCert, p.ServerKey}, pair{p.ClientCert, p.ClientKey}
-	for _, pr := range []pair{server, client} {
-		if have[pr.cert] != have[pr.key] {
-			present, missing := pr.cert, pr.key
-			if !have[pr.cert] {
-				present, missing = pr.key, pr.cert
-			}
-			return false, p, fmt.Errorf("pki: dev PKI in %s is incomplete: %s exists but %s is missing; remove %s to have the pair re-issued",
-				dir, present, missing, present)
-		}
+	if err := d.checkPairs(); err != nil {
+		return false, p, err
 	}
-	needServer, needClient := !have[p.ServerCert], !have[p.ClientCert]
-	if have[p.CACert] && !needServer && !needClient {
+	needServer, needClient := !d.have[p.ServerCert], !d.have[p.ClientCert]
+	if d.have[p.CACert] && !needServer && !needClient {
 		return false, p, nil
 	}
-
 	if needServer {
 		if len(hosts) == 0 {
 			hosts = DefaultHosts()
@@ -108,35 +94,87 @@ func EnsureDevPKI(dir string, hosts []string) (created bool, p Paths, err error)
 			return false, p, err
 		}
 	}
+	ca, files, err := d.ca(needServer, needClient)
+	if err != nil {
+		return false, p, err
+	}
+	leaves, err := d.issueLeaves(ca, hosts, needServer, needClient)
+	if err != nil {
+		return false, p, err
+	}
+	files = append(files, leaves...)
+	for i, f := range files {
+		if err := WriteFileAtomic(f.path, f.data, f.mode); err != nil {
+			return i > 0, p, err
+		}
+	}
+	return true, p, nil
+}
 
-	var (
-		ca    *CA
-		files []pendingFile
-	)
+// devPKI is what EnsureDevPKI found in its directory.
+type devPKI struct {
+	dir  string
+	p    Paths
+	have map[string]bool // file path -> it exists
+}
+
+func inspectDevPKI(dir string, p Paths) (*devPKI, error) {
+	d := &devPKI{dir: dir, p: p, have: make(map[string]bool)}
+	for _, f := range []string{p.CACert, p.CAKey, p.ServerCert, p.ServerKey, p.ClientCert, p.ClientKey} {
+		ok, err := fileExists(f)
+		if err != nil {
+			return nil, err
+		}
+		d.have[f] = ok
+	}
+	return d, nil
+}
+
+// checkPairs refuses a leaf certificate without its key or the reverse.
+func (d *devPKI) checkPairs() error {
+	for _, pr := range [][2]string{{d.p.ServerCert, d.p.ServerKey}, {d.p.ClientCert, d.p.ClientKey}} {
+		cert, key := pr[0], pr[1]
+		if d.have[cert] != d.have[key] {
+			present, missing := cert, key
+			if !d.have[cert] {
+				present, missing = key, cert
+			}
+			return fmt.Errorf("pki: dev PKI in %s is incomplete: %s exists but %s is missing; remove %s to have the pair re-issued",
+				d.dir, present, missing, present)
+		}
+	}
+	return nil
+}
+
+// ca creates the dev CA (returning its files to write) or loads the one
+// present, which must have its key since leaves are to be issued.
+func (d *devPKI) ca(needServer, needClient bool) (*CA, []pendingFile, error) {
+	p := d.p
 	switch {
-	case !have[p.CACert]:
+	case !d.have[p.CACert]:
 		var present []string
 		for _, f := range []string{p.CAKey, p.ServerCert, p.ServerKey, p.ClientCert, p.ClientKey} {
-			if have[f] {
+			if d.have[f] {
 				present = append(present, f)
 			}
 		}
 		if len(present) > 0 {
-			return false, p, fmt.Errorf("pki: dev PKI in %s is incomplete: %s is missing but %s exist(s); a new CA would not match them: restore %s or remove them",
-				dir, p.CACert, strings.Join(present, ", "), p.CACert)
+			return nil, nil, fmt.Errorf("pki: dev PKI in %s is incomplete: %s is missing but %s exist(s); a new CA would not match them: restore %s or remove them",
+				d.dir, p.CACert, strings.Join(present, ", "), p.CACert)
 		}
-		if ca, err = NewCA(DevCAName+" "+hostname(), DefaultCAValidity); err != nil {
-			return false, p, err
+		ca, err := NewCA(DevCAName+" "+hostname(), DefaultCAValidity)
+		if err != nil {
+			return nil, nil, err
 		}
 		keyPEM, err := ca.KeyPEM()
 		if err != nil {
-			return false, p, err
+			return nil, nil, err
 		}
 		// Key before certificate: an interrupted run then leaves an
 		// orphan key (reported above), never a CA certificate nobody
 		// can issue from.
-		files = append(files, pendingFile{p.CAKey, keyPEM, keyFileMode}, pendingFile{p.CACert, ca.CertPEM(), certFileMode})
-	case !have[p.CAKey]:
+		return ca, []pendingFile{{p.CAKey, keyPEM, keyFileMode}, {p.CACert, ca.CertPEM(), certFileMode}}, nil
+	case !d.have[p.CAKey]:
 		var missing []string
 		if needServer {
 			missing = append(missing, p.ServerCert)
@@ -144,42 +182,40 @@ func EnsureDevPKI(dir string, hosts []string) (created bool, p Paths, err error)
 		if needClient {
 			missing = append(missing, p.ClientCert)
 		}
-		return false, p, fmt.Errorf("pki: cannot issue %s: CA key %s is missing; restore it, or issue the certificate elsewhere with ctl certs",
+		return nil, nil, fmt.Errorf("pki: cannot issue %s: CA key %s is missing; restore it, or issue the certificate elsewhere with ctl certs",
 			strings.Join(missing, ", "), p.CAKey)
 	default:
-		if ca, err = LoadCA(p.CACert, p.CAKey); err != nil {
-			return false, p, err
-		}
+		ca, err := LoadCA(p.CACert, p.CAKey)
+		return ca, nil, err
 	}
+}
 
+// issueLeaves issues the missing server and client pairs, key first.
+func (d *devPKI) issueLeaves(ca *CA, hosts []string, needServer, needClient bool) ([]pendingFile, error) {
 	// An old dev CA may expire before a fresh one-year leaf would: issue
 	// up to the CA's expiry instead of failing the daemon's start.
 	// The minute of margin absorbs the time that passes until Issue runs.
 	validity := min(DefaultLeafValidity, time.Until(ca.Cert.NotAfter)-time.Minute)
 	if validity <= 0 {
-		return false, p, fmt.Errorf("pki: dev CA %s expired at %s; remove the files in %s to create a new dev PKI",
-			p.CACert, ca.Cert.NotAfter.UTC().Format(time.RFC3339), dir)
+		return nil, fmt.Errorf("pki: dev CA %s expired at %s; remove the files in %s to create a new dev PKI",
+			d.p.CACert, ca.Cert.NotAfter.UTC().Format(time.RFC3339), d.dir)
 	}
+	var files []pendingFile
 	if needServer {
 		c, k, err := ca.IssueServer(hostname(), hosts, validity)
 		if err != nil {
-			return false, p, err
+			return nil, err
 		}
-		files = append(files, pendingFile{p.ServerKey, k, keyFileMode}, pendingFile{p.ServerCert, c, certFileMode})
+		files = append(files, pendingFile{d.p.ServerKey, k, keyFileMode}, pendingFile{d.p.ServerCert, c, certFileMode})
 	}
 	if needClient {
 		c, k, err := ca.IssueClient(DevAdminCommonName, validity)
 		if err != nil {
-			return false, p, err
+			return nil, err
 		}
-		files = append(files, pendingFile{p.ClientKey, k, keyFileMode}, pendingFile{p.ClientCert, c, certFileMode})
+		files = append(files, pendingFile{d.p.ClientKey, k, keyFileMode}, pendingFile{d.p.ClientCert, c, certFileMode})
 	}
-	for i, f := range files {
-		if err := WriteFileAtomic(f.path, f.data, f.mode); err != nil {
-			return i > 0, p, err
-		}
-	}
-	return true, p, nil
+	return files, nil
 }
 
 type pendingFile struct {

@@ -47,31 +47,49 @@ func (ca *CA) Issue(req Request) (certPEM, keyPEM []byte, err error) {
 	if ca == nil || ca.key == nil {
 		return nil, nil, errors.New("pki: CA has no private key")
 	}
+	if err := req.validate(); err != nil {
+		return nil, nil, err
+	}
+	notBefore, notAfter, err := ca.window(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ca.sign(req, notBefore, notAfter)
+}
+
+// validate checks the usages and names of a request.
+func (req *Request) validate() error {
 	if len(req.ExtKeyUsage) == 0 {
-		return nil, nil, errors.New("pki: request has no extended key usage")
+		return errors.New("pki: request has no extended key usage")
 	}
 	if req.CommonName == "" && len(req.DNSNames)+len(req.IPAddresses)+len(req.URIs) == 0 {
-		return nil, nil, errors.New("pki: request has neither a common name nor a subject alternative name")
+		return errors.New("pki: request has neither a common name nor a subject alternative name")
 	}
 	for _, d := range req.DNSNames {
 		if err := validateDNSName(d); err != nil {
-			return nil, nil, fmt.Errorf("pki: DNS name %q: %w", d, err)
+			return fmt.Errorf("pki: DNS name %q: %w", d, err)
 		}
 	}
 	for _, u := range req.URIs {
 		if u == nil || u.Scheme == "" {
-			return nil, nil, fmt.Errorf("pki: URI SAN %v has no scheme", u)
+			return fmt.Errorf("pki: URI SAN %v has no scheme", u)
 		}
 	}
+	return nil
+}
+
+// window returns the validity period of req, in whole seconds, which must
+// be non-empty and end before the CA's.
+func (ca *CA) window(req Request) (notBefore, notAfter time.Time, err error) {
 	now := time.Now()
-	notBefore, notAfter := req.NotBefore, req.NotAfter
+	notBefore, notAfter = req.NotBefore, req.NotAfter
 	if notBefore.IsZero() {
 		notBefore = now.Add(-ClockSkew)
 	}
 	if notAfter.IsZero() {
 		v := req.Validity
 		if v < 0 {
-			return nil, nil, fmt.Errorf("pki: negative validity %v", v)
+			return time.Time{}, time.Time{}, fmt.Errorf("pki: negative validity %v", v)
 		}
 		if v == 0 {
 			v = DefaultLeafValidity
@@ -81,18 +99,22 @@ func (ca *CA) Issue(req Request) (certPEM, keyPEM []byte, err error) {
 	// Certificates carry whole seconds; compare what will be encoded.
 	notBefore, notAfter = notBefore.Truncate(time.Second), notAfter.Truncate(time.Second)
 	if !notAfter.After(notBefore) {
-		return nil, nil, fmt.Errorf("pki: NotAfter %s is not after NotBefore %s", notAfter.Format(time.RFC3339), notBefore.Format(time.RFC3339))
+		return time.Time{}, time.Time{}, fmt.Errorf("pki: NotAfter %s is not after NotBefore %s", notAfter.Format(time.RFC3339), notBefore.Format(time.RFC3339))
 	}
 	// A leaf outliving its CA would silently stop verifying early; say so now.
 	if notAfter.After(ca.Cert.NotAfter) {
-		return nil, nil, fmt.Errorf("pki: requested expiry %s is after the CA's expiry %s; shorten the validity or renew the CA",
+		return time.Time{}, time.Time{}, fmt.Errorf("pki: requested expiry %s is after the CA's expiry %s; shorten the validity or renew the CA",
 			notAfter.UTC().Format(time.RFC3339), ca.Cert.NotAfter.UTC().Format(time.RFC3339))
 	}
+	return notBefore, notAfter, nil
+}
+
+// sign generates the key and signs the certificate of a checked request.
+func (ca *CA) sign(req Request, notBefore, notAfter time.Time) (certPEM, keyPEM []byte, err error) {
 	ku := req.KeyUsage
 	if ku == 0 {
 		ku = x509.KeyUsageDigitalSignature
 	}
-
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("pki: generate key: %w", err)

@@ -189,10 +189,7 @@ func loadServerMaterial(f ServerFiles) (*tls.Certificate, *trust, error) {
 	if err := securefs.CheckKey(f.Key); err != nil {
 		return nil, nil, fmt.Errorf("pki: server key: %w", err)
 	}
-	tr := &trust{pool: x509.NewCertPool(), revoked: map[string]bool{}, cas: cas, crl: f.CRL}
-	for _, c := range cas {
-		tr.pool.AddCert(c)
-	}
+	tr := &trust{pool: poolOf(cas), revoked: map[string]bool{}, cas: cas, crl: f.CRL}
 	for _, s := range f.RevokedSerials {
 		n, err := ParseSerial(s)
 		if err != nil {
@@ -217,27 +214,6 @@ func ParseSerial(s string) (*big.Int, error) {
 		return nil, fmt.Errorf("pki: revoked serial %q is not a hex number", s)
 	}
 	return n, nil
-}
-
-func loadCACerts(caFile string) ([]*x509.Certificate, error) {
-	data, err := readFile("CA bundle", caFile)
-	if err != nil {
-		return nil, err
-	}
-	certs, err := parseCertsPEM(data)
-	if err != nil {
-		return nil, fmt.Errorf("pki: CA bundle %s: %w", caFile, err)
-	}
-	var cas []*x509.Certificate
-	for _, c := range certs {
-		if c.IsCA {
-			cas = append(cas, c)
-		}
-	}
-	if len(cas) == 0 {
-		return nil, fmt.Errorf("pki: CA bundle %s holds no CA certificate (first is %q, not a CA)", caFile, certs[0].Subject)
-	}
-	return cas, nil
 }
 
 // loadCRL adds the serials of a CRL signed by one of cas to revoked. A CRL

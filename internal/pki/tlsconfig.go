@@ -94,29 +94,41 @@ func (h *CertHolder) GetClientCertificate(*tls.CertificateRequestInfo) (*tls.Cer
 	return nil, errors.New("pki: no client certificate loaded")
 }
 
-// loadCAPool reads a PEM bundle of trust anchors. Unlike
-// CertPool.AppendCertsFromPEM it fails on a bundle with no usable CA
-// certificate, which catches "passed server.crt as the CA" at startup.
+// loadCAPool reads a PEM bundle of trust anchors into a pool.
 func loadCAPool(caFile string) (*x509.CertPool, error) {
-	data, err := readFile("CA bundle", caFile)
+	cas, err := loadCACerts(caFile)
 	if err != nil {
 		return nil, err
 	}
-	certs, err := parseCertsPEM(data)
+	return poolOf(cas), nil
+}
+
+// loadCACerts reads the CA certificates of a PEM bundle of trust anchors.
+// Unlike CertPool.AppendCertsFromPEM it fails on a bundle with no usable CA
+// certificate, which catches "passed server.crt as the CA" at startup.
+func loadCACerts(caFile string) ([]*x509.Certificate, error) {
+	certs, err := readCerts("CA bundle", caFile)
 	if err != nil {
-		return nil, fmt.Errorf("pki: CA bundle %s: %w", caFile, err)
+		return nil, err
 	}
-	pool, n := x509.NewCertPool(), 0
+	var cas []*x509.Certificate
 	for _, c := range certs {
 		if c.IsCA {
-			pool.AddCert(c)
-			n++
+			cas = append(cas, c)
 		}
 	}
-	if n == 0 {
+	if len(cas) == 0 {
 		return nil, fmt.Errorf("pki: CA bundle %s holds no CA certificate (first is %q, not a CA)", caFile, certs[0].Subject)
 	}
-	return pool, nil
+	return cas, nil
+}
+
+func poolOf(cas []*x509.Certificate) *x509.CertPool {
+	pool := x509.NewCertPool()
+	for _, c := range cas {
+		pool.AddCert(c)
+	}
+	return pool
 }
 
 // loadKeyPair loads a certificate and its key and rejects, with the file

@@ -28,13 +28,7 @@ func CheckDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := owned(dir, fi); err != nil {
-		return err
-	}
-	if fi.Mode().Perm()&0o022 != 0 {
-		return untrusted(dir, fmt.Sprintf("is writable by group or others (mode %v)", fi.Mode().Perm()), "chmod go-w "+dir)
-	}
-	return nil
+	return ownedWithout(dir, fi, 0o022, "is writable by group or others", "chmod go-w "+dir)
 }
 
 // CheckKey refuses a private key file that is a symbolic link, that another
@@ -50,11 +44,18 @@ func CheckKey(path string) error {
 			return err
 		}
 	}
+	return ownedWithout(path, fi, 0o026, "is readable by others or writable by group or others", "chmod 600 "+path)
+}
+
+// ownedWithout refuses path (described by fi) when another user (not root)
+// owns it or when it has any permission bit of mask; why and fix word the
+// refusal.
+func ownedWithout(path string, fi os.FileInfo, mask os.FileMode, why, fix string) error {
 	if err := owned(path, fi); err != nil {
 		return err
 	}
-	if fi.Mode().Perm()&0o026 != 0 {
-		return untrusted(path, fmt.Sprintf("is readable by others or writable by group or others (mode %v)", fi.Mode().Perm()), "chmod 600 "+path)
+	if fi.Mode().Perm()&mask != 0 {
+		return untrusted(path, fmt.Sprintf("%s (mode %v)", why, fi.Mode().Perm()), fix)
 	}
 	return nil
 }

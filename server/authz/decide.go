@@ -77,25 +77,50 @@ func (p *Policy) Decide(id pki.Identity, method string, targets ...string) Decis
 		d.Reason = fmt.Sprintf("missing permission %s (identity %s has roles %s)", rule.Permission, id, rolesText(d.Roles))
 		return d
 	}
-	if rule.Permission == ProcessesControl {
-		return p.decideProcess(d, targets)
+	switch rule.Permission {
+	case ProcessesControl:
+		return p.decideTargets(d, targets, p.processTargets())
+	case ServicesControl:
+		// An unknown canonical name is passed as "".
+		named := slices.DeleteFunc(slices.Clone(targets), func(t string) bool { return t == "" })
+		return p.decideTargets(d, named, p.serviceTargets(rule.StopsService))
 	}
-	if rule.Permission != ServicesControl {
-		d.Allowed = true
-		return d
+	d.Allowed = true
+	return d
+}
+
+// targetRules is what Decide checks on each target of one kind: the protected
+// globs, the allow-lists that narrow a permission per role, and how
+// refusals name them.
+type targetRules struct {
+	noun          string              // "service"
+	protected     []string            // nil: protection does not apply
+	protectedRule string              // "protected_services"
+	forbidden     string              // what protection forbids
+	perm          Permission          // the permission the lists narrow
+	lists         map[string][]string // by role
+	listRule      string              // "role_service_allow"
+}
+
+func (p *Policy) serviceTargets(stops bool) targetRules {
+	t := targetRules{noun: "service", protectedRule: "protected_services", forbidden: "stopped, restarted or disabled",
+		perm: ServicesControl, lists: p.allow, listRule: "role_service_allow"}
+	if stops {
+		t.protected = p.protected
 	}
-	for _, t := range targets {
-		if t == "" {
-			continue
+	return t
+}
+
+// decideTargets refuses the first target that is protected or that no
+// allow-list of d's roles admits; d already holds the permission.
+func (p *Policy) decideTargets(d Decision, names []string, k targetRules) Decision {
+	for _, n := range names {
+		if g, hit := matchAny(k.protected, n); hit {
+			d.Reason = fmt.Sprintf("%s %q is protected (rule %s %q): it may not be %s remotely", k.noun, n, k.protectedRule, g, k.forbidden)
+			return d
 		}
-		if rule.StopsService {
-			if g, hit := matchAny(p.protected, t); hit {
-				d.Reason = fmt.Sprintf("service %q is protected (rule protected_services %q): it may not be stopped, restarted or disabled remotely", t, g)
-				return d
-			}
-		}
-		if !p.controlAllowed(d.Roles, t) {
-			d.Reason = fmt.Sprintf("missing permission %s for service %q: not in the role_service_allow list of roles %s", ServicesControl, t, rolesText(d.Roles))
+		if !p.allowedBy(d.Roles, k.perm, k.lists, n) {
+			d.Reason = fmt.Sprintf("missing permission %s for %s %q: not in the %s list of roles %s", k.perm, k.noun, n, k.listRule, rolesText(d.Roles))
 			return d
 		}
 	}
@@ -106,15 +131,21 @@ func (p *Policy) Decide(id pki.Identity, method string, targets ...string) Decis
 // controlAllowed: some role granting ServicesControl has no allow-list or
 // one matching the service.
 func (p *Policy) controlAllowed(roles []string, service string) bool {
+	return p.allowedBy(roles, ServicesControl, p.allow, service)
+}
+
+// allowedBy: some role granting perm has no list in lists or one whose
+// globs match name.
+func (p *Policy) allowedBy(roles []string, perm Permission, lists map[string][]string, name string) bool {
 	for _, r := range roles {
-		if !slices.Contains(p.roles[r], ServicesControl) {
+		if !slices.Contains(p.roles[r], perm) {
 			continue
 		}
-		globs, limited := p.allow[r]
+		globs, limited := lists[r]
 		if !limited {
 			return true
 		}
-		if _, hit := matchAny(globs, service); hit {
+		if _, hit := matchAny(globs, name); hit {
 			return true
 		}
 	}

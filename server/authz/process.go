@@ -30,37 +30,9 @@ func (p *Policy) processRules(c Config) error {
 	return nil
 }
 
-// decideProcess applies protected_processes and role_process_allow to the
-// target names; d already holds the permission.
-func (p *Policy) decideProcess(d Decision, names []string) Decision {
-	for _, n := range names {
-		if g, hit := matchAny(p.protectedProcs, n); hit {
-			d.Reason = fmt.Sprintf("process %q is protected (rule protected_processes %q): it may not be signalled remotely", n, g)
-			return d
-		}
-		if !p.processAllowed(d.Roles, n) {
-			d.Reason = fmt.Sprintf("missing permission %s for process %q: not in the role_process_allow list of roles %s", ProcessesControl, n, rolesText(d.Roles))
-			return d
-		}
-	}
-	d.Allowed = true
-	return d
-}
-
-func (p *Policy) processAllowed(roles []string, name string) bool {
-	for _, r := range roles {
-		if !slices.Contains(p.roles[r], ProcessesControl) {
-			continue
-		}
-		globs, limited := p.procAllow[r]
-		if !limited {
-			return true
-		}
-		if _, hit := matchAny(globs, name); hit {
-			return true
-		}
-	}
-	return false
+func (p *Policy) processTargets() targetRules {
+	return targetRules{noun: "process", protected: p.protectedProcs, protectedRule: "protected_processes", forbidden: "signalled",
+		perm: ProcessesControl, lists: p.procAllow, listRule: "role_process_allow"}
 }
 
 // ProtectedService returns the protected_services glob that matches name.

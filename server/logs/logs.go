@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/remotectl/remotectl/internal/defaults"
 	"github.com/remotectl/remotectl/internal/errdefs"
 )
 
@@ -169,18 +170,10 @@ const (
 
 // WithDefaults fills zero fields.
 func (l Limits) WithDefaults() Limits {
-	if l.MaxLineBytes <= 0 {
-		l.MaxLineBytes = DefaultMaxLineBytes
-	}
-	if l.MaxReadLines <= 0 {
-		l.MaxReadLines = DefaultMaxReadLines
-	}
-	if l.LinesPerSecond <= 0 {
-		l.LinesPerSecond = DefaultLinesPerSecond
-	}
-	if l.BatchLines <= 0 {
-		l.BatchLines = DefaultBatchLines
-	}
+	defaults.Fill(&l.MaxLineBytes, DefaultMaxLineBytes)
+	defaults.Fill(&l.MaxReadLines, DefaultMaxReadLines)
+	defaults.Fill(&l.LinesPerSecond, DefaultLinesPerSecond)
+	defaults.Fill(&l.BatchLines, DefaultBatchLines)
 	return l
 }
 

@@ -37,15 +37,24 @@ type reader interface {
 // SystemLister lists the processes of the host it runs on. It is safe for
 // concurrent use.
 type SystemLister struct {
-	r   reader
-	cpu *cpuTracker
-	now func() time.Time
+	r    reader
+	impl string
+	cpu  *cpuTracker
+	now  func() time.Time
 }
 
 var _ Lister = (*SystemLister)(nil)
 
 // NewLister returns a Lister for the host's processes.
-func NewLister() *SystemLister { return newLister(newReader(), DefaultCPUWindow) }
+func NewLister() *SystemLister {
+	l := newLister(newReader(), DefaultCPUWindow)
+	l.impl = readerName
+	return l
+}
+
+// Implementation names how the lister reads the process table on this
+// platform (reported among the agent's backends).
+func (l *SystemLister) Implementation() string { return l.impl }
 
 func newLister(r reader, minWindow time.Duration) *SystemLister {
 	return &SystemLister{r: r, cpu: newCPUTracker(minWindow), now: time.Now}

@@ -22,6 +22,9 @@ import (
 // returned with those fields in Unavailable. No WMI, no helper programs.
 type winReader struct{ users *sidCache }
 
+// readerName is the Implementation of the Windows lister.
+const readerName = "ntquerysysteminformation"
+
 func newReader() reader { return &winReader{users: newSIDCache()} }
 
 // snapshot is swapped by tests.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -57,7 +58,7 @@ func readOne(s *mgr.Service, name string, st *windows.SERVICE_STATUS_PROCESS) (S
 			delayed = (*windows.SERVICE_DELAYED_AUTO_START_INFO)(unsafe.Pointer(&b[0])).IsDelayedAutoStartUp != 0
 		}
 	}
-	svc.StartType, svc.NativeStartType = startTypeOf(cfg.StartType, delayed)
+	svc.StartType, svc.NativeStartType = startTypeOf(cfg.StartType, delayed), nativeStartType(cfg.StartType, delayed)
 	return svc, windows.UTF16PtrToString(cfg.LoadOrderGroup), nil
 }
 
@@ -82,7 +83,7 @@ func registryDependencies(name string) []string {
 // base is what the status alone says about a service.
 func base(name string, st *windows.SERVICE_STATUS_PROCESS) Service {
 	s := Service{Name: name}
-	s.State, s.NativeState = stateOf(st)
+	s.State, s.NativeState = stateOf(st), nativeState(st)
 	if st.CurrentState != windows.SERVICE_STOPPED {
 		s.MainPID = int32(st.ProcessId)
 	}
@@ -140,43 +141,66 @@ var nativeStates = map[uint32]string{
 // stateOf maps the SCM state. A stopped service whose exit code reports an
 // error is "failed"; ERROR_SERVICE_NEVER_STARTED is the code of a service
 // that simply has not run since boot.
-func stateOf(st *windows.SERVICE_STATUS_PROCESS) (State, string) {
-	native := nativeStates[st.CurrentState]
+func stateOf(st *windows.SERVICE_STATUS_PROCESS) State {
 	switch st.CurrentState {
 	case windows.SERVICE_STOPPED:
 		if st.Win32ExitCode != 0 && st.Win32ExitCode != uint32(windows.ERROR_SERVICE_NEVER_STARTED) {
-			return StateFailed, native
+			return StateFailed
 		}
-		return StateStopped, native
+		return StateStopped
 	case windows.SERVICE_START_PENDING, windows.SERVICE_CONTINUE_PENDING:
-		return StateStarting, native
+		return StateStarting
 	case windows.SERVICE_STOP_PENDING, windows.SERVICE_PAUSE_PENDING:
-		return StateStopping, native
+		return StateStopping
 	case windows.SERVICE_RUNNING:
-		return StateRunning, native
+		return StateRunning
 	case windows.SERVICE_PAUSED:
-		return StatePaused, native
+		return StatePaused
 	}
-	return StateUnknown, fmt.Sprintf("STATE_%d", st.CurrentState)
+	return StateUnknown
 }
 
-func startTypeOf(t uint32, delayed bool) (StartType, string) {
-	switch t {
-	case windows.SERVICE_AUTO_START:
-		if delayed {
-			return StartTypeAutomaticDelayed, "AUTO_START_DELAYED"
-		}
-		return StartTypeAutomatic, "AUTO_START"
-	case windows.SERVICE_BOOT_START:
-		return StartTypeAutomatic, "BOOT_START"
-	case windows.SERVICE_SYSTEM_START:
-		return StartTypeAutomatic, "SYSTEM_START"
-	case windows.SERVICE_DEMAND_START:
-		return StartTypeManual, "DEMAND_START"
-	case windows.SERVICE_DISABLED:
-		return StartTypeDisabled, "DISABLED"
+// nativeState is the SCM's name of the state ("STOP_PENDING").
+func nativeState(st *windows.SERVICE_STATUS_PROCESS) string {
+	if n, ok := nativeStates[st.CurrentState]; ok {
+		return n
 	}
-	return StartTypeUnknown, fmt.Sprintf("START_TYPE_%d", t)
+	return "STATE_" + strconv.FormatUint(uint64(st.CurrentState), 10)
+}
+
+// scmStartTypeInfo holds each SCM start type's portable value and name
+// (scmStartTypes in starttype_windows.go is the way back).
+var scmStartTypeInfo = map[uint32]struct {
+	portable StartType
+	native   string
+}{
+	windows.SERVICE_AUTO_START:   {StartTypeAutomatic, "AUTO_START"},
+	windows.SERVICE_BOOT_START:   {StartTypeAutomatic, "BOOT_START"},
+	windows.SERVICE_SYSTEM_START: {StartTypeAutomatic, "SYSTEM_START"},
+	windows.SERVICE_DEMAND_START: {StartTypeManual, "DEMAND_START"},
+	windows.SERVICE_DISABLED:     {StartTypeDisabled, "DISABLED"},
+}
+
+// startTypeOf maps the SCM start type; delayed is the delayed-auto-start flag.
+func startTypeOf(t uint32, delayed bool) StartType {
+	if t == windows.SERVICE_AUTO_START && delayed {
+		return StartTypeAutomaticDelayed
+	}
+	if st, ok := scmStartTypeInfo[t]; ok {
+		return st.portable
+	}
+	return StartTypeUnknown
+}
+
+// nativeStartType is the SCM's name of the start type ("AUTO_START_DELAYED").
+func nativeStartType(t uint32, delayed bool) string {
+	if t == windows.SERVICE_AUTO_START && delayed {
+		return "AUTO_START_DELAYED"
+	}
+	if st, ok := scmStartTypeInfo[t]; ok {
+		return st.native
+	}
+	return "START_TYPE_" + strconv.FormatUint(uint64(t), 10)
 }
 
 // ctxErr maps a context error during op to its sentinel.

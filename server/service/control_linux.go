@@ -200,7 +200,7 @@ func describe(ctx context.Context, c *sdbus.Conn, unit string) string {
 	if err != nil {
 		return "state unknown: " + err.Error()
 	}
-	d := "it is " + us.ActiveState + "/" + us.SubState
+	d := "it is " + nativeState(us.ActiveState, us.SubState)
 	if p, err := c.GetServicePropertyContext(ctx, unit, "Result"); err == nil {
 		if r, _ := p.Value.Value().(string); r != "" && r != "success" {
 			d += ", result " + r

@@ -27,22 +27,49 @@ const (
 
 // Start implements Manager: a running service is left alone (Changed=false).
 func (scmManager) Start(ctx context.Context, name string, opts ControlOptions) (Result, error) {
-	return control(ctx, name, opts, "start")
+	return control(ctx, name, opts, startAction)
 }
 
 // Stop implements Manager: a stopped service is left alone (Changed=false).
 // Running dependents make it fail unless opts.StopDependents is set.
 func (scmManager) Stop(ctx context.Context, name string, opts ControlOptions) (Result, error) {
-	return control(ctx, name, opts, "stop")
+	return control(ctx, name, opts, stopAction)
 }
 
 // Restart implements Manager: stop (with the dependents when asked, which
 // are started again afterwards) and start; a stopped service is just started.
 func (scmManager) Restart(ctx context.Context, name string, opts ControlOptions) (Result, error) {
-	return control(ctx, name, opts, "restart")
+	return control(ctx, name, opts, restartAction)
 }
 
-func control(ctx context.Context, name string, opts ControlOptions, verb string) (Result, error) {
+// action is one of Start, Stop, Restart, as on Linux (control_linux.go).
+type action struct {
+	verb   string // for messages
+	access uint32 // what the service handle needs beyond queryAccess
+	// run acts on s and waits; changed is false when s already was where
+	// the action leads.
+	run func(c *controller, s *mgr.Service, stopDependents bool) (changed bool, err error)
+}
+
+var (
+	startAction = action{
+		verb: "start", access: windows.SERVICE_START,
+		run: func(c *controller, s *mgr.Service, _ bool) (bool, error) { return c.start(s) },
+	}
+	stopAction = action{
+		verb: "stop", access: windows.SERVICE_STOP,
+		run: func(c *controller, s *mgr.Service, deps bool) (bool, error) {
+			changed, _, err := c.stop(s, deps)
+			return changed, err
+		},
+	}
+	restartAction = action{
+		verb: "restart", access: windows.SERVICE_START | windows.SERVICE_STOP,
+		run: (*controller).restart,
+	}
+)
+
+func control(ctx context.Context, name string, opts ControlOptions, a action) (Result, error) {
 	if err := validateName(name); err != nil {
 		return Result{}, err
 	}
@@ -57,14 +84,7 @@ func control(ctx context.Context, name string, opts ControlOptions, verb string)
 		return Result{}, err
 	}
 	defer disconnect(m)
-	access := uint32(queryAccess)
-	if verb != "stop" {
-		access |= windows.SERVICE_START
-	}
-	if verb != "start" {
-		access |= windows.SERVICE_STOP
-	}
-	s, err := openService(m, name, access)
+	s, err := openService(m, name, queryAccess|a.access)
 	if err != nil {
 		return Result{}, err
 	}
@@ -73,21 +93,13 @@ func control(ctx context.Context, name string, opts ControlOptions, verb string)
 	if err != nil {
 		return Result{}, err
 	}
-	prev, _ := stateOf(st)
+	prev := stateOf(st)
 	c := &controller{ctx: ctx, wctx: wctx, timeout: timeout, m: m}
-	var changed bool
-	switch verb {
-	case "start":
-		changed, err = c.start(s)
-	case "stop":
-		changed, _, err = c.stop(s, opts.StopDependents)
-	default:
-		changed, err = c.restart(s, opts.StopDependents)
-	}
+	changed, err := a.run(c, s, opts.StopDependents)
 	if err != nil {
 		return Result{PreviousState: prev}, err
 	}
-	svc, err := describe(ctx, m, name)
+	svc, err := get(ctx, m, name)
 	return Result{Service: svc, PreviousState: prev, Changed: changed}, err
 }
 

@@ -117,6 +117,39 @@ func (g *unitGraph) active(p map[string]any) bool {
 	return false
 }
 
+// deps calls fn with each unit named by p's properties via, and its
+// properties, skipping those skip reports true for (skip runs first and may
+// mark the unit seen).
+func (g *unitGraph) deps(p map[string]any, via []string, skip func(string) bool, fn func(d string, dp map[string]any) error) error {
+	for _, k := range via {
+		for _, d := range propStrings(p, k) {
+			if skip(d) {
+				continue
+			}
+			dp, err := g.unit(d)
+			if err != nil {
+				return err
+			}
+			if err := fn(d, dp); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// unseen returns a skip function for deps that skips the units in seen and
+// adds the others to it.
+func unseen(seen map[string]bool) func(string) bool {
+	return func(d string) bool {
+		if seen[d] {
+			return true
+		}
+		seen[d] = true
+		return false
+	}
+}
+
 // propagate returns the active units reached from root over the given
 // reverse-dependency properties, transitively, root excluded.
 func (g *unitGraph) propagate(root string, via []string) ([]string, error) {
@@ -129,21 +162,15 @@ func (g *unitGraph) propagate(root string, via []string) ([]string, error) {
 			return out, err
 		}
 		queue = queue[1:]
-		for _, k := range via {
-			for _, d := range propStrings(p, k) {
-				if seen[d] {
-					continue
-				}
-				seen[d] = true
-				dp, err := g.unit(d)
-				if err != nil {
-					return out, err
-				}
-				if g.active(dp) {
-					out = append(out, d)
-					queue = append(queue, d)
-				}
+		err = g.deps(p, via, unseen(seen), func(d string, dp map[string]any) error {
+			if g.active(dp) {
+				out = append(out, d)
+				queue = append(queue, d)
 			}
+			return nil
+		})
+		if err != nil {
+			return out, err
 		}
 	}
 	slices.Sort(out)
@@ -157,6 +184,7 @@ func (g *unitGraph) start(root string, imp *Impact) error {
 	seen := map[string]bool{root: true}
 	queue := []string{root}
 	stops := map[string]bool{}
+	stopped := func(d string) bool { return stops[d] || d == root }
 	for len(queue) > 0 {
 		u := queue[0]
 		queue = queue[1:]
@@ -164,44 +192,32 @@ func (g *unitGraph) start(root string, imp *Impact) error {
 		if err != nil {
 			return err
 		}
-		for _, k := range startConflicts {
-			for _, d := range propStrings(p, k) {
-				if stops[d] || d == root {
-					continue
-				}
-				dp, err := g.unit(d)
-				if err != nil {
-					return err
-				}
-				if !g.active(dp) {
-					continue
-				}
-				stops[d] = true
-				more, err := g.propagate(d, stopPropagates)
-				if err != nil {
-					return err
-				}
-				for _, s := range more {
-					stops[s] = true
-				}
+		err = g.deps(p, startConflicts, stopped, func(d string, dp map[string]any) error {
+			if !g.active(dp) {
+				return nil
 			}
+			stops[d] = true
+			more, err := g.propagate(d, stopPropagates)
+			if err != nil {
+				return err
+			}
+			for _, s := range more {
+				stops[s] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		for _, k := range startPulls {
-			for _, d := range propStrings(p, k) {
-				if seen[d] {
-					continue
-				}
-				seen[d] = true
-				dp, err := g.unit(d)
-				if err != nil {
-					return err
-				}
-				if g.active(dp) || missing(propString(dp, "LoadState"), propString(dp, "ActiveState")) {
-					continue
-				}
+		err = g.deps(p, startPulls, unseen(seen), func(d string, dp map[string]any) error {
+			if !g.active(dp) && !missing(propString(dp, "LoadState"), propString(dp, "ActiveState")) {
 				imp.Starts = append(imp.Starts, d)
 				queue = append(queue, d)
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	for s := range stops {

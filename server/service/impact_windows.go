@@ -26,7 +26,7 @@ func (scmManager) Impact(ctx context.Context, op Op, name string, _ ControlOptio
 	i := slices.IndexFunc(all, func(s Service) bool { return strings.EqualFold(s.Name, name) })
 	if i < 0 {
 		// Not enumerated (a driver, or gone): let Get say what it is.
-		s, err := describe(ctx, m, name)
+		s, err := get(ctx, m, name)
 		if err != nil {
 			return Impact{Op: op, Target: name}, err
 		}

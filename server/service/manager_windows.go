@@ -117,11 +117,11 @@ func (scmManager) Get(ctx context.Context, name string) (Service, error) {
 		return Service{}, err
 	}
 	defer disconnect(m)
-	return describe(ctx, m, name)
+	return get(ctx, m, name)
 }
 
-// describe reads one service and its direct dependents.
-func describe(ctx context.Context, m *mgr.Mgr, name string) (Service, error) {
+// get reads one service and its direct dependents.
+func get(ctx context.Context, m *mgr.Mgr, name string) (Service, error) {
 	svc, _, err := readNamed(m, name, nil)
 	if err != nil {
 		return Service{}, err

@@ -39,72 +39,95 @@ func (m *systemdManager) List(ctx context.Context, f Filter) ([]Service, error) 
 	if err != nil {
 		return nil, err
 	}
-	patterns := listPatterns(f.NameGlob)
+	loaded, fileStates, err := unitsByPatterns(ctx, c, listPatterns(f.NameGlob))
+	if err != nil {
+		return nil, err
+	}
+	l := &unitList{f: f, fileStates: fileStates, seen: make(map[string]bool, len(loaded)+len(fileStates))}
+	for _, us := range loaded {
+		l.keep(us)
+	}
+	if err := l.addUnloaded(ctx, c); err != nil {
+		return nil, err
+	}
+	if err := details(ctx, c, l.out); err != nil {
+		return nil, err
+	}
+	sort.Slice(l.out, func(i, j int) bool { return l.out[i].Name < l.out[j].Name })
+	return l.out, nil
+}
+
+// unitsByPatterns returns the loaded units matching patterns and the state
+// of every unit file matching them, by file name.
+func unitsByPatterns(ctx context.Context, c *sdbus.Conn, patterns []string) ([]sdbus.UnitStatus, map[string]string, error) {
 	loaded, err := c.ListUnitsByPatternsContext(ctx, nil, patterns)
 	if err != nil {
-		return nil, mapErr(ctx, c, err, "")
+		return nil, nil, mapErr(ctx, c, err, "")
 	}
 	files, err := c.ListUnitFilesByPatternsContext(ctx, nil, patterns)
 	if err != nil {
-		return nil, mapErr(ctx, c, err, "")
+		return nil, nil, mapErr(ctx, c, err, "")
 	}
 	fileStates := make(map[string]string, len(files))
 	for _, uf := range files {
 		fileStates[path.Base(uf.Path)] = uf.Type
 	}
+	return loaded, fileStates, nil
+}
 
-	seen := make(map[string]bool, len(loaded)+len(files))
-	var out []Service
-	keep := func(us sdbus.UnitStatus) {
-		if seen[us.Name] || !strings.HasSuffix(us.Name, serviceSuffix) || isTemplate(us.Name) ||
-			missing(us.LoadState, us.ActiveState) {
-			return
-		}
-		seen[us.Name] = true
-		if s := fromStatus(us, fileStates); f.Match(s) {
-			out = append(out, s)
-		}
-	}
-	for _, us := range loaded {
-		keep(us)
-	}
+// unitList collects the services of a listing that match its filter, each
+// unit once.
+type unitList struct {
+	f          Filter
+	fileStates map[string]string
+	seen       map[string]bool
+	out        []Service
+}
 
-	// A unit that is not loaded cannot be running: it is Stopped, which lets
-	// the filter drop it before we ask systemd for its description.
+func (l *unitList) keep(us sdbus.UnitStatus) {
+	if l.seen[us.Name] || !strings.HasSuffix(us.Name, serviceSuffix) || isTemplate(us.Name) ||
+		missing(us.LoadState, us.ActiveState) {
+		return
+	}
+	l.seen[us.Name] = true
+	if s := fromStatus(us, l.fileStates); l.f.Match(s) {
+		l.out = append(l.out, s)
+	}
+}
+
+// addUnloaded keeps the unit files systemd has not loaded. A unit that is
+// not loaded cannot be running: it is Stopped, which lets the filter drop it
+// before we ask systemd for its description.
+func (l *unitList) addUnloaded(ctx context.Context, c *sdbus.Conn) error {
 	var unloaded []string
-	for name, st := range fileStates {
-		if seen[name] || !strings.HasSuffix(name, serviceSuffix) || isTemplate(name) || st == "alias" {
+	for name, st := range l.fileStates {
+		if l.seen[name] || !strings.HasSuffix(name, serviceSuffix) || isTemplate(name) || st == "alias" {
 			continue // aliases are listed under the name they point to
 		}
-		if f.MatchName(name, displayName(name)) && f.MatchState(StateStopped) {
+		if l.f.MatchName(name, displayName(name)) && l.f.MatchState(StateStopped) {
 			unloaded = append(unloaded, name)
 		}
 	}
-	if len(unloaded) > 0 {
-		sort.Strings(unloaded)
-		more, err := c.ListUnitsByNamesContext(ctx, unloaded)
-		switch {
-		case err == nil:
-			for _, us := range more {
-				keep(us)
-			}
-		case dbusErrorName(err) == errUnknownMethod: // systemd < 230
-			for _, name := range unloaded {
-				keep(sdbus.UnitStatus{Name: name, LoadState: "loaded", ActiveState: "inactive", SubState: "dead"})
-			}
-		default:
-			return nil, mapErr(ctx, c, err, "")
+	if len(unloaded) == 0 {
+		return nil
+	}
+	sort.Strings(unloaded)
+	more, err := c.ListUnitsByNamesContext(ctx, unloaded)
+	switch {
+	case err == nil:
+		for _, us := range more {
+			l.keep(us)
 		}
+	case dbusErrorName(err) == errUnknownMethod: // systemd < 230
+		for _, name := range unloaded {
+			l.keep(sdbus.UnitStatus{Name: name, LoadState: "loaded", ActiveState: "inactive", SubState: "dead"})
+		}
+	default:
+		return mapErr(ctx, c, err, "")
 	}
-
-	if err := details(ctx, c, out); err != nil {
-		return nil, err
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return nil
 }
 
-// fromStatus builds a Service from a ListUnits row and the unit files.
 func fromStatus(us sdbus.UnitStatus, fileStates map[string]string) Service {
 	fs := fileStates[us.Name]
 	return Service{
@@ -112,7 +135,7 @@ func fromStatus(us sdbus.UnitStatus, fileStates map[string]string) Service {
 		DisplayName:     displayName(us.Name),
 		Description:     us.Description,
 		State:           stateOf(us.ActiveState),
-		NativeState:     us.ActiveState + "/" + us.SubState,
+		NativeState:     nativeState(us.ActiveState, us.SubState),
 		StartType:       startTypeOf(fs),
 		NativeStartType: fs,
 	}
@@ -210,7 +233,7 @@ func get(ctx context.Context, c *sdbus.Conn, unit string) (Service, error) {
 		DisplayName:     displayName(unit),
 		Description:     propString(props, "Description"),
 		State:           stateOf(active),
-		NativeState:     active + "/" + propString(props, "SubState"),
+		NativeState:     nativeState(active, propString(props, "SubState")),
 		StartType:       startTypeOf(fs),
 		NativeStartType: fs,
 		Dependencies: serviceUnits(propStrings(props, "Requires"), propStrings(props, "Requisite"),

@@ -123,6 +123,9 @@ func stateOf(activeState string) State {
 	return StateUnknown
 }
 
+// nativeState is systemd's wording of a unit's state ("active/running").
+func nativeState(activeState, subState string) string { return activeState + "/" + subState }
+
 // startTypeOf maps a UnitFileState. The portable question is "does systemd
 // start it by itself?":
 //   - enabled, enabled-runtime: pulled in at boot by [Install] links -> Automatic.

@@ -52,17 +52,8 @@ type WatchOptions struct {
 	Stop <-chan struct{}
 }
 
-// Subscription is one open watch, read by one goroutine.
-type Subscription interface {
-	// Next blocks for the next event. It fails with the context's error,
-	// hub.ErrStopped, ErrResourceExhausted when the subscriber kept falling
-	// behind, or ErrUnavailable when the backend failed or the watcher closed.
-	Next(ctx context.Context) (Event, error)
-	// Start is the sequence number the subscription starts after.
-	Start() uint64
-	// Close unsubscribes; call it once the stream ends.
-	Close()
-}
+// Subscription is one open service watch (see hub.Subscription).
+type Subscription = evhub.Subscription[Event]
 
 // Watcher streams service state changes. One backend subscription per host
 // serves every subscriber, on the shared event hub (server/watch/hub);
@@ -148,12 +139,7 @@ func (h *hub) Watch(ctx context.Context, opts WatchOptions) (Subscription, error
 // Stamp implements hub.Stamper.
 func (ev *Event) Stamp(seq uint64, at time.Time, k evhub.Kind) {
 	ev.Seq, ev.Time = seq, at
-	switch k {
-	case evhub.Synced:
-		ev.Type = EventSynced
-	case evhub.Resync:
-		ev.Type = EventResync
-	}
+	ev.Type = evhub.TypeOf(k, ev.Type, EventSynced, EventResync)
 }
 
 // snapshot lists the known services that match, by name (hub locked).

@@ -174,7 +174,7 @@ func listUnits(ctx context.Context, conn *dbus.Conn, sig *signalQueue) (map[stri
 		if isTemplate(r.Name) || missing(r.LoadState, r.ActiveState) {
 			continue
 		}
-		u := unitState{state: stateOf(r.ActiveState), native: r.ActiveState + "/" + r.SubState}
+		u := unitState{state: stateOf(r.ActiveState), native: nativeState(r.ActiveState, r.SubState)}
 		if u.state != StateStopped && u.state != StateFailed {
 			var v dbus.Variant
 			// A unit gone meanwhile keeps pid 0; its signals will follow.
@@ -228,7 +228,7 @@ func applySignal(ctx context.Context, h *hub, s *dbus.Signal, pids map[string]in
 		}
 		active, _ := v.Value().(string)
 		sub, _ := changed["SubState"].Value().(string)
-		u := unitState{state: stateOf(active), native: active + "/" + sub, pid: pids[name]}
+		u := unitState{state: stateOf(active), native: nativeState(active, sub), pid: pids[name]}
 		if u.state == StateStopped || u.state == StateFailed {
 			u.pid = 0
 		}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/remotectl/remotectl/internal/defaults"
 	"github.com/remotectl/remotectl/internal/errdefs"
 	"github.com/remotectl/remotectl/server/process"
 	"github.com/remotectl/remotectl/server/watch/hub"
@@ -49,9 +50,7 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
-	if c.Interval <= 0 {
-		c.Interval = DefaultPollInterval
-	}
+	defaults.Fill(&c.Interval, DefaultPollInterval)
 	if c.MaxConsecutiveErrors <= 0 {
 		c.MaxConsecutiveErrors = 10
 	}
@@ -224,33 +223,12 @@ func (e *Engine) Watch(ctx context.Context, opts Options) (Subscription, error) 
 // refresh rereads the requested fields of snapshot processes; a process
 // gone meanwhile keeps what the producer recorded (its EXITED follows).
 func (e *Engine) refresh(ctx context.Context, evs []Event, fields process.Field) []Event {
-	pids := make([]int32, len(evs))
-	for i := range evs {
-		pids[i] = evs[i].Process.PID
-	}
-	full, err := e.cfg.Lister.List(ctx, process.ListOptions{Filter: process.Filter{PIDs: pids}, Fields: fields})
-	if err != nil {
-		return evs
-	}
-	byKey := make(map[process.Key]process.Process, len(full))
-	for _, f := range full {
-		byKey[f.Key()] = f
-	}
-	for i := range evs {
-		if f, ok := byKey[evs[i].Process.Key()]; ok {
-			evs[i].Process = f
-		}
-	}
+	reread(ctx, e.cfg.Lister, fields, len(evs), func(i int) *process.Process { return &evs[i].Process })
 	return evs
 }
 
 // Stamp implements hub.Stamper.
 func (ev *Event) Stamp(seq uint64, at time.Time, k hub.Kind) {
 	ev.Seq, ev.Time = seq, at
-	switch k {
-	case hub.Synced:
-		ev.Type = EventSynced
-	case hub.Resync:
-		ev.Type = EventResync
-	}
+	ev.Type = hub.TypeOf(k, ev.Type, EventSynced, EventResync)
 }

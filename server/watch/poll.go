@@ -110,27 +110,34 @@ func (p *poller) run(ctx context.Context, s sink) error {
 // detail reads detailFields of ps in one listing; a process gone by then
 // keeps what it had.
 func detail(ctx context.Context, l process.Lister, ps []process.Process) []process.Process {
-	if len(ps) == 0 {
-		return ps
+	reread(ctx, l, detailFields, len(ps), func(i int) *process.Process { return &ps[i] })
+	return ps
+}
+
+// reread reads fields of the n processes at(i) in one listing and replaces
+// each one still there (same PID and start time); a process gone by then,
+// or a failed listing, leaves what there was.
+func reread(ctx context.Context, l process.Lister, f process.Field, n int, at func(i int) *process.Process) {
+	if n == 0 {
+		return
 	}
-	pids := make([]int32, len(ps))
-	for i := range ps {
-		pids[i] = ps[i].PID
+	pids := make([]int32, n)
+	for i := range n {
+		pids[i] = at(i).PID
 	}
-	full, err := l.List(ctx, process.ListOptions{Filter: process.Filter{PIDs: pids}, Fields: detailFields})
+	full, err := l.List(ctx, process.ListOptions{Filter: process.Filter{PIDs: pids}, Fields: f})
 	if err != nil {
-		return ps
+		return
 	}
 	byKey := make(map[process.Key]process.Process, len(full))
-	for _, f := range full {
-		byKey[f.Key()] = f
+	for _, p := range full {
+		byKey[p.Key()] = p
 	}
-	for i := range ps {
-		if f, ok := byKey[ps[i].Key()]; ok {
-			ps[i] = f
+	for i := range n {
+		if p, ok := byKey[at(i).Key()]; ok {
+			*at(i) = p
 		}
 	}
-	return ps
 }
 
 func sortByPID(ps []process.Process) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/remotectl/remotectl/server/process"
+	"github.com/remotectl/remotectl/server/watch/hub"
 )
 
 // EventType says what happened to a process.
@@ -132,19 +133,8 @@ type Options struct {
 	Stop <-chan struct{}
 }
 
-// Subscription is read by one goroutine, the stream's writer.
-type Subscription interface {
-	// Next blocks for the next event. It fails with the context's error,
-	// ErrStopped, an errdefs.ErrResourceExhausted error when the subscriber
-	// kept falling behind, or an errdefs.ErrUnavailable error when the
-	// producer failed.
-	Next(ctx context.Context) (Event, error)
-	// Start is the sequence number the subscription starts after: a client
-	// that resumes after it misses nothing, even before any event arrived.
-	Start() uint64
-	// Close unsubscribes; call it once the stream ends.
-	Close()
-}
+// Subscription is one open process watch (see hub.Subscription).
+type Subscription = hub.Subscription[Event]
 
 // ProcessWatcher opens process event subscriptions.
 type ProcessWatcher interface {

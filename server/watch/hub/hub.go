@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/remotectl/remotectl/internal/defaults"
 	"github.com/remotectl/remotectl/internal/errdefs"
 )
 
@@ -28,6 +29,18 @@ const (
 	Synced                   // end of a snapshot; no data
 	Resync                   // events were lost; a snapshot follows; no data
 )
+
+// TypeOf maps the kinds without data to a domain's own event types for
+// them, synced and resync; for the others the domain's type stands (cur).
+func TypeOf[T any](k Kind, cur, synced, resync T) T {
+	switch k {
+	case Synced:
+		return synced
+	case Resync:
+		return resync
+	}
+	return cur
+}
 
 // Event is one event of a stream. Live events are numbered +1 each per hub
 // whatever the subscriber's filter; snapshot events (Resync, Existing,
@@ -85,18 +98,10 @@ func (c *Config[T]) setDefaults() {
 	if c.Name == "" {
 		c.Name = "watch"
 	}
-	if c.QueueSize <= 0 {
-		c.QueueSize = DefaultQueueSize
-	}
-	if c.RingSize <= 0 {
-		c.RingSize = DefaultRingSize
-	}
-	if c.MaxResyncs <= 0 {
-		c.MaxResyncs = DefaultMaxResyncs
-	}
-	if c.ResyncWindow <= 0 {
-		c.ResyncWindow = DefaultResyncWindow
-	}
+	defaults.Fill(&c.QueueSize, DefaultQueueSize)
+	defaults.Fill(&c.RingSize, DefaultRingSize)
+	defaults.Fill(&c.MaxResyncs, DefaultMaxResyncs)
+	defaults.Fill(&c.ResyncWindow, DefaultResyncWindow)
 	if c.Linger == 0 {
 		c.Linger = DefaultLinger
 	}

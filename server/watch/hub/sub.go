@@ -213,6 +213,21 @@ func (s *Sub[T]) Close() {
 	h.maybeIdleLocked()
 }
 
+// Subscription is one open watch as its domain reads it (a Typed), by one
+// goroutine: the stream's writer.
+type Subscription[T any] interface {
+	// Next blocks for the next event. It fails with the context's error,
+	// ErrStopped, an ErrResourceExhausted error when the subscriber kept
+	// falling behind, or an ErrUnavailable error when the producer failed or
+	// the hub closed.
+	Next(ctx context.Context) (T, error)
+	// Start is the sequence number the subscription starts after: a client
+	// that resumes after it misses nothing, even before any event arrived.
+	Start() uint64
+	// Close unsubscribes; call it once the stream ends.
+	Close()
+}
+
 // Stamper is a domain event type the hub stamps with an event's number,
 // time and kind when a Typed subscription hands it out.
 type Stamper[T any] interface {

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -36,14 +35,8 @@ type procReader struct {
 	bootErr  error
 }
 
-// procScratch is the per-listing working memory, pooled across listings.
-type procScratch struct {
-	buf   []byte
-	path  []byte            // "<root>/<pid>/" then the file name
-	names map[string]string // interned names and exe paths
-	st    procStat
-	sys   sysc // how to make the calls (query.raw)
-}
+// readerName is the Implementation of the Linux lister.
+const readerName = "procfs"
 
 func newReader() reader { return newProcReader("/proc") }
 
@@ -304,57 +297,6 @@ func (r *procReader) euid(sc *procScratch, dir int, pid int32) (uint32, error) {
 		return 0, errBadStat
 	}
 	return uid, nil
-}
-
-// readFile reads <dir>/name whole with one read syscall in the common case:
-// procfs generates these files at open and returns them in one read when
-// the buffer is large enough, so a short read means end of file.
-func (r *procReader) readFile(sc *procScratch, dir int, name string) ([]byte, error) {
-	fd, err := sc.sys.open(sc.pathOf(dir, name))
-	if err != nil {
-		return nil, err
-	}
-	defer sc.sys.close(fd)
-	// Only stat is read raw: reading cmdline (or status on some kernels)
-	// takes the target's mmap lock, which a stuck process may hold for
-	// ever, and a raw call blocked there would stall the next GC.
-	rd := sc.sys && name == "stat"
-	n := 0
-	for {
-		m, err := rd.read(fd, sc.buf[n:])
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		n += m
-		if m == 0 || n < len(sc.buf) {
-			return sc.buf[:n], nil
-		}
-		sc.buf = append(sc.buf, make([]byte, len(sc.buf))...) // full: grow and go on
-	}
-}
-
-// pathOf returns the path of file name of the process whose directory is
-// sc.path[:dir]. The string aliases sc.path and is valid until the next call.
-func (sc *procScratch) pathOf(dir int, name string) string {
-	sc.path = append(sc.path[:dir], name...)
-	return unsafe.String(unsafe.SliceData(sc.path), len(sc.path))
-}
-
-// intern returns b as a string, shared with earlier equal names: a host runs
-// many processes of the same program.
-func (sc *procScratch) intern(b []byte) string {
-	if s, ok := sc.names[string(b)]; ok { // no allocation for the lookup
-		return s
-	}
-	if len(sc.names) >= 4096 {
-		clear(sc.names)
-	}
-	s := string(b)
-	sc.names[s] = s
-	return s
 }
 
 // gone reports whether err says the process no longer exists.

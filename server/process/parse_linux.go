@@ -111,13 +111,9 @@ func atoi(b []byte) (int64, error) {
 // parseEUID returns the effective UID from /proc/PID/status ("Uid:\treal\teffective\t...").
 // ps shows the effective user, and so do we.
 func parseEUID(b []byte) (uint32, bool) {
-	i := bytes.Index(b, []byte("\nUid:"))
-	if i < 0 {
+	line, ok := lineAfter(b, "\nUid:")
+	if !ok {
 		return 0, false
-	}
-	line := b[i+len("\nUid:"):]
-	if j := bytes.IndexByte(line, '\n'); j >= 0 {
-		line = line[:j]
 	}
 	f := bytes.Fields(line)
 	if len(f) < 2 {
@@ -128,6 +124,20 @@ func parseEUID(b []byte) (uint32, bool) {
 		return 0, false
 	}
 	return uint32(n), true
+}
+
+// lineAfter returns the rest of the line that starts with key (key begins
+// with the newline before it) in b.
+func lineAfter(b []byte, key string) ([]byte, bool) {
+	i := bytes.Index(b, []byte(key))
+	if i < 0 {
+		return nil, false
+	}
+	line := b[i+len(key):]
+	if j := bytes.IndexByte(line, '\n'); j >= 0 {
+		line = line[:j]
+	}
+	return line, true
 }
 
 // splitArgs splits a NUL-separated /proc/PID/cmdline into argv with one
@@ -158,13 +168,9 @@ func bootTime(procRoot string) (boot time.Time, skew time.Duration, err error) {
 	if err != nil {
 		return time.Time{}, 0, err
 	}
-	i := bytes.Index(b, []byte("\nbtime "))
-	if i < 0 {
+	line, ok := lineAfter(b, "\nbtime ")
+	if !ok {
 		return time.Time{}, 0, fmt.Errorf("no btime in %s/stat", procRoot)
-	}
-	line := b[i+len("\nbtime "):]
-	if j := bytes.IndexByte(line, '\n'); j >= 0 {
-		line = line[:j]
 	}
 	sec, err := atou(line)
 	if err != nil {

@@ -1,5 +1,8 @@
 //go:build !linux && !darwin && !windows
 
+// How reader_other.go enumerates processes on the platforms other than
+// Linux, Windows and macOS: gopsutil for every field.
+
 package process
 
 import (

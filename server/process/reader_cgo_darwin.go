@@ -1,4 +1,4 @@
-//go:build darwin && cgo
+//go:build cgo
 
 package process
 

@@ -1,5 +1,9 @@
 //go:build !linux && !windows
 
+// The process reader of every platform but Linux and Windows: gopsutil,
+// with the table enumerated by reader_darwin.go on macOS and by
+// enumerate_other.go elsewhere.
+
 package process
 
 import (
@@ -16,6 +20,9 @@ import (
 // pass over the process table per listing, one getter per needed field. A
 // getter that fails marks its field unavailable; it never drops the process.
 type gopsReader struct{ users *userCache }
+
+// readerName is the Implementation of the lister here.
+const readerName = "gopsutil"
 
 func newReader() reader { return &gopsReader{users: newUserCache()} }
 
