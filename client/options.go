@@ -8,8 +8,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/remotectl/remotectl/internal/pki"
-	"github.com/remotectl/remotectl/server/process"
-	"github.com/remotectl/remotectl/server/service"
+	"github.com/remotectl/remotectl/internal/waits"
 )
 
 // Defaults.
@@ -19,14 +18,14 @@ const (
 	// DefaultConnectTimeout bounds one connection attempt (WithConnectTimeout).
 	DefaultConnectTimeout = 5 * time.Second
 	// DefaultControlWait is how long a start/stop/restart waits for its
-	// target state when the caller gives no wait (server/service.DefaultTimeout).
-	DefaultControlWait = service.DefaultTimeout
+	// target state when the caller gives no wait (internal/waits, the agent's own definition).
+	DefaultControlWait = waits.ServiceDefault
 	// MaxControlWait is the longest wait a start/stop/restart may ask for;
-	// the agent refuses a longer one with INVALID_ARGUMENT (server/service.MaxTimeout).
-	MaxControlWait = service.MaxTimeout
+	// the agent refuses a longer one with INVALID_ARGUMENT (internal/waits).
+	MaxControlWait = waits.ServiceMax
 	// MaxSignalWait is the longest SignalOptions.Wait the agent accepts
-	// (server/process.MaxSignalWait).
-	MaxSignalWait = process.MaxSignalWait
+	// (internal/waits).
+	MaxSignalWait = waits.SignalMax
 	// MaxRecvMsgSize matches the server's send limit: a listing of many
 	// thousand processes with full argv fits.
 	MaxRecvMsgSize = 64 << 20

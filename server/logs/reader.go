@@ -10,7 +10,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
-	"github.com/remotectl/remotectl/server/service"
+	"github.com/remotectl/remotectl/internal/svcname"
 )
 
 // DefaultAllow is the agent's allow-list when none is configured: the
@@ -87,7 +87,7 @@ func (l *Logs) Key(src Source) (string, error) {
 	case KindService:
 		// A service is named by the service rules (its backend adds its own:
 		// a journal unit's below, through Key).
-		if err := service.ValidateName(src.Service); err != nil {
+		if err := svcname.Validate(src.Service); err != nil {
 			return "", err
 		}
 		s, err := serviceSource(src.Service)

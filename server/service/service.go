@@ -6,6 +6,8 @@ package service
 import (
 	"context"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/waits"
 )
 
 // State is a portable service state.
@@ -89,13 +91,13 @@ type ControlOptions struct {
 }
 
 const (
-	// DefaultTimeout is the wait for a state change when the caller gives none.
-	// The client (client.DefaultControlWait), ctl's --wait help and the
-	// proto comments take it from here.
-	DefaultTimeout = 30 * time.Second
+	// DefaultTimeout is the wait for a state change when the caller gives
+	// none (defined in internal/waits, which the client and ctl's --wait
+	// help import; the proto comments state it and a test pins them).
+	DefaultTimeout = waits.ServiceDefault
 	// MaxTimeout bounds any caller-given wait so a request cannot pin a
 	// handler forever; a longer wait is INVALID_ARGUMENT (ControlOptions.Validate).
-	MaxTimeout = 10 * time.Minute
+	MaxTimeout = waits.ServiceMax
 )
 
 // Result is the outcome of a state change.
