@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
 	"github.com/remotectl/remotectl/internal/errdefs/errgrpc"
@@ -77,9 +79,58 @@ func classifier[Ev any, T comparable](typeOf func(Ev) T, seqOf func(Ev) uint64, 
 	}
 }
 
+// watchRequest is a watch request (WatchProcessesRequest,
+// WatchServicesRequest). Both carry include_existing and
+// resume_after_sequence, which the follower sets to resume.
+type watchRequest interface {
+	proto.Message
+	GetIncludeExisting() bool
+	GetResumeAfterSequence() uint64
+}
+
+// watchEvent is an event of a watch whose type enum is T.
+type watchEvent[T comparable] interface {
+	GetSequence() uint64
+	GetType() T
+}
+
+// newWatchSpec adapts a watch RPC to the generic follower: the watches
+// differ only in their messages and their event type enum.
+func newWatchSpec[Req watchRequest, Resp any, Ev watchEvent[T], T comparable](
+	open func(context.Context, Req, ...grpc.CallOption) (grpc.ServerStreamingClient[Resp], error),
+	event func(*Resp) Ev, resync, existing, synced T, newResync func(start uint64) Ev) *followSpec[Req, Resp, Ev] {
+	return &followSpec[Req, Resp, Ev]{
+		open:     open,
+		event:    event,
+		classify: classifier(func(ev Ev) T { return ev.GetType() }, func(ev Ev) uint64 { return ev.GetSequence() }, resync, existing, synced),
+		resume:   resumeAfter[Req],
+		resync:   newResync,
+	}
+}
+
+// resumeAfter returns a copy of req that resumes after seq, or (seq 0) that
+// asks for a fresh snapshot.
+func resumeAfter[Req watchRequest](req Req, seq uint64) Req {
+	r := proto.Clone(req).(Req)
+	m := r.ProtoReflect()
+	fields := m.Descriptor().Fields()
+	m.Set(fields.ByName("resume_after_sequence"), protoreflect.ValueOfUint64(seq))
+	m.Set(fields.ByName("include_existing"), protoreflect.ValueOfBool(seq == 0))
+	return r
+}
+
+// orEmpty is req, or an empty request of its type when req is nil (watch
+// everything).
+func orEmpty[Req watchRequest](req Req) Req {
+	if req.ProtoReflect().IsValid() {
+		return req
+	}
+	return req.ProtoReflect().Type().New().Interface().(Req)
+}
+
 // followSpec adapts one watch RPC to the generic follower.
 type followSpec[Req, Resp, Ev any] struct {
-	open func(ctx context.Context, req Req) (grpc.ServerStreamingClient[Resp], error)
+	open func(ctx context.Context, req Req, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Resp], error)
 	// event extracts the event of a response.
 	event func(*Resp) Ev
 	// classify tells an event's sequence number and position.
@@ -126,8 +177,8 @@ func (f *follower) seen(seq uint64, p position) {
 }
 
 // watchOnce opens one stream and forwards its events until it ends.
-func watchOnce[Req, Resp, Ev any](ctx context.Context, s *followSpec[Req, Resp, Ev], req Req) (*Stream[Ev], error) {
-	stream, _, err := openWatch(ctx, s, req)
+func watchOnce[Req watchRequest, Resp, Ev any](ctx context.Context, s *followSpec[Req, Resp, Ev], req Req) (*Stream[Ev], error) {
+	stream, _, err := openWatch(ctx, s, orEmpty(req))
 	if err != nil {
 		return nil, err
 	}
@@ -147,15 +198,16 @@ func watchOnce[Req, Resp, Ev any](ctx context.Context, s *followSpec[Req, Resp, 
 // returned) and keeps it open across disconnects and agent restarts,
 // resuming after the last complete event. The channel is closed at the end,
 // after the error (nil when ctx ended it) is set.
-func followStream[Req, Resp, Ev any](ctx context.Context, c *Client, s *followSpec[Req, Resp, Ev], req Req, snapshotFirst bool,
+func followStream[Req watchRequest, Resp, Ev any](ctx context.Context, c *Client, s *followSpec[Req, Resp, Ev], req Req,
 	opts FollowOptions) (*Stream[Ev], error) {
+	req = orEmpty(req)
 	stream, start, err := openWatch(ctx, s, req)
 	if err != nil {
 		return nil, err
 	}
 	out := make(chan Ev, 64)
 	var werr error
-	f := follower{last: start, inSnapshot: snapshotFirst}
+	f := follower{last: start, inSnapshot: req.GetIncludeExisting() && req.GetResumeAfterSequence() == 0}
 	go func() {
 		defer close(out)
 		for {

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/remotectl/remotectl/internal/pki"
+	"github.com/remotectl/remotectl/internal/waits"
 )
 
 // Defaults.
@@ -16,9 +17,15 @@ const (
 	DefaultCallTimeout = 30 * time.Second
 	// DefaultConnectTimeout bounds one connection attempt (WithConnectTimeout).
 	DefaultConnectTimeout = 5 * time.Second
-	// MaxControlWait is the longest a start/stop/restart waits for its
-	// target state: the agent clamps longer waits (server/service.MaxTimeout).
-	MaxControlWait = 10 * time.Minute
+	// DefaultControlWait is how long a start/stop/restart waits for its
+	// target state when the caller gives no wait (internal/waits, the agent's own definition).
+	DefaultControlWait = waits.ServiceDefault
+	// MaxControlWait is the longest wait a start/stop/restart may ask for;
+	// the agent refuses a longer one with INVALID_ARGUMENT (internal/waits).
+	MaxControlWait = waits.ServiceMax
+	// MaxSignalWait is the longest SignalOptions.Wait the agent accepts
+	// (internal/waits).
+	MaxSignalWait = waits.SignalMax
 	// MaxRecvMsgSize matches the server's send limit: a listing of many
 	// thousand processes with full argv fits.
 	MaxRecvMsgSize = 64 << 20

@@ -3,9 +3,6 @@ package client
 import (
 	"context"
 
-	"google.golang.org/grpc"
-	"google.golang.org/protobuf/proto"
-
 	"github.com/remotectl/remotectl/internal/errdefs/errgrpc"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
@@ -24,26 +21,12 @@ func (c *Client) ListProcesses(ctx context.Context, req *pb.ListProcessesRequest
 // ProcessWatch is an open WatchProcesses stream.
 type ProcessWatch = Stream[*pb.ProcessEvent]
 
-var processFollow = followSpec[*pb.WatchProcessesRequest, pb.WatchProcessesResponse, *pb.ProcessEvent]{
-	event: (*pb.WatchProcessesResponse).GetEvent,
-	classify: classifier((*pb.ProcessEvent).GetType, (*pb.ProcessEvent).GetSequence, pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC,
-		pb.ProcessEventType_PROCESS_EVENT_TYPE_EXISTING, pb.ProcessEventType_PROCESS_EVENT_TYPE_SYNCED),
-	resume: func(req *pb.WatchProcessesRequest, seq uint64) *pb.WatchProcessesRequest {
-		r := proto.CloneOf(req)
-		r.ResumeAfterSequence, r.IncludeExisting = seq, seq == 0
-		return r
-	},
-	resync: func(start uint64) *pb.ProcessEvent {
-		return &pb.ProcessEvent{Sequence: start, Type: pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC}
-	},
-}
-
-func (c *Client) processFollow() *followSpec[*pb.WatchProcessesRequest, pb.WatchProcessesResponse, *pb.ProcessEvent] {
-	s := processFollow
-	s.open = func(ctx context.Context, req *pb.WatchProcessesRequest) (grpc.ServerStreamingClient[pb.WatchProcessesResponse], error) {
-		return c.procs.WatchProcesses(ctx, req)
-	}
-	return &s
+func (c *Client) processWatch() *followSpec[*pb.WatchProcessesRequest, pb.WatchProcessesResponse, *pb.ProcessEvent] {
+	return newWatchSpec(c.procs.WatchProcesses, (*pb.WatchProcessesResponse).GetEvent, pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC,
+		pb.ProcessEventType_PROCESS_EVENT_TYPE_EXISTING, pb.ProcessEventType_PROCESS_EVENT_TYPE_SYNCED,
+		func(start uint64) *pb.ProcessEvent {
+			return &pb.ProcessEvent{Sequence: start, Type: pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC}
+		})
 }
 
 // WatchProcesses opens one process event stream, which ends at the first
@@ -51,10 +34,7 @@ func (c *Client) processFollow() *followSpec[*pb.WatchProcessesRequest, pb.Watch
 // returned here, not on the channel: the server confirms the subscription
 // with response headers before any event.
 func (c *Client) WatchProcesses(ctx context.Context, req *pb.WatchProcessesRequest) (*ProcessWatch, error) {
-	if req == nil {
-		req = &pb.WatchProcessesRequest{}
-	}
-	return watchOnce(ctx, c.processFollow(), req)
+	return watchOnce(ctx, c.processWatch(), req)
 }
 
 // FollowProcesses is WatchProcesses that survives disconnects and agent
@@ -65,8 +45,5 @@ func (c *Client) WatchProcesses(ctx context.Context, req *pb.WatchProcessesReque
 // snapshot (EXISTING..., SYNCED) and should replace its view. Other errors
 // end the watch (Err). Errors of the first attempt are returned directly.
 func (c *Client) FollowProcesses(ctx context.Context, req *pb.WatchProcessesRequest, opts FollowOptions) (*ProcessWatch, error) {
-	if req == nil {
-		req = &pb.WatchProcessesRequest{}
-	}
-	return followStream(ctx, c, c.processFollow(), req, req.GetIncludeExisting() && req.GetResumeAfterSequence() == 0, opts)
+	return followStream(ctx, c, c.processWatch(), req, opts)
 }

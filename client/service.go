@@ -40,24 +40,41 @@ type ControlResult struct {
 	Changed       bool
 }
 
+// controlResponse is what Start/Stop/RestartService answer.
+type controlResponse interface {
+	GetService() *pb.Service
+	GetPreviousState() pb.ServiceState
+	GetChanged() bool
+}
+
+// waitFor is the request's wait (nil: the agent's default) and the call's
+// deadline.
 func waitFor(timeout time.Duration) (*durationpb.Duration, time.Duration) {
 	if timeout <= 0 {
-		return nil, 30*time.Second + controlGrace // server default
+		return nil, DefaultControlWait + controlGrace
 	}
 	return durationpb.New(timeout), timeout + controlGrace
 }
 
-// StartService starts a service and waits up to timeout (0 = server default,
-// 30 s) for it to run.
-func (c *Client) StartService(ctx context.Context, name string, timeout time.Duration) (*ControlResult, error) {
-	d, call := waitFor(timeout)
-	ctx, cancel := c.withTimeout(ctx, call)
+// control runs one state change with the wait and deadline of waitFor.
+func control[R controlResponse](ctx context.Context, c *Client, timeout time.Duration,
+	call func(context.Context, *durationpb.Duration) (R, error)) (*ControlResult, error) {
+	wait, deadline := waitFor(timeout)
+	ctx, cancel := c.withTimeout(ctx, deadline)
 	defer cancel()
-	r, err := c.svcs.StartService(ctx, &pb.StartServiceRequest{Name: name, Timeout: d})
+	r, err := call(ctx, wait)
 	if err != nil {
 		return nil, errgrpc.FromGRPC(err)
 	}
 	return &ControlResult{Service: r.GetService(), PreviousState: r.GetPreviousState(), Changed: r.GetChanged()}, nil
+}
+
+// StartService starts a service and waits up to timeout (0 = the agent's
+// default, DefaultControlWait; at most MaxControlWait) for it to run.
+func (c *Client) StartService(ctx context.Context, name string, timeout time.Duration) (*ControlResult, error) {
+	return control(ctx, c, timeout, func(ctx context.Context, d *durationpb.Duration) (*pb.StartServiceResponse, error) {
+		return c.svcs.StartService(ctx, &pb.StartServiceRequest{Name: name, Timeout: d})
+	})
 }
 
 // ControlOption tunes StopService and RestartService.
@@ -81,26 +98,16 @@ func applyControl(opts []ControlOption) controlOptions {
 
 // StopService stops a service and waits up to timeout for it to stop.
 func (c *Client) StopService(ctx context.Context, name string, timeout time.Duration, opts ...ControlOption) (*ControlResult, error) {
-	d, call := waitFor(timeout)
-	ctx, cancel := c.withTimeout(ctx, call)
-	defer cancel()
 	o := applyControl(opts)
-	r, err := c.svcs.StopService(ctx, &pb.StopServiceRequest{Name: name, Timeout: d, StopDependents: o.stopDependents})
-	if err != nil {
-		return nil, errgrpc.FromGRPC(err)
-	}
-	return &ControlResult{Service: r.GetService(), PreviousState: r.GetPreviousState(), Changed: r.GetChanged()}, nil
+	return control(ctx, c, timeout, func(ctx context.Context, d *durationpb.Duration) (*pb.StopServiceResponse, error) {
+		return c.svcs.StopService(ctx, &pb.StopServiceRequest{Name: name, Timeout: d, StopDependents: o.stopDependents})
+	})
 }
 
 // RestartService restarts a service and waits up to timeout for it to run.
 func (c *Client) RestartService(ctx context.Context, name string, timeout time.Duration, opts ...ControlOption) (*ControlResult, error) {
-	d, call := waitFor(timeout)
-	ctx, cancel := c.withTimeout(ctx, call)
-	defer cancel()
 	o := applyControl(opts)
-	r, err := c.svcs.RestartService(ctx, &pb.RestartServiceRequest{Name: name, Timeout: d, StopDependents: o.stopDependents})
-	if err != nil {
-		return nil, errgrpc.FromGRPC(err)
-	}
-	return &ControlResult{Service: r.GetService(), PreviousState: r.GetPreviousState(), Changed: r.GetChanged()}, nil
+	return control(ctx, c, timeout, func(ctx context.Context, d *durationpb.Duration) (*pb.RestartServiceResponse, error) {
+		return c.svcs.RestartService(ctx, &pb.RestartServiceRequest{Name: name, Timeout: d, StopDependents: o.stopDependents})
+	})
 }

@@ -15,7 +15,8 @@ import (
 // without waiting.
 type SignalOptions struct {
 	Signal pb.ProcessSignal
-	// Wait is how long the agent waits for the process to exit (at most 10m).
+	// Wait is how long the agent waits for the process to exit (at most
+	// MaxSignalWait; a longer wait is refused with ErrInvalidArgument).
 	Wait time.Duration
 	// ExitCode, when set, is the exit code of a process terminated on Windows.
 	ExitCode *uint32

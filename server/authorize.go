@@ -292,9 +292,9 @@ type controlResponse interface {
 	GetService() *pb.Service
 }
 
-func stateText(s pb.ServiceState) string {
-	return strings.ToLower(strings.TrimPrefix(s.String(), "SERVICE_STATE_"))
-}
+// stateText spells a wire state as the domain does, so the intent record
+// (domain state) and the result record (wire state) agree ("unknown").
+func stateText(s pb.ServiceState) string { return serviceStateFromProto(s).String() }
 
 func (g *guard) stream() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {

@@ -93,47 +93,32 @@ var statusToProto = map[process.Status]pb.ProcessStatus{
 	process.StatusDead:      pb.ProcessStatus_PROCESS_STATUS_DEAD,
 }
 
-// processToProto converts p, setting only the fields that were selected so
-// an unselected field is absent rather than a misleading zero.
+// processToProto converts p as a caller who asked for fields sees it: the
+// domain's Mask decides (listers and watch producers may carry more), so an
+// unselected or unreadable field is absent rather than a misleading zero.
 func processToProto(p *process.Process, fields process.Field) *pb.Process {
-	out := &pb.Process{Pid: p.PID, Ppid: p.PPID}
-	if !p.StartTime.IsZero() {
-		out.StartTime = timestamppb.New(p.StartTime)
+	q := *p
+	q.Mask(fields)
+	out := &pb.Process{
+		Pid: q.PID, Ppid: q.PPID, Name: q.Name, Exe: q.Exe, Args: q.Args, User: q.User,
+		Status: statusToProto[q.Status], CpuPercent: q.CPUPercent,
+		ResidentMemoryBytes: q.RSS, VirtualMemoryBytes: q.VMS, ThreadCount: q.Threads,
+		UnavailableFields: fieldsToProto(q.Unavailable),
 	}
-	if fields.Has(process.FieldName) {
-		out.Name = p.Name
+	if !q.StartTime.IsZero() {
+		out.StartTime = timestamppb.New(q.StartTime)
 	}
-	if fields.Has(process.FieldExe) {
-		out.Exe = p.Exe
+	if q.UID >= 0 { // Mask sets -1 when the user is not shown
+		uid := q.UID
+		out.Uid = &uid
 	}
-	if fields.Has(process.FieldArgs) {
-		out.Args = p.Args
-	}
-	if fields.Has(process.FieldUser) && p.Unavailable&process.FieldUser == 0 {
-		out.User = p.User
-		if p.UID >= 0 {
-			uid := p.UID
-			out.Uid = &uid
+	if q.Shown(fields).Has(process.FieldCPU) {
+		out.CpuUserTime = durationpb.New(q.CPUUser)
+		out.CpuSystemTime = durationpb.New(q.CPUSystem)
+		if q.CPUWindow > 0 {
+			out.CpuPercentWindow = durationpb.New(q.CPUWindow)
 		}
 	}
-	if fields.Has(process.FieldStatus) {
-		out.Status = statusToProto[p.Status]
-	}
-	if fields.Has(process.FieldCPU) && p.Unavailable&process.FieldCPU == 0 {
-		out.CpuUserTime = durationpb.New(p.CPUUser)
-		out.CpuSystemTime = durationpb.New(p.CPUSystem)
-		out.CpuPercent = p.CPUPercent
-		if p.CPUWindow > 0 {
-			out.CpuPercentWindow = durationpb.New(p.CPUWindow)
-		}
-	}
-	if fields.Has(process.FieldMemory) {
-		out.ResidentMemoryBytes, out.VirtualMemoryBytes = p.RSS, p.VMS
-	}
-	if fields.Has(process.FieldThreads) {
-		out.ThreadCount = p.Threads
-	}
-	out.UnavailableFields = fieldsToProto(p.Unavailable & fields)
 	return out
 }
 
@@ -152,13 +137,10 @@ func eventToProto(e *watch.Event, fields process.Field) *pb.ProcessEvent {
 		out.Process = processToProto(&e.Process, fields)
 	}
 	if b := e.Before; b != nil {
-		out.OldName = b.Name
-		if fields.Has(process.FieldExe) {
-			out.OldExe = b.Exe
-		}
-		if fields.Has(process.FieldArgs) {
-			out.OldArgs = b.Args
-		}
+		// The old name names the event; exe and argv as for the process.
+		old := process.Process{Name: b.Name, Exe: b.Exe, Args: b.Args}
+		old.Mask(fields | process.FieldName)
+		out.OldName, out.OldExe, out.OldArgs = old.Name, old.Exe, old.Args
 	}
 	if x := e.Exit; x != nil {
 		if x.Signal != 0 {
@@ -191,6 +173,15 @@ func serviceStateToProto(s service.State) pb.ServiceState {
 		}
 	}
 	return pb.ServiceState_SERVICE_STATE_UNSPECIFIED
+}
+
+func serviceStateFromProto(s pb.ServiceState) service.State {
+	for _, m := range serviceStates {
+		if m.pb == s {
+			return m.dom
+		}
+	}
+	return service.StateUnknown
 }
 
 func serviceStatesFromProto(in []pb.ServiceState) ([]service.State, error) {
@@ -231,23 +222,19 @@ func serviceToProto(s *service.Service) *pb.Service {
 	}
 }
 
-// timeoutFromProto validates a caller-given wait: absent means the default,
-// negative or above service.MaxTimeout is rejected rather than silently changed.
+// timeoutFromProto reads a caller-given wait. The rule (absent or zero: the
+// default; negative or above the maximum: refused) is the domain's
+// ControlOptions.Validate; here only the encoding is checked.
 func timeoutFromProto(d *durationpb.Duration) (time.Duration, error) {
-	if d == nil {
-		return service.DefaultTimeout, nil
+	var t time.Duration
+	if d != nil {
+		if err := d.CheckValid(); err != nil {
+			return 0, fmt.Errorf("%w: timeout: %w", errdefs.ErrInvalidArgument, err)
+		}
+		t = d.AsDuration()
 	}
-	if err := d.CheckValid(); err != nil {
-		return 0, fmt.Errorf("%w: timeout: %w", errdefs.ErrInvalidArgument, err)
+	if err := (service.ControlOptions{Timeout: t}).Validate(); err != nil {
+		return 0, err
 	}
-	t := d.AsDuration()
-	switch {
-	case t < 0:
-		return 0, fmt.Errorf("%w: timeout %v is negative", errdefs.ErrInvalidArgument, t)
-	case t == 0:
-		return service.DefaultTimeout, nil
-	case t > service.MaxTimeout:
-		return 0, fmt.Errorf("%w: timeout %v exceeds the maximum %v", errdefs.ErrInvalidArgument, t, service.MaxTimeout)
-	}
-	return t, nil
+	return service.EffectiveTimeout(t), nil
 }

@@ -39,9 +39,9 @@ func (l *quietTCPListener) Accept() (net.Conn, error) {
 	if !ok {
 		return c, nil
 	}
-	rc, err := tc.SyscallConn()
-	if err != nil {
-		return c, nil
+	rc, serr := tc.SyscallConn()
+	if serr != nil { // not a socket this package can drive: serve it as is
+		return c, err
 	}
 	// gRPC sets TCP_USER_TIMEOUT only on a *net.TCPConn; this wrapper is
 	// not one, so it sets the same value.

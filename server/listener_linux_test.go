@@ -78,7 +78,7 @@ func TestQuietConnReadWrite(t *testing.T) {
 	// The peer closing is EOF; writing to it then fails (EPIPE or reset)
 	// instead of killing the process with SIGPIPE.
 	_ = client.Close()
-	if _, err := qc.Read(buf); err != io.EOF {
+	if _, err := qc.Read(buf); !errors.Is(err, io.EOF) {
 		t.Fatalf("Read after the peer closed = %v, want EOF", err)
 	}
 	var werr error

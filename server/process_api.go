@@ -2,13 +2,11 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/remotectl/remotectl/internal/errdefs"
 	"github.com/remotectl/remotectl/internal/errdefs/errgrpc"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 	"github.com/remotectl/remotectl/server/process"
@@ -36,9 +34,6 @@ func (a *processAPI) visible(ctx context.Context, f process.Field) process.Field
 	return f
 }
 
-// maxListLimit bounds ListProcessesRequest.limit.
-const maxListLimit = 100000
-
 func (a *processAPI) ListProcesses(ctx context.Context, req *pb.ListProcessesRequest) (*pb.ListProcessesResponse, error) {
 	fields, err := fieldsFromProto(req.GetFields())
 	if err != nil {
@@ -49,8 +44,8 @@ func (a *processAPI) ListProcesses(ctx context.Context, req *pb.ListProcessesReq
 	if err != nil {
 		return nil, errgrpc.ToGRPC(err)
 	}
-	if req.GetLimit() > maxListLimit {
-		return nil, errgrpc.ToGRPC(fmt.Errorf("%w: limit %d exceeds %d", errdefs.ErrInvalidArgument, req.GetLimit(), maxListLimit))
+	if err := process.ValidateLimit(int64(req.GetLimit())); err != nil {
+		return nil, errgrpc.ToGRPC(err)
 	}
 	filter := filterFromProto(req.GetFilter())
 	if err := filter.Validate(); err != nil {

@@ -245,7 +245,7 @@ func TestListProcessesValidationAndConversion(t *testing.T) {
 		t.Fatalf("unavailable = %v", got)
 	}
 	bad := []*pb.ListProcessesRequest{
-		{Limit: maxListLimit + 1},
+		{Limit: process.MaxLimit + 1},
 		{Sort: 42},
 		{Fields: []pb.ProcessField{77}},
 		{Filter: &pb.ProcessFilter{NameGlob: "[x"}},

@@ -55,20 +55,10 @@ func (a *app) fleetPs(ctx context.Context, req *pb.ListProcessesRequest, fields 
 			if err != nil {
 				return nil, err
 			}
-			views := make([]processView, 0, len(resp.GetProcesses()))
-			for _, p := range resp.GetProcesses() {
-				views = append(views, newProcessView(p, fields))
-			}
-			return views, nil
+			return processViews(resp.GetProcesses(), fields), nil
 		},
 		header: a.processHeader(),
-		rows: func(v any) [][]string {
-			var rows [][]string
-			for _, p := range v.([]processView) {
-				rows = append(rows, a.processCells(p))
-			}
-			return rows
-		},
+		rows:   rowsOf(a.processCells),
 	})
 }
 
@@ -80,20 +70,10 @@ func (a *app) fleetSvcLs(ctx context.Context, req *pb.ListServicesRequest) error
 			if err != nil {
 				return nil, err
 			}
-			views := make([]serviceView, 0, len(resp.GetServices()))
-			for _, s := range resp.GetServices() {
-				views = append(views, newServiceView(s))
-			}
-			return views, nil
+			return viewsOf(resp.GetServices(), newServiceView), nil
 		},
 		header: a.serviceHeader(),
-		rows: func(v any) [][]string {
-			var rows [][]string
-			for _, s := range v.([]serviceView) {
-				rows = append(rows, a.serviceCells(s))
-			}
-			return rows
-		},
+		rows:   rowsOf(a.serviceCells),
 	})
 }
 

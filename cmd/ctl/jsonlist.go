@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"reflect"
 	"runtime"
 	"sync"
@@ -32,8 +31,7 @@ func encodeList(rv reflect.Value) ([]byte, error) {
 		b := &bufs[p]
 		lo, hi := p*n/parts, (p+1)*n/parts
 		b.Grow((hi - lo) * 256)
-		enc := json.NewEncoder(b)
-		enc.SetEscapeHTML(false)
+		enc := jsonEncoder(b)
 		for i := lo; i < hi; i++ {
 			if i == 0 {
 				b.WriteString("[\n  ")

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -19,23 +18,8 @@ import (
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
 
-// processSignalNames are the signal spellings, as kill -l prints them.
-var processSignalNames = map[pb.ProcessSignal]string{
-	pb.ProcessSignal_PROCESS_SIGNAL_TERM: "TERM", pb.ProcessSignal_PROCESS_SIGNAL_KILL: "KILL",
-	pb.ProcessSignal_PROCESS_SIGNAL_INT: "INT", pb.ProcessSignal_PROCESS_SIGNAL_HUP: "HUP",
-	pb.ProcessSignal_PROCESS_SIGNAL_QUIT: "QUIT", pb.ProcessSignal_PROCESS_SIGNAL_USR1: "USR1",
-	pb.ProcessSignal_PROCESS_SIGNAL_USR2: "USR2", pb.ProcessSignal_PROCESS_SIGNAL_STOP: "STOP",
-	pb.ProcessSignal_PROCESS_SIGNAL_CONT: "CONT",
-}
-
 // signalList is the help text's list, in enum order.
-func signalList() string {
-	var names []string
-	for s := pb.ProcessSignal(1); processSignalNames[s] != ""; s++ {
-		names = append(names, processSignalNames[s])
-	}
-	return strings.Join(names, ", ")
-}
+func signalList() string { return strings.Join(wireList(processSignalNames), ", ") }
 
 // parseSignal accepts TERM, SIGTERM and term.
 func parseSignal(s string) (pb.ProcessSignal, bool) {
@@ -141,7 +125,7 @@ role_process_allow settings. Every attempt is in the agent's audit log.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&f.signal, "signal", "s", "TERM", "`SIGNAL` to send: "+signalList())
-	fl.DurationVar(&f.wait, "wait", 0, "how long the agent waits for the process to exit, at most 10m (default "+defaultKillWait.String()+" after TERM, KILL, INT, QUIT; else 0)")
+	fl.DurationVar(&f.wait, "wait", 0, "how long the agent waits for the process to exit, at most "+shortDuration(client.MaxSignalWait)+" (default "+defaultKillWait.String()+" after TERM, KILL, INT, QUIT; else 0)")
 	fl.StringVar(&f.startTime, "start-time", "", "the process's start time (RFC 3339, from ctl ps -o json); default: looked up now")
 	fl.Uint32Var(&f.exitCode, "exit-code", 1, "Windows: exit code of the terminated process")
 	fl.StringVar(&f.name, "name", "", "signal every process whose name matches `GLOB`")
@@ -198,8 +182,8 @@ func signalName(s pb.ProcessSignal) string {
 }
 
 func (a *app) killByName(ctx context.Context, f killFlags, opts client.SignalOptions) error {
-	if _, err := path.Match(f.name, ""); err != nil {
-		return usagef("invalid --name glob %q: %v", f.name, err)
+	if err := checkGlob(f.name); err != nil {
+		return err
 	}
 	return a.withClient(func(c *client.Client) error {
 		resp, err := c.ListProcesses(ctx, &pb.ListProcessesRequest{Filter: &pb.ProcessFilter{NameGlob: f.name, User: f.user}, Fields: identityFields})
@@ -234,10 +218,7 @@ func (a *app) killByName(ctx context.Context, f killFlags, opts client.SignalOpt
 }
 
 func (a *app) printKillTargets(procs []*pb.Process, fields fieldSet, dryRun bool) error {
-	views := make([]processView, len(procs))
-	for i, p := range procs {
-		views[i] = newProcessView(p, fields)
-	}
+	views := processViews(procs, fields)
 	if a.out.json() {
 		return a.out.JSON(views)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -222,31 +221,13 @@ var logHints = map[int]string{exitNotFound: "check the path on the agent's host;
 
 func (a *app) followLogs(ctx context.Context, c *client.Client, req *pb.FollowLogsRequest, p *logPrinter) error {
 	const op = "follow logs"
-	// The follow has no deadline, but opening it must not hang past --timeout.
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	timer := time.AfterFunc(a.g.timeout, cancel)
-	fw, err := c.FollowLogs(sctx, req, client.FollowOptions{OnReconnect: func(err error, d time.Duration) {
-		a.diag("ctl: %s: %s; reconnecting in %s", op, reasonOf(err), d.Round(time.Millisecond))
-	}})
-	fired := !timer.Stop()
-	switch {
-	case ctx.Err() != nil:
-		return nil
-	case fired:
-		return wrapOp(op, fmt.Errorf("%w: the agent did not confirm the follow within %s", client.ErrDeadlineExceeded, a.g.timeout), nil)
-	case err != nil:
-		return wrapOp(op, err, logHints)
-	}
-	for e := range fw.Entries() {
-		if err := p.print(e); err != nil {
-			return err
-		}
-	}
-	if err := fw.Err(); err != nil {
-		return wrapOp(op, err, logHints)
-	}
-	return streamEnded(ctx, op)
+	return follow(ctx, a, op, "follow", logHints,
+		func(ctx context.Context) (*client.LogFollow, error) {
+			return c.FollowLogs(ctx, req, client.FollowOptions{OnReconnect: func(err error, d time.Duration) {
+				a.diag("ctl: %s: %s; reconnecting in %s", op, reasonOf(err), d.Round(time.Millisecond))
+			}})
+		},
+		(*client.LogFollow).Entries, "", p.print)
 }
 
 // logPrinter prints entries as NDJSON or text.

@@ -60,8 +60,7 @@ func (o *output) JSON(v any) error {
 		return err
 	}
 	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
+	enc := jsonEncoder(&b)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
 		return err
@@ -78,13 +77,19 @@ func (o *output) JSONLine(v any) error {
 		return o.p.print(o.w, v, true)
 	}
 	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	if err := jsonEncoder(&b).Encode(v); err != nil {
 		return err
 	}
 	_, err := o.w.Write(b.Bytes())
 	return err
+}
+
+// jsonEncoder writes ctl's JSON: '<', '>' and '&' as they are (they are
+// common in command lines and log lines, and the output is not HTML).
+func jsonEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
 }
 
 // Line writes one line of text, cut to the terminal width.

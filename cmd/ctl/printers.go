@@ -208,3 +208,36 @@ func (v eventView) resourceName() string {
 }
 func (v serviceEventView) resourceName() string { return dash(v.Name) }
 func (v certView) resourceName() string         { return v.File }
+
+// viewsOf converts the items of a listing to their views.
+func viewsOf[P, V any](items []P, view func(P) V) []V {
+	out := make([]V, 0, len(items))
+	for _, it := range items {
+		out = append(out, view(it))
+	}
+	return out
+}
+
+// printList prints a listing's views: one JSON array with -o json, else a
+// table of header and cells.
+func printList[V any](a *app, views []V, header []string, cells func(V) []string) error {
+	if a.out.json() {
+		return a.out.JSON(views)
+	}
+	t := a.out.table(header...)
+	for _, v := range views {
+		t.row(cells(v)...)
+	}
+	return t.flush()
+}
+
+// rowsOf is the table rows of a host's listing ([]V) in a fan-out.
+func rowsOf[V any](cells func(V) []string) func(any) [][]string {
+	return func(v any) [][]string {
+		var rows [][]string
+		for _, x := range v.([]V) {
+			rows = append(rows, cells(x))
+		}
+		return rows
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,15 +28,13 @@ func (f *procFlags) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.user, "user", "", "only processes of the user `NAME`")
 	fs.Int32SliceVar(&f.pids, "pid", nil, "only these `PID`s (repeatable or comma list)")
 	fs.Int32Var(&f.ppid, "ppid", 0, "only children of `PID`")
-	fs.StringSliceVar(&f.fields, "fields", nil, "optional fields to read, comma list of name,exe,args,user,status,cpu,memory,threads (default all)")
+	fs.StringSliceVar(&f.fields, "fields", nil, "optional fields to read, comma list of "+fieldList+" (default all)")
 }
 
 // request validates the flags and builds the filter and field selection.
 func (f *procFlags) request(fs *pflag.FlagSet) (*pb.ProcessFilter, []pb.ProcessField, fieldSet, error) {
-	if f.name != "" {
-		if _, err := path.Match(f.name, ""); err != nil {
-			return nil, nil, nil, usagef("invalid --name glob %q: %v", f.name, err)
-		}
+	if err := checkGlob(f.name); err != nil {
+		return nil, nil, nil, err
 	}
 	for _, p := range f.pids {
 		if p <= 0 {
@@ -68,7 +65,7 @@ next:
 				continue next
 			}
 		}
-		return nil, nil, nil, usagef("unknown field %q in --fields: use name,exe,args,user,status,cpu,memory,threads", name)
+		return nil, nil, nil, usagef("unknown field %q in --fields: use %s", name, fieldList)
 	}
 	return filter, list, set, nil
 }
@@ -132,18 +129,11 @@ array of process objects (docs/cli.md lists the keys).`,
 }
 
 func (a *app) printProcesses(procs []*pb.Process, fields fieldSet) error {
-	views := make([]processView, 0, len(procs))
-	for _, p := range procs {
-		views = append(views, newProcessView(p, fields))
-	}
-	if a.out.json() {
-		return a.out.JSON(views)
-	}
-	t := a.out.table(a.processHeader()...)
-	for _, v := range views {
-		t.row(a.processCells(v)...)
-	}
-	return t.flush()
+	return printList(a, processViews(procs, fields), a.processHeader(), a.processCells)
+}
+
+func processViews(procs []*pb.Process, fields fieldSet) []processView {
+	return viewsOf(procs, func(p *pb.Process) processView { return newProcessView(p, fields) })
 }
 
 // processHeader is the process table's header; -o wide adds ps's TIME (CPU
@@ -216,42 +206,13 @@ seq stays below 2^53, so jq and JavaScript keep it exact.`,
 const watchLine = "%-12s  %-8s  %7s  %7s  %-10s  %-15s  %s"
 
 func (a *app) watchProcesses(ctx context.Context, c *client.Client, req *pb.WatchProcessesRequest, fields fieldSet) error {
-	const op = "watch processes"
-	// The stream itself has no deadline, but opening it must not hang
-	// longer than --timeout.
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	timer := time.AfterFunc(a.g.timeout, cancel)
-	w, err := c.FollowProcesses(sctx, req, client.FollowOptions{OnReconnect: a.reconnectNote})
-	fired := !timer.Stop()
-	switch {
-	case ctx.Err() != nil:
-		return nil // interrupted before the first event
-	case fired:
-		return wrapOp(op, fmt.Errorf("%w: the agent did not confirm the watch within %s", client.ErrDeadlineExceeded, a.g.timeout), nil)
-	case err != nil:
-		return wrapOp(op, err, nil)
-	}
-	if !a.out.json() {
-		if err := a.out.Header(fmt.Sprintf(watchLine, "TIME", "TYPE", "PID", "PPID", "USER", "NAME", "COMMAND")); err != nil {
-			return err
-		}
-	}
-	for ev := range w.Events() {
-		v := newEventView(ev, fields)
-		if a.out.json() {
-			err = a.out.JSONLine(v)
-		} else {
-			err = a.out.Line(a.eventLine(v))
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if err := w.Err(); err != nil {
-		return wrapOp(op, err, nil)
-	}
-	return streamEnded(ctx, op)
+	return follow(ctx, a, "watch processes", "watch", nil,
+		func(ctx context.Context) (*client.ProcessWatch, error) {
+			return c.FollowProcesses(ctx, req, client.FollowOptions{OnReconnect: a.reconnectNote})
+		},
+		(*client.ProcessWatch).Events,
+		a.tableHeader(watchLine, "TIME", "TYPE", "PID", "PPID", "USER", "NAME", "COMMAND"),
+		func(ev *pb.ProcessEvent) error { return record(a.out, newEventView(ev, fields), a.eventLine) })
 }
 
 // reconnectNote is the stderr note of every following watch.

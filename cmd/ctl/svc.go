@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/remotectl/remotectl/client"
+	"github.com/remotectl/remotectl/internal/nameglob"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
 )
 
@@ -51,26 +51,18 @@ func (a *app) newSvcLsCmd() *cobra.Command {
 		Short:   "List services",
 		Long: `List the agent's services, sorted by name.
 
-Table columns: NAME STATE STARTUP PID DESCRIPTION. States: running, stopped,
-starting, stopping, failed, paused, reloading, unknown. -o json prints one
-array of service objects (docs/cli.md lists the keys).`,
+Table columns: NAME STATE STARTUP PID DESCRIPTION.
+States: ` + stateList + `.
+-o json prints one array of service objects (docs/cli.md lists the keys).`,
 		Example: `  ctl svc ls --state failed
   ctl svc ls --name 'nginx*' -o json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			req := &pb.ListServicesRequest{NameGlob: glob}
-			if glob != "" {
-				if _, err := path.Match(glob, ""); err != nil {
-					return usagef("invalid --name glob %q: %v", glob, err)
-				}
+			sts, err := serviceFilter(glob, states)
+			if err != nil {
+				return err
 			}
-			for _, s := range states {
-				st, ok := parseServiceState(s)
-				if !ok {
-					return usagef("invalid --state %q: use running, stopped, starting, stopping, failed, paused or reloading", s)
-				}
-				req.States = append(req.States, st)
-			}
+			req := &pb.ListServicesRequest{NameGlob: glob, States: sts}
 			if a.multiHost {
 				return a.fleetSvcLs(cmd.Context(), req)
 			}
@@ -89,18 +81,7 @@ array of service objects (docs/cli.md lists the keys).`,
 }
 
 func (a *app) printServices(svcs []*pb.Service) error {
-	views := make([]serviceView, 0, len(svcs))
-	for _, s := range svcs {
-		views = append(views, newServiceView(s))
-	}
-	if a.out.json() {
-		return a.out.JSON(views)
-	}
-	t := a.out.table(a.serviceHeader()...)
-	for _, v := range views {
-		t.row(a.serviceCells(v)...)
-	}
-	return t.flush()
+	return printList(a, viewsOf(svcs, newServiceView), a.serviceHeader(), a.serviceCells)
 }
 
 // serviceHeader is the service table's header; -o wide adds the OS's own
@@ -222,13 +203,59 @@ nothing had to be done. -o json prints
 			})
 		},
 	}
-	cmd.Flags().DurationVar(&wait, "wait", 0, "how long the agent waits for the target state, at most 10m (default: the agent's, 30s)")
+	cmd.Flags().DurationVar(&wait, "wait", 0, "how long the agent waits for the target state, "+waitLimits)
 	if action != "start" {
 		cmd.Flags().BoolVar(&withDeps, "with-dependents", false,
 			"stop the running services that depend on it first"+map[string]string{"stop": "", "restart": ", and start them again afterwards"}[action]+
 				" (Windows refuses without it when any run; systemd always does it)")
 	}
 	return cmd
+}
+
+// stateList is the help text's list of the states a service may show.
+var stateList = strings.Join(append(wireList(serviceStateNames), "unknown"), ", ")
+
+// checkGlob refuses a --name glob the agent would refuse (the one rule,
+// internal/nameglob) before any agent is asked.
+func checkGlob(glob string) error {
+	if err := nameglob.Check(glob); err != nil {
+		return usagef("invalid --name glob %q: %v", glob, err)
+	}
+	return nil
+}
+
+// serviceFilter checks the --name and --state flags of svc ls and svc watch
+// and returns the states.
+func serviceFilter(glob string, states []string) ([]pb.ServiceState, error) {
+	if err := checkGlob(glob); err != nil {
+		return nil, err
+	}
+	var out []pb.ServiceState
+	for _, s := range states {
+		st, ok := parseServiceState(s)
+		if !ok {
+			return nil, usagef("invalid --state %q: use %s", s, orList(wireList(serviceStateNames)))
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// waitLimits ends the help of every --wait flag; the figures come from the
+// agent's contract (server/service through the client), never restated.
+var waitLimits = fmt.Sprintf("at most %s (default: the agent's, %s)",
+	shortDuration(client.MaxControlWait), shortDuration(client.DefaultControlWait))
+
+// shortDuration drops the zero units time.Duration.String keeps: 10m, not 10m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // controlLine is the one-line outcome of start/stop/restart.

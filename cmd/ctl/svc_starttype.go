@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -29,14 +28,7 @@ func keyOf[K comparable](names map[K]string, name string) (K, bool) {
 }
 
 // startTypeList is the help text's list of start types.
-func startTypeList() string {
-	var names []string
-	for _, n := range startTypeNames {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
-}
+func startTypeList() string { return strings.Join(sortedValues(startTypeNames), ", ") }
 
 // startTypeView is the result of svc enable|disable|set-start-type.
 type startTypeView struct {
@@ -136,6 +128,6 @@ func (a *app) startTypeCmd(use, short, long string, fixed pb.ServiceStartType, n
 		},
 	}
 	cmd.Flags().BoolVar(&now, "now", false, "also start (automatic) or stop (manual, disabled) the service now")
-	cmd.Flags().DurationVar(&wait, "wait", 0, "with --now: how long the agent waits, at most 10m (default: the agent's, 30s)")
+	cmd.Flags().DurationVar(&wait, "wait", 0, "with --now: how long the agent waits, "+waitLimits)
 	return cmd
 }

@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"path"
 	"strconv"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -23,13 +21,6 @@ type serviceEventView struct {
 	NewState    string `json:"new_state,omitempty"`
 	NativeState string `json:"native_state,omitempty"`
 	MainPID     int32  `json:"main_pid"`
-}
-
-var serviceEventTypeNames = map[pb.ServiceEventType]string{
-	pb.ServiceEventType_SERVICE_EVENT_TYPE_EXISTING: "EXISTING",
-	pb.ServiceEventType_SERVICE_EVENT_TYPE_SYNCED:   "SYNCED",
-	pb.ServiceEventType_SERVICE_EVENT_TYPE_CHANGED:  "CHANGED",
-	pb.ServiceEventType_SERVICE_EVENT_TYPE_RESYNC:   "RESYNC",
 }
 
 func newServiceEventView(e *pb.ServiceEvent) serviceEventView {
@@ -66,19 +57,11 @@ slowly) it prints RESYNC, then EXISTING for every matching service and SYNCED.`,
   ctl svc watch --existing --state failed -o json | jq .`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			req := &pb.WatchServicesRequest{NameGlob: glob, IncludeExisting: existing}
-			if glob != "" {
-				if _, err := path.Match(glob, ""); err != nil {
-					return usagef("invalid --name glob %q: %v", glob, err)
-				}
+			sts, err := serviceFilter(glob, states)
+			if err != nil {
+				return err
 			}
-			for _, s := range states {
-				st, ok := parseServiceState(s)
-				if !ok {
-					return usagef("invalid --state %q: use running, stopped, starting, stopping, failed, paused or reloading", s)
-				}
-				req.States = append(req.States, st)
-			}
+			req := &pb.WatchServicesRequest{NameGlob: glob, States: sts, IncludeExisting: existing}
 			if a.multiHost {
 				return a.fleetWatchServices(cmd.Context(), req)
 			}
@@ -94,41 +77,13 @@ slowly) it prints RESYNC, then EXISTING for every matching service and SYNCED.`,
 const svcWatchLine = "%-12s  %-8s  %-32s  %-9s  %-9s  %s"
 
 func (a *app) watchServices(ctx context.Context, c *client.Client, req *pb.WatchServicesRequest) error {
-	const op = "watch services"
-	// The stream has no deadline, but opening it must not hang past --timeout.
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	timer := time.AfterFunc(a.g.timeout, cancel)
-	w, err := c.FollowServices(sctx, req, client.FollowOptions{OnReconnect: a.reconnectNote})
-	fired := !timer.Stop()
-	switch {
-	case ctx.Err() != nil:
-		return nil // interrupted before the first event
-	case fired:
-		return wrapOp(op, fmt.Errorf("%w: the agent did not confirm the watch within %s", client.ErrDeadlineExceeded, a.g.timeout), nil)
-	case err != nil:
-		return wrapOp(op, err, nil)
-	}
-	if !a.out.json() {
-		if err := a.out.Header(fmt.Sprintf(svcWatchLine, "TIME", "TYPE", "NAME", "OLD", "NEW", "PID")); err != nil {
-			return err
-		}
-	}
-	for ev := range w.Events() {
-		v := newServiceEventView(ev)
-		if a.out.json() {
-			err = a.out.JSONLine(v)
-		} else {
-			err = a.out.Line(a.serviceEventLine(v))
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if err := w.Err(); err != nil {
-		return wrapOp(op, err, nil)
-	}
-	return streamEnded(ctx, op)
+	return follow(ctx, a, "watch services", "watch", nil,
+		func(ctx context.Context) (*client.ServiceWatch, error) {
+			return c.FollowServices(ctx, req, client.FollowOptions{OnReconnect: a.reconnectNote})
+		},
+		(*client.ServiceWatch).Events,
+		a.tableHeader(svcWatchLine, "TIME", "TYPE", "NAME", "OLD", "NEW", "PID"),
+		func(ev *pb.ServiceEvent) error { return record(a.out, newServiceEventView(ev), a.serviceEventLine) })
 }
 
 func (a *app) serviceEventLine(v serviceEventView) string {

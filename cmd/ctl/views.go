@@ -1,6 +1,9 @@
 package main
 
 import (
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/remotectl/remotectl/client"
@@ -12,20 +15,24 @@ import (
 // They are deliberately not protojson: key names, enum spellings and units
 // are a contract with scripts and must not move when the proto evolves.
 
-// processFieldNames maps --fields names to proto fields, in display order.
-var processFieldNames = []struct {
+type processFieldName struct {
 	name  string
 	field pb.ProcessField
-}{
-	{"name", pb.ProcessField_PROCESS_FIELD_NAME},
-	{"exe", pb.ProcessField_PROCESS_FIELD_EXE},
-	{"args", pb.ProcessField_PROCESS_FIELD_ARGS},
-	{"user", pb.ProcessField_PROCESS_FIELD_USER},
-	{"status", pb.ProcessField_PROCESS_FIELD_STATUS},
-	{"cpu", pb.ProcessField_PROCESS_FIELD_CPU},
-	{"memory", pb.ProcessField_PROCESS_FIELD_MEMORY},
-	{"threads", pb.ProcessField_PROCESS_FIELD_THREADS},
 }
+
+// processFieldNames maps --fields names to proto fields, in display (wire)
+// order; fieldList is the same for help texts.
+var (
+	processFieldNames = func() []processFieldName {
+		names := wireNames[pb.ProcessField](false)
+		var out []processFieldName
+		for _, f := range slices.Sorted(maps.Keys(names)) {
+			out = append(out, processFieldName{names[f], f})
+		}
+		return out
+	}()
+	fieldList = strings.Join(wireList(wireNames[pb.ProcessField](false)), ",")
+)
 
 func fieldName(f pb.ProcessField) string {
 	for _, n := range processFieldNames {
@@ -74,53 +81,45 @@ func ptr[T any](v T) *T { return &v }
 
 func newProcessView(p *pb.Process, fields fieldSet) processView {
 	v := processView{PID: p.GetPid(), PPID: p.GetPpid(), StartTime: timeString(p.GetStartTime())}
-	has := func(f pb.ProcessField) bool { return fields[f] }
+	// What the agent shows: asked for and read (its one rule,
+	// process.Process.Shown, read back from unavailable_fields).
+	readable := maps.Clone(fields)
 	for _, u := range p.GetUnavailableFields() {
 		v.UnavailableFields = append(v.UnavailableFields, fieldName(u))
+		delete(readable, u)
 	}
-	readable := func(f pb.ProcessField) bool {
-		if !has(f) {
-			return false
-		}
-		for _, u := range p.GetUnavailableFields() {
-			if u == f {
-				return false
-			}
-		}
-		return true
-	}
-	if readable(pb.ProcessField_PROCESS_FIELD_NAME) {
+	if readable[pb.ProcessField_PROCESS_FIELD_NAME] {
 		v.Name = ptr(p.GetName())
 	}
-	if readable(pb.ProcessField_PROCESS_FIELD_EXE) {
+	if readable[pb.ProcessField_PROCESS_FIELD_EXE] {
 		v.Exe = ptr(p.GetExe())
 	}
-	if readable(pb.ProcessField_PROCESS_FIELD_ARGS) {
+	if readable[pb.ProcessField_PROCESS_FIELD_ARGS] {
 		v.Args = p.GetArgs()
 		if v.Args == nil {
 			v.Args = []string{} // kernel thread: present but empty
 		}
 	}
-	if readable(pb.ProcessField_PROCESS_FIELD_USER) {
+	if readable[pb.ProcessField_PROCESS_FIELD_USER] {
 		v.User = ptr(p.GetUser())
 		if p.Uid != nil {
 			v.UID = ptr(p.GetUid())
 		}
 	}
-	if readable(pb.ProcessField_PROCESS_FIELD_STATUS) {
+	if readable[pb.ProcessField_PROCESS_FIELD_STATUS] {
 		v.Status = ptr(processStatusName(p.GetStatus()))
 	}
-	if readable(pb.ProcessField_PROCESS_FIELD_CPU) {
+	if readable[pb.ProcessField_PROCESS_FIELD_CPU] {
 		v.CPUUserSeconds = ptr(seconds(p.GetCpuUserTime()))
 		v.CPUSystemSeconds = ptr(seconds(p.GetCpuSystemTime()))
 		v.CPUPercent = ptr(p.GetCpuPercent())
 		v.CPUPercentWindowSeconds = ptr(seconds(p.GetCpuPercentWindow()))
 	}
-	if readable(pb.ProcessField_PROCESS_FIELD_MEMORY) {
+	if readable[pb.ProcessField_PROCESS_FIELD_MEMORY] {
 		v.RSSBytes = ptr(p.GetResidentMemoryBytes())
 		v.VSZBytes = ptr(p.GetVirtualMemoryBytes())
 	}
-	if readable(pb.ProcessField_PROCESS_FIELD_THREADS) {
+	if readable[pb.ProcessField_PROCESS_FIELD_THREADS] {
 		v.Threads = ptr(p.GetThreadCount())
 	}
 	return v

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/svcname"
 )
 
 // DefaultAllow is the agent's allow-list when none is configured: the
@@ -84,8 +85,10 @@ func (l *Logs) Key(src Source) (string, error) {
 		}
 		return eventlogPfx + src.Channel, nil
 	case KindService:
-		if err := validUnit(src.Service); err != nil || src.Service == "" {
-			return "", fmt.Errorf("%w: service name %q is malformed", errdefs.ErrInvalidArgument, src.Service)
+		// A service is named by the service rules (its backend adds its own:
+		// a journal unit's below, through Key).
+		if err := svcname.Validate(src.Service); err != nil {
+			return "", err
 		}
 		s, err := serviceSource(src.Service)
 		if err != nil {

@@ -11,25 +11,33 @@ import (
 	"unicode"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/nameglob"
 )
 
 // Limits on request sizes; they bound the work one call can ask for.
 const (
-	MaxGlobLen = 256
+	MaxGlobLen = nameglob.MaxLen
 	MaxUserLen = 256
 	MaxPIDs    = 1024
-	MaxLimit   = 100000
+	// MaxLimit bounds a listing's top-N limit (ListProcessesRequest.limit,
+	// ctl ps --top). See ValidateLimit.
+	MaxLimit = 100000
 )
+
+// ValidateLimit checks a top-N limit: 0 (all) to MaxLimit. The adapter cuts
+// the sorted result of List to it, after counting every match for
+// total_matched, so the limit is not part of ListOptions.
+func ValidateLimit(n int64) error {
+	if n < 0 || n > MaxLimit {
+		return fmt.Errorf("%w: limit %d out of range 0..%d", errdefs.ErrInvalidArgument, n, MaxLimit)
+	}
+	return nil
+}
 
 // Validate checks f for syntax and size. Errors wrap errdefs.ErrInvalidArgument.
 func (f Filter) Validate() error {
-	if len(f.NameGlob) > MaxGlobLen {
-		return fmt.Errorf("%w: name glob longer than %d bytes", errdefs.ErrInvalidArgument, MaxGlobLen)
-	}
-	// path.Match reports a malformed pattern only when it gets far enough,
-	// so match against "" which walks the whole pattern.
-	if _, err := path.Match(f.NameGlob, ""); err != nil {
-		return fmt.Errorf("%w: bad name glob %q: %w", errdefs.ErrInvalidArgument, f.NameGlob, err)
+	if err := nameglob.Check(f.NameGlob); err != nil {
+		return fmt.Errorf("%w: name glob %q: %w", errdefs.ErrInvalidArgument, f.NameGlob, err)
 	}
 	if len(f.User) > MaxUserLen {
 		return fmt.Errorf("%w: user name longer than %d bytes", errdefs.ErrInvalidArgument, MaxUserLen)
@@ -82,9 +90,6 @@ func (f Filter) matchUser(user string) bool { return f.User == "" || f.User == u
 func (o ListOptions) Validate() error {
 	if err := o.Filter.Validate(); err != nil {
 		return err
-	}
-	if o.Limit < 0 || o.Limit > MaxLimit {
-		return fmt.Errorf("%w: limit %d out of range 0..%d", errdefs.ErrInvalidArgument, o.Limit, MaxLimit)
 	}
 	switch o.Sort {
 	case SortPID, SortCPU, SortMemory:
@@ -149,19 +154,19 @@ func Sort(ps []Process, by SortBy) {
 	sort.Slice(ps, func(i, j int) bool { return less(&ps[i], &ps[j]) < 0 })
 }
 
-// Top sorts ps and keeps the first limit entries (all when limit is 0).
-func Top(ps []Process, by SortBy, limit int) []Process {
-	Sort(ps, by)
-	if limit > 0 && len(ps) > limit {
-		clear(ps[limit:]) // let the dropped strings go
-		ps = ps[:limit]
-	}
-	return ps
-}
+// Shown is what a caller who asked for f sees of p: the fields asked for
+// and read. It is the one rule of field selection: Mask applies it, the
+// gRPC adapter sends what it leaves, and ctl reads the wire's
+// unavailable_fields by it.
+func (p *Process) Shown(f Field) Field { return f &^ p.Unavailable }
 
-// Mask zeroes the optional fields of p not in f, so a caller sees exactly
-// what it asked for even when filter or sort made the reader read more.
+// Mask zeroes the optional fields of p that are not Shown(f), so a caller
+// sees exactly what it asked for even when filter or sort made the reader
+// read more, and an unreadable field is never a misleading zero. Unavailable
+// keeps only the fields asked for.
 func (p *Process) Mask(f Field) {
+	p.Unavailable &= f
+	f = p.Shown(f)
 	if !f.Has(FieldName) {
 		p.Name = ""
 	}
@@ -186,7 +191,6 @@ func (p *Process) Mask(f Field) {
 	if !f.Has(FieldThreads) {
 		p.Threads = 0
 	}
-	p.Unavailable &= f
 }
 
 // fullName undoes the kernel's truncation of a short name: a comm of at least

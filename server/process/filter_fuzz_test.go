@@ -17,10 +17,10 @@ func FuzzFilterValidate(f *testing.F) {
 		f.Add(s, "root", int32(1), int32(0), 10, "sshd")
 	}
 	f.Fuzz(func(t *testing.T, glob, user string, pid, ppid int32, limit int, name string) {
-		o := ListOptions{Filter: Filter{NameGlob: glob, User: user, PIDs: []int32{pid}, PPID: &ppid}, Limit: limit}
+		o := ListOptions{Filter: Filter{NameGlob: glob, User: user, PIDs: []int32{pid}, PPID: &ppid}}
 		err := o.Validate()
 		ferr := o.Filter.Validate()
-		for _, e := range []error{err, ferr} {
+		for _, e := range []error{err, ferr, ValidateLimit(int64(limit))} {
 			if e != nil && !errors.Is(e, errdefs.ErrInvalidArgument) {
 				t.Fatalf("rejection %v is not ErrInvalidArgument", e)
 			}

@@ -65,9 +65,7 @@ func TestListOptionsValidate(t *testing.T) {
 		ok   bool
 	}{
 		{"zero", ListOptions{}, true},
-		{"all", ListOptions{Fields: FieldsAll, Sort: SortMemory, Limit: MaxLimit}, true},
-		{"negative limit", ListOptions{Limit: -1}, false},
-		{"limit too big", ListOptions{Limit: MaxLimit + 1}, false},
+		{"all", ListOptions{Fields: FieldsAll, Sort: SortMemory}, true},
 		{"unknown sort", ListOptions{Sort: SortMemory + 1}, false},
 		{"negative sort", ListOptions{Sort: -1}, false},
 		{"unknown field", ListOptions{Fields: FieldsAll + 1}, false},
@@ -83,6 +81,18 @@ func TestListOptionsValidate(t *testing.T) {
 				t.Fatalf("Validate() = %v, not ErrInvalidArgument", err)
 			}
 		})
+	}
+}
+
+func TestValidateLimit(t *testing.T) {
+	for _, tc := range []struct {
+		n  int64
+		ok bool
+	}{{0, true}, {1, true}, {MaxLimit, true}, {-1, false}, {MaxLimit + 1, false}} {
+		err := ValidateLimit(tc.n)
+		if tc.ok != (err == nil) || (err != nil && !errors.Is(err, errdefs.ErrInvalidArgument)) {
+			t.Errorf("ValidateLimit(%d) = %v, want ok=%v", tc.n, err, tc.ok)
+		}
 	}
 }
 
@@ -141,7 +151,7 @@ func TestReadFields(t *testing.T) {
 	}
 }
 
-func TestTop(t *testing.T) {
+func TestSort(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	in := []Process{
 		{PID: 30, CPUPercent: 5, RSS: 100, StartTime: t0},
@@ -151,21 +161,18 @@ func TestTop(t *testing.T) {
 		{PID: 40, CPUPercent: 50, RSS: 300, StartTime: t0},
 	}
 	tests := []struct {
-		name  string
-		by    SortBy
-		limit int
-		want  []int32
+		name string
+		by   SortBy
+		want []int32
 	}{
-		{"pid", SortPID, 0, []int32{5, 10, 20, 30, 40}},
-		{"cpu ties by pid", SortCPU, 0, []int32{10, 40, 20, 30, 5}},
-		{"memory ties by pid", SortMemory, 0, []int32{20, 40, 10, 30, 5}},
-		{"top 2 cpu", SortCPU, 2, []int32{10, 40}},
-		{"top 1 memory", SortMemory, 1, []int32{20}},
-		{"limit above len", SortPID, 10, []int32{5, 10, 20, 30, 40}},
+		{"pid", SortPID, []int32{5, 10, 20, 30, 40}},
+		{"cpu ties by pid", SortCPU, []int32{10, 40, 20, 30, 5}},
+		{"memory ties by pid", SortMemory, []int32{20, 40, 10, 30, 5}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Top(slices.Clone(in), tt.by, tt.limit)
+			got := slices.Clone(in)
+			Sort(got, tt.by)
 			var pids []int32
 			for _, p := range got {
 				pids = append(pids, p.PID)
@@ -184,21 +191,29 @@ func TestMask(t *testing.T) {
 		CPUUser: 1, CPUSystem: 1, CPUPercent: 1, CPUWindow: 1, RSS: 1, VMS: 1, Threads: 1,
 		Unavailable: FieldExe | FieldUser,
 	}
-	p := full
-	p.Mask(0)
-	want := Process{PID: 1, PPID: 2, StartTime: time.Unix(5, 0), UID: -1}
-	if !equalProcess(p, want) {
-		t.Fatalf("Mask(0) = %+v, want %+v", p, want)
-	}
-	p = full
-	p.Mask(FieldsAll)
-	if !equalProcess(p, full) {
-		t.Fatalf("Mask(all) = %+v, want %+v", p, full)
-	}
-	p = full
-	p.Mask(FieldExe | FieldArgs)
-	if p.Exe != "/e" || len(p.Args) != 1 || p.User != "" || p.Name != "" || p.Unavailable != FieldExe {
-		t.Fatalf("Mask(exe|args) = %+v", p)
+	shown := full
+	shown.Exe, shown.User, shown.UID = "", "", -1 // listed unavailable: never a misleading value
+	exeArgs := Process{PID: 1, PPID: 2, StartTime: time.Unix(5, 0), UID: -1, Args: []string{"a"}, Unavailable: FieldExe}
+	for _, tc := range []struct {
+		name  string
+		f     Field
+		want  Process
+		shown Field
+	}{
+		{"none", 0, Process{PID: 1, PPID: 2, StartTime: time.Unix(5, 0), UID: -1}, 0},
+		{"all", FieldsAll, shown, FieldsAll &^ (FieldExe | FieldUser)},
+		{"exe and args", FieldExe | FieldArgs, exeArgs, FieldArgs},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := full.Shown(tc.f); got != tc.shown {
+				t.Errorf("Shown = %b, want %b", got, tc.shown)
+			}
+			p := full
+			p.Mask(tc.f)
+			if !equalProcess(p, tc.want) {
+				t.Fatalf("Mask = %+v, want %+v", p, tc.want)
+			}
+		})
 	}
 }
 

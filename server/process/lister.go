@@ -60,7 +60,7 @@ func newLister(r reader, minWindow time.Duration) *SystemLister {
 	return &SystemLister{r: r, cpu: newCPUTracker(minWindow), now: time.Now}
 }
 
-// List implements Lister: read -> filter -> CPU percent -> sort -> limit.
+// List implements Lister: read -> filter -> CPU percent -> sort -> mask.
 // When CPU percent is needed and no earlier sample covers some process, List
 // samples, waits out the minimum CPU window and samples again; Prime avoids
 // that wait for the first call.
@@ -91,7 +91,7 @@ func (l *SystemLister) List(ctx context.Context, opts ListOptions) ([]Process, e
 			return nil, err
 		}
 	}
-	procs = Top(procs, opts.Sort, opts.Limit)
+	Sort(procs, opts.Sort)
 	for i := range procs {
 		procs[i].Mask(opts.Fields)
 	}

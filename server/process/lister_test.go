@@ -141,20 +141,19 @@ func TestListWaitHonoursContext(t *testing.T) {
 	}
 }
 
-func TestListFilterSortLimitMask(t *testing.T) {
+func TestListFilterSortMask(t *testing.T) {
 	f := fakeTable()
 	l := newLister(f, time.Hour)
 	ps, err := l.List(context.Background(), ListOptions{
 		Filter: Filter{User: "alice", PPID: ptr[int32](1)},
 		Sort:   SortMemory,
-		Limit:  1,
 		Fields: FieldName,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ps) != 1 || ps[0].PID != 2 {
-		t.Fatalf("got %+v, want only pid 2", ps)
+	if len(ps) != 2 || ps[0].PID != 2 || ps[1].PID != 3 {
+		t.Fatalf("got %+v, want pids 2, 3 (largest memory first)", ps)
 	}
 	// Read for the filter and the sort, not asked for: not returned.
 	if ps[0].Name != "busy" || ps[0].User != "" || ps[0].RSS != 0 || ps[0].UID != -1 {

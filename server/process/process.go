@@ -110,7 +110,6 @@ type ListOptions struct {
 	Filter Filter
 	Fields Field
 	Sort   SortBy
-	Limit  int // 0 = no limit; applied after filter and sort (top-N)
 }
 
 // Lister lists processes. Implementations read each process at most once per

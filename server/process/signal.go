@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/waits"
 )
 
 // Signal is a portable signal. Windows has only SignalTerm and SignalKill,
@@ -43,8 +44,9 @@ func (s Signal) String() string {
 }
 
 const (
-	// MaxSignalWait bounds how long SignalProcess waits for an exit.
-	MaxSignalWait = 10 * time.Minute
+	// MaxSignalWait bounds how long SignalProcess waits for an exit
+	// (defined in internal/waits, which the client imports).
+	MaxSignalWait = waits.SignalMax
 	// DefaultExitCode is what a process terminated on Windows exits with
 	// when the caller names no exit code.
 	DefaultExitCode = 1

@@ -69,7 +69,7 @@ func (m *systemdManager) Restart(ctx context.Context, name string, opts ControlO
 }
 
 // control enqueues a job in "replace" mode and waits, within
-// ClampTimeout(opts.Timeout) and ctx, for its result and then for the unit's
+// EffectiveTimeout(opts.Timeout) and ctx, for its result and then for the unit's
 // ActiveState. On timeout the job is left to systemd: cancelling it could
 // leave the unit half-started, and the operator can stop it explicitly.
 func (m *systemdManager) control(ctx context.Context, name string, opts ControlOptions, a action) (Result, error) {
@@ -94,7 +94,7 @@ func (m *systemdManager) control(ctx context.Context, name string, opts ControlO
 		return Result{Service: s, PreviousState: prev}, err
 	}
 
-	timeout := ClampTimeout(opts.Timeout)
+	timeout := EffectiveTimeout(opts.Timeout)
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	// Buffered: go-systemd's signal dispatcher must never block on us, even

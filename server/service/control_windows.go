@@ -76,7 +76,7 @@ func control(ctx context.Context, name string, opts ControlOptions, a action) (R
 	if err := opts.Validate(); err != nil {
 		return Result{}, err
 	}
-	timeout := ClampTimeout(opts.Timeout)
+	timeout := EffectiveTimeout(opts.Timeout)
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	m, err := connect()

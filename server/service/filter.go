@@ -5,6 +5,7 @@ import (
 	"path"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/internal/nameglob"
 )
 
 // Known reports whether s is one of the declared states.
@@ -16,16 +17,8 @@ func (s State) Known() bool {
 // Validate checks the glob syntax and the states; violations wrap
 // errdefs.ErrInvalidArgument. Backends call it before touching the OS.
 func (f Filter) Validate() error {
-	// Bounded like service names: path.Match backtracks on stars, so an
-	// unbounded pattern is a CPU lever for the caller.
-	if len(f.NameGlob) > MaxNameLen {
-		return fmt.Errorf("%w: name glob longer than %d bytes", errdefs.ErrInvalidArgument, MaxNameLen)
-	}
-	if f.NameGlob != "" {
-		// path.Match checks the whole pattern, whatever the subject.
-		if _, err := path.Match(f.NameGlob, ""); err != nil {
-			return fmt.Errorf("%w: name glob %q: %w", errdefs.ErrInvalidArgument, f.NameGlob, err)
-		}
+	if err := nameglob.Check(f.NameGlob); err != nil {
+		return fmt.Errorf("%w: name glob %q: %w", errdefs.ErrInvalidArgument, f.NameGlob, err)
 	}
 	for _, s := range f.States {
 		if !s.Known() {

@@ -6,6 +6,8 @@ package service
 import (
 	"context"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/waits"
 )
 
 // State is a portable service state.
@@ -22,6 +24,10 @@ const (
 	StateReloading       // reloading configuration, still serving
 )
 
+// stateNames and startTypeNames spell these enums for the agent's audit
+// records and logs exactly as ctl spells the wire values (the value name
+// without the enum's prefix, lower case: automatic_delayed), so a record and
+// ctl's output read alike; server/contract_test.go pins it.
 var stateNames = map[State]string{
 	StateUnknown: "unknown", StateRunning: "running", StateStopped: "stopped",
 	StateStarting: "starting", StateStopping: "stopping", StateFailed: "failed",
@@ -42,7 +48,7 @@ const (
 )
 
 var startTypeNames = map[StartType]string{
-	StartTypeUnknown: "unknown", StartTypeAutomatic: "automatic", StartTypeAutomaticDelayed: "automatic-delayed",
+	StartTypeUnknown: "unknown", StartTypeAutomatic: "automatic", StartTypeAutomaticDelayed: "automatic_delayed",
 	StartTypeManual: "manual", StartTypeDisabled: "disabled",
 }
 
@@ -73,7 +79,7 @@ type Filter struct {
 // ControlOptions tunes Start/Stop/Restart.
 type ControlOptions struct {
 	// Timeout bounds the wait for the target state. Zero means DefaultTimeout;
-	// values above MaxTimeout are clamped by the caller (see ClampTimeout).
+	// a negative value or one above MaxTimeout is refused (see Validate).
 	Timeout time.Duration
 	// StopDependents lets Stop and Restart stop the running services that
 	// depend on the target first (and Restart start them again afterwards).
@@ -85,10 +91,13 @@ type ControlOptions struct {
 }
 
 const (
-	// DefaultTimeout is the wait for a state change when the caller gives none.
-	DefaultTimeout = 30 * time.Second
-	// MaxTimeout bounds any caller-given wait so a request cannot pin a handler forever.
-	MaxTimeout = 10 * time.Minute
+	// DefaultTimeout is the wait for a state change when the caller gives
+	// none (defined in internal/waits, which the client and ctl's --wait
+	// help import; the proto comments state it and a test pins them).
+	DefaultTimeout = waits.ServiceDefault
+	// MaxTimeout bounds any caller-given wait so a request cannot pin a
+	// handler forever; a longer wait is INVALID_ARGUMENT (ControlOptions.Validate).
+	MaxTimeout = waits.ServiceMax
 )
 
 // Result is the outcome of a state change.

@@ -41,24 +41,27 @@ func TestValidateName(t *testing.T) {
 	}
 }
 
-func TestClampTimeout(t *testing.T) {
-	for _, tc := range []struct{ in, want time.Duration }{
-		{0, DefaultTimeout},
-		{-time.Second, DefaultTimeout},
-		{time.Millisecond, time.Millisecond},
-		{MaxTimeout, MaxTimeout},
-		{MaxTimeout + 1, MaxTimeout},
-		{24 * time.Hour, MaxTimeout},
+// TestTimeoutRule pins the one wait rule: zero is DefaultTimeout, negative
+// and above MaxTimeout are refused (not clamped), the rest is used as given.
+func TestTimeoutRule(t *testing.T) {
+	for _, tc := range []struct {
+		in, want time.Duration
+		ok       bool
+	}{
+		{0, DefaultTimeout, true},
+		{time.Millisecond, time.Millisecond, true},
+		{MaxTimeout, MaxTimeout, true},
+		{-time.Second, DefaultTimeout, false},
+		{MaxTimeout + 1, MaxTimeout, false},
+		{24 * time.Hour, MaxTimeout, false},
 	} {
-		if got := ClampTimeout(tc.in); got != tc.want {
-			t.Errorf("ClampTimeout(%v) = %v, want %v", tc.in, got, tc.want)
+		err := ControlOptions{Timeout: tc.in}.Validate()
+		if tc.ok != (err == nil) || (err != nil && !errors.Is(err, errdefs.ErrInvalidArgument)) {
+			t.Errorf("Validate(%v) = %v, want ok=%v", tc.in, err, tc.ok)
 		}
-	}
-	if err := (ControlOptions{Timeout: -time.Second}).Validate(); !errors.Is(err, errdefs.ErrInvalidArgument) {
-		t.Errorf("negative timeout: %v, want ErrInvalidArgument", err)
-	}
-	if err := (ControlOptions{Timeout: time.Hour}).Validate(); err != nil {
-		t.Errorf("large timeout: %v, want nil (clamped later)", err)
+		if got := EffectiveTimeout(tc.in); got != tc.want {
+			t.Errorf("EffectiveTimeout(%v) = %v, want %v", tc.in, got, tc.want)
+		}
 	}
 }
 

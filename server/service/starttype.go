@@ -38,7 +38,7 @@ type StartTypeSetter interface {
 // ValidStartType rejects the zero value and unknown types.
 func ValidStartType(t StartType) error {
 	if t == StartTypeUnknown || startTypeNames[t] == "" {
-		return fmt.Errorf("%w: start type %d: use automatic, automatic-delayed, manual or disabled", errdefs.ErrInvalidArgument, t)
+		return fmt.Errorf("%w: start type %d: use automatic, automatic_delayed, manual or disabled", errdefs.ErrInvalidArgument, t)
 	}
 	return nil
 }

@@ -10,7 +10,8 @@ class ServiceManagerStub(object):
     service manager (systemd over D-Bus on Linux, the SCM on Windows).
 
     Errors: NOT_FOUND for an unknown service, INVALID_ARGUMENT for a malformed
-    name, PERMISSION_DENIED or FAILED_PRECONDITION with the OS reason when the
+    name or a timeout above the maximum (refused, never shortened),
+    PERMISSION_DENIED or FAILED_PRECONDITION with the OS reason when the
     OS refuses, DEADLINE_EXCEEDED when the target state is not reached within
     the timeout, UNAVAILABLE when the service manager cannot be reached, and
     UNIMPLEMENTED on platforms without a backend.
@@ -67,7 +68,8 @@ class ServiceManagerServicer(object):
     service manager (systemd over D-Bus on Linux, the SCM on Windows).
 
     Errors: NOT_FOUND for an unknown service, INVALID_ARGUMENT for a malformed
-    name, PERMISSION_DENIED or FAILED_PRECONDITION with the OS reason when the
+    name or a timeout above the maximum (refused, never shortened),
+    PERMISSION_DENIED or FAILED_PRECONDITION with the OS reason when the
     OS refuses, DEADLINE_EXCEEDED when the target state is not reached within
     the timeout, UNAVAILABLE when the service manager cannot be reached, and
     UNIMPLEMENTED on platforms without a backend.
@@ -198,7 +200,8 @@ class ServiceManager(object):
     service manager (systemd over D-Bus on Linux, the SCM on Windows).
 
     Errors: NOT_FOUND for an unknown service, INVALID_ARGUMENT for a malformed
-    name, PERMISSION_DENIED or FAILED_PRECONDITION with the OS reason when the
+    name or a timeout above the maximum (refused, never shortened),
+    PERMISSION_DENIED or FAILED_PRECONDITION with the OS reason when the
     OS refuses, DEADLINE_EXCEEDED when the target state is not reached within
     the timeout, UNAVAILABLE when the service manager cannot be reached, and
     UNIMPLEMENTED on platforms without a backend.
