@@ -21,9 +21,6 @@ type query struct {
 	need   Field
 	// samplesOnly asks for CPU samples of every process and no Process.
 	samplesOnly bool
-	// raw asks for raw system calls where the platform has them (see
-	// sysc on Linux): for the watch's one-process reads.
-	raw bool
 }
 
 // reader is the platform part of SystemLister.

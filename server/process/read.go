@@ -17,7 +17,7 @@ func (l *SystemLister) Read(ctx context.Context, pid int32, fields Field) (Proce
 	if err := opts.Validate(); err != nil {
 		return Process{}, err
 	}
-	ps, _, err := l.r.read(ctx, &query{pids: []int32{pid}, need: opts.ReadFields(), raw: true})
+	ps, _, err := l.r.read(ctx, &query{pids: []int32{pid}, need: opts.ReadFields()})
 	if err != nil {
 		return Process{}, err
 	}

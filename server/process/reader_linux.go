@@ -85,7 +85,7 @@ func (r *procReader) read(ctx context.Context, q *query) ([]Process, scan, error
 	var next atomic.Int64
 	work := func() {
 		sc := r.scratch.Get().(*procScratch)
-		sc.sys = sysc(q.raw)
+		sc.sys = true
 		defer r.putScratch(sc)
 		for {
 			i := int(next.Add(1) - 1)
