@@ -2,6 +2,9 @@ package watch
 
 import (
 	"encoding/binary"
+	"errors"
+	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -68,4 +71,27 @@ func TestConnectorDeadlineIgnoresGoneForks(t *testing.T) {
 			t.Errorf("%s: deadline %v, want %v", tc.name, got, tc.want)
 		}
 	}
+}
+
+// TestGraceNudgeEndsTheRead: once a pending fork's grace is due, the nudge
+// ends the connector's blocked read (a deadline in the past), so the fork is
+// announced without a read deadline armed per fork.
+func TestGraceNudgeEndsTheRead(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = r.Close(); _ = w.Close() }()
+	c := &connector{f: r}
+	var due atomic.Int64
+	done := make(chan struct{})
+	defer close(done)
+	go c.graceNudge(&due, done)
+
+	due.Store(time.Now().UnixNano())
+	start := time.Now()
+	if _, err := r.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read = %v, want the nudge's deadline", err)
+	}
+	t.Logf("nudged after %v (ticker period %v)", time.Since(start).Round(time.Millisecond), graceTick)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -15,8 +16,14 @@ import (
 )
 
 // forkGrace is how long a forked process may run without exec before it is
-// announced with what /proc shows (a worker that never execs).
-const forkGrace = 100 * time.Millisecond
+// announced with what /proc shows (a worker that never execs). Pending
+// forks are checked after every event the connector reads, and at least
+// every graceTick (graceNudge): such a worker is announced at the first
+// event after its grace, on a quiet host at most graceTick later.
+const (
+	forkGrace = 100 * time.Millisecond
+	graceTick = time.Second
+)
 
 // connector is the Linux producer: fork/exec/exit events from the netlink
 // process connector (root or CAP_NET_ADMIN, initial namespaces), resolved
@@ -118,12 +125,16 @@ func (c *connector) run(ctx context.Context, s sink) error {
 	}
 	stop := context.AfterFunc(ctx, func() { _ = c.f.SetReadDeadline(time.Now()) })
 	defer stop()
+	var due atomic.Int64 // deadline() in Unix ns, 0 when no fork is pending
+	done := make(chan struct{})
+	defer close(done)
+	go c.graceNudge(&due, done)
 	buf := make([]byte, 256<<10)
 	ne := binary.NativeEndian
 	for {
-		// Sleep until an event, the end of the run, or the next fork grace
-		// (the deadline is set before ctx is checked: see the AfterFunc).
-		_ = c.f.SetReadDeadline(c.deadline())
+		// Sleep until an event or a deadline: the end of the run (see the
+		// AfterFunc: ctx is checked after a deadline is cleared) or a fork
+		// whose grace ended (graceNudge).
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -135,6 +146,7 @@ func (c *connector) run(ctx context.Context, s sink) error {
 		})
 		switch {
 		case errors.Is(err, os.ErrDeadlineExceeded):
+			_ = c.f.SetReadDeadline(time.Time{})
 		case err != nil:
 			return fmt.Errorf("netlink connector receive: %w", err)
 		case errors.Is(rerr, unix.ENOBUFS):
@@ -158,7 +170,38 @@ func (c *connector) run(ctx context.Context, s sink) error {
 			}
 		}
 		c.announceForks(ctx, s, time.Now().Add(-forkGrace))
+		due.Store(unixNano(c.deadline()))
 	}
+}
+
+// graceNudge ends the connector's read when the oldest pending fork's grace
+// is over and no event came to check it. It polls on a slow ticker instead
+// of a read deadline tracking each fork: arming a timer from the running
+// connector made the Go scheduler start another thread for every fork
+// (wakeNetPoller), 8 of the 23 context switches ctld made per started
+// process under one watch, and every timer due also wakes the runtime's
+// sysmon (it sleeps until the next timer), so a fast ticker cost as much.
+// A deadline in the past wakes the read at once, without a timer.
+func (c *connector) graceNudge(due *atomic.Int64, done <-chan struct{}) {
+	t := time.NewTicker(graceTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case now := <-t.C:
+			if d := due.Load(); d != 0 && now.UnixNano() >= d {
+				_ = c.f.SetReadDeadline(now)
+			}
+		}
+	}
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }
 
 // deadline is when the oldest pending fork's grace ends, or zero (no
