@@ -172,6 +172,11 @@ func TestAuthzMatrix(t *testing.T) {
 				got = got[:min(len(got), 1)] // gRPC may retry the handshake; each attempt is recorded
 			case c.stop == codes.PermissionDenied:
 				want = []string{"denied " + stop + " PermissionDenied"}
+			case !systemd:
+				// Without systemd the guard cannot resolve what the stop
+				// would touch, so it refuses before acting (fail closed):
+				// no intent, one denial.
+				want = []string{"denied " + stop + " Unavailable"}
 			default:
 				want = []string{"intent " + stop + " ", "result " + stop + " " + c.stop.String()}
 				if c.stop == codes.OK {
