@@ -65,6 +65,10 @@ func TestFleetWatchDownAndBackWithWebhook(t *testing.T) {
 	up := map[string]bool{}
 	for len(up) < 3 {
 		v := next(10 * time.Second)
+		if v.State == "DEGRADED" && strings.Contains(v.Reason, "backend services unavailable") {
+			t.Skip("the agents report DEGRADED: this host has no service backend (systemd on D-Bus); " +
+				"the alerts checked here assume healthy agents (CI runs this with the systemd harness)")
+		}
 		if v.State != "UP" || v.Previous != "UNKNOWN" {
 			t.Fatalf("first transitions must be UNKNOWN -> UP: %+v", v)
 		}
