@@ -14,47 +14,28 @@ import (
 	"github.com/remotectl/remotectl/server/watch"
 )
 
-// fieldBits pairs each proto field enum with its domain bit; the order is the
-// order unavailable fields are reported in.
-var fieldBits = []struct {
-	pb  pb.ProcessField
-	bit process.Field
-}{
-	{pb.ProcessField_PROCESS_FIELD_NAME, process.FieldName},
-	{pb.ProcessField_PROCESS_FIELD_EXE, process.FieldExe},
-	{pb.ProcessField_PROCESS_FIELD_ARGS, process.FieldArgs},
-	{pb.ProcessField_PROCESS_FIELD_USER, process.FieldUser},
-	{pb.ProcessField_PROCESS_FIELD_STATUS, process.FieldStatus},
-	{pb.ProcessField_PROCESS_FIELD_CPU, process.FieldCPU},
-	{pb.ProcessField_PROCESS_FIELD_MEMORY, process.FieldMemory},
-	{pb.ProcessField_PROCESS_FIELD_THREADS, process.FieldThreads},
-}
-
 // fieldsFromProto converts a field selection; empty means all fields.
 func fieldsFromProto(fs []pb.ProcessField) (process.Field, error) {
 	if len(fs) == 0 {
 		return process.FieldsAll, nil
 	}
 	var out process.Field
-next:
 	for _, f := range fs {
-		for _, fb := range fieldBits {
-			if fb.pb == f {
-				out |= fb.bit
-				continue next
-			}
+		bit, ok := fieldPairs.fromProto[f]
+		if !ok {
+			return 0, fmt.Errorf("%w: unknown process field %d", errdefs.ErrInvalidArgument, f)
 		}
-		return 0, fmt.Errorf("%w: unknown process field %d", errdefs.ErrInvalidArgument, f)
+		out |= bit
 	}
 	return out, nil
 }
 
+// fieldsToProto lists the fields of f in bit order, the order unavailable
+// fields are reported in.
 func fieldsToProto(f process.Field) []pb.ProcessField {
 	var out []pb.ProcessField
-	for _, fb := range fieldBits {
-		if f&fb.bit != 0 {
-			out = append(out, fb.pb)
-		}
+	for _, bit := range (f & process.FieldsAll).Bits() {
+		out = append(out, fieldPairs.toProto[bit])
 	}
 	return out
 }
@@ -83,16 +64,6 @@ func sortFromProto(s pb.ProcessSort) (process.SortBy, error) {
 	return 0, fmt.Errorf("%w: unknown sort order %d", errdefs.ErrInvalidArgument, s)
 }
 
-var statusToProto = map[process.Status]pb.ProcessStatus{
-	process.StatusRunning:   pb.ProcessStatus_PROCESS_STATUS_RUNNING,
-	process.StatusSleeping:  pb.ProcessStatus_PROCESS_STATUS_SLEEPING,
-	process.StatusDiskSleep: pb.ProcessStatus_PROCESS_STATUS_DISK_SLEEP,
-	process.StatusStopped:   pb.ProcessStatus_PROCESS_STATUS_STOPPED,
-	process.StatusZombie:    pb.ProcessStatus_PROCESS_STATUS_ZOMBIE,
-	process.StatusIdle:      pb.ProcessStatus_PROCESS_STATUS_IDLE,
-	process.StatusDead:      pb.ProcessStatus_PROCESS_STATUS_DEAD,
-}
-
 // processToProto converts p as a caller who asked for fields sees it: the
 // domain's Mask decides (listers and watch producers may carry more), so an
 // unselected or unreadable field is absent rather than a misleading zero.
@@ -101,7 +72,7 @@ func processToProto(p *process.Process, fields process.Field) *pb.Process {
 	q.Mask(fields)
 	out := &pb.Process{
 		Pid: q.PID, Ppid: q.PPID, Name: q.Name, Exe: q.Exe, Args: q.Args, User: q.User,
-		Status: statusToProto[q.Status], CpuPercent: q.CPUPercent,
+		Status: statusPairs.toProto[q.Status], CpuPercent: q.CPUPercent,
 		ResidentMemoryBytes: q.RSS, VirtualMemoryBytes: q.VMS, ThreadCount: q.Threads,
 		UnavailableFields: fieldsToProto(q.Unavailable),
 	}
@@ -122,17 +93,8 @@ func processToProto(p *process.Process, fields process.Field) *pb.Process {
 	return out
 }
 
-var eventTypeToProto = map[watch.EventType]pb.ProcessEventType{
-	watch.EventExisting: pb.ProcessEventType_PROCESS_EVENT_TYPE_EXISTING,
-	watch.EventSynced:   pb.ProcessEventType_PROCESS_EVENT_TYPE_SYNCED,
-	watch.EventStarted:  pb.ProcessEventType_PROCESS_EVENT_TYPE_STARTED,
-	watch.EventExited:   pb.ProcessEventType_PROCESS_EVENT_TYPE_EXITED,
-	watch.EventResync:   pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC,
-	watch.EventExec:     pb.ProcessEventType_PROCESS_EVENT_TYPE_EXEC,
-}
-
 func eventToProto(e *watch.Event, fields process.Field) *pb.ProcessEvent {
-	out := &pb.ProcessEvent{Sequence: e.Seq, Time: timestamppb.New(e.Time), Type: eventTypeToProto[e.Type]}
+	out := &pb.ProcessEvent{Sequence: e.Seq, Time: timestamppb.New(e.Time), Type: eventTypePairs.toProto[e.Type]}
 	if e.Type != watch.EventSynced && e.Type != watch.EventResync {
 		out.Process = processToProto(&e.Process, fields)
 	}
@@ -152,58 +114,20 @@ func eventToProto(e *watch.Event, fields process.Field) *pb.ProcessEvent {
 	return out
 }
 
-var serviceStates = []struct {
-	pb  pb.ServiceState
-	dom service.State
-}{
-	{pb.ServiceState_SERVICE_STATE_UNSPECIFIED, service.StateUnknown},
-	{pb.ServiceState_SERVICE_STATE_RUNNING, service.StateRunning},
-	{pb.ServiceState_SERVICE_STATE_STOPPED, service.StateStopped},
-	{pb.ServiceState_SERVICE_STATE_STARTING, service.StateStarting},
-	{pb.ServiceState_SERVICE_STATE_STOPPING, service.StateStopping},
-	{pb.ServiceState_SERVICE_STATE_FAILED, service.StateFailed},
-	{pb.ServiceState_SERVICE_STATE_PAUSED, service.StatePaused},
-	{pb.ServiceState_SERVICE_STATE_RELOADING, service.StateReloading},
-}
+func serviceStateToProto(s service.State) pb.ServiceState { return serviceStatePairs.toProto[s] }
 
-func serviceStateToProto(s service.State) pb.ServiceState {
-	for _, m := range serviceStates {
-		if m.dom == s {
-			return m.pb
-		}
-	}
-	return pb.ServiceState_SERVICE_STATE_UNSPECIFIED
-}
-
-func serviceStateFromProto(s pb.ServiceState) service.State {
-	for _, m := range serviceStates {
-		if m.pb == s {
-			return m.dom
-		}
-	}
-	return service.StateUnknown
-}
+func serviceStateFromProto(s pb.ServiceState) service.State { return serviceStatePairs.fromProto[s] }
 
 func serviceStatesFromProto(in []pb.ServiceState) ([]service.State, error) {
 	out := make([]service.State, 0, len(in))
-next:
 	for _, s := range in {
-		for _, m := range serviceStates {
-			if m.pb == s && s != pb.ServiceState_SERVICE_STATE_UNSPECIFIED {
-				out = append(out, m.dom)
-				continue next
-			}
+		d, ok := serviceStatePairs.fromProto[s]
+		if !ok {
+			return nil, fmt.Errorf("%w: unknown service state %d", errdefs.ErrInvalidArgument, s)
 		}
-		return nil, fmt.Errorf("%w: unknown service state %d", errdefs.ErrInvalidArgument, s)
+		out = append(out, d)
 	}
 	return out, nil
-}
-
-var startTypeToProto = map[service.StartType]pb.ServiceStartType{
-	service.StartTypeAutomatic:        pb.ServiceStartType_SERVICE_START_TYPE_AUTOMATIC,
-	service.StartTypeAutomaticDelayed: pb.ServiceStartType_SERVICE_START_TYPE_AUTOMATIC_DELAYED,
-	service.StartTypeManual:           pb.ServiceStartType_SERVICE_START_TYPE_MANUAL,
-	service.StartTypeDisabled:         pb.ServiceStartType_SERVICE_START_TYPE_DISABLED,
 }
 
 func serviceToProto(s *service.Service) *pb.Service {
@@ -213,7 +137,7 @@ func serviceToProto(s *service.Service) *pb.Service {
 		Description:     s.Description,
 		State:           serviceStateToProto(s.State),
 		NativeState:     s.NativeState,
-		StartType:       startTypeToProto[s.StartType],
+		StartType:       startTypePairs.toProto[s.StartType],
 		NativeStartType: s.NativeStartType,
 		MainPid:         s.MainPID,
 		Command:         s.Command,

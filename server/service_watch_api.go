@@ -30,15 +30,8 @@ func (a *serviceAPI) WatchServices(req *pb.WatchServicesRequest, stream grpc.Ser
 	})
 }
 
-var serviceEventTypes = map[service.EventType]pb.ServiceEventType{
-	service.EventExisting: pb.ServiceEventType_SERVICE_EVENT_TYPE_EXISTING,
-	service.EventSynced:   pb.ServiceEventType_SERVICE_EVENT_TYPE_SYNCED,
-	service.EventChanged:  pb.ServiceEventType_SERVICE_EVENT_TYPE_CHANGED,
-	service.EventResync:   pb.ServiceEventType_SERVICE_EVENT_TYPE_RESYNC,
-}
-
 func serviceEventToProto(e *service.Event) *pb.ServiceEvent {
-	out := &pb.ServiceEvent{Sequence: e.Seq, Time: timestamppb.New(e.Time), Type: serviceEventTypes[e.Type]}
+	out := &pb.ServiceEvent{Sequence: e.Seq, Time: timestamppb.New(e.Time), Type: serviceEventTypePairs.toProto[e.Type]}
 	if e.Type != service.EventSynced && e.Type != service.EventResync {
 		out.Name, out.NativeState, out.MainPid = e.Name, e.NativeState, e.MainPID
 		out.OldState, out.NewState = serviceStateToProto(e.OldState), serviceStateToProto(e.NewState)

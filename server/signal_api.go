@@ -26,23 +26,12 @@ func signalBackends(cfg Config) (process.Signaler, service.StartTypeSetter) {
 	return s, st
 }
 
-// signalsToProto pairs the proto and domain signals.
-var signalsToProto = map[process.Signal]pb.ProcessSignal{
-	process.SignalTerm: pb.ProcessSignal_PROCESS_SIGNAL_TERM, process.SignalKill: pb.ProcessSignal_PROCESS_SIGNAL_KILL,
-	process.SignalInt: pb.ProcessSignal_PROCESS_SIGNAL_INT, process.SignalHup: pb.ProcessSignal_PROCESS_SIGNAL_HUP,
-	process.SignalQuit: pb.ProcessSignal_PROCESS_SIGNAL_QUIT, process.SignalUsr1: pb.ProcessSignal_PROCESS_SIGNAL_USR1,
-	process.SignalUsr2: pb.ProcessSignal_PROCESS_SIGNAL_USR2, process.SignalStop: pb.ProcessSignal_PROCESS_SIGNAL_STOP,
-	process.SignalCont: pb.ProcessSignal_PROCESS_SIGNAL_CONT,
-}
-
 func signalFromProto(s pb.ProcessSignal) (process.Signal, error) {
 	if s == pb.ProcessSignal_PROCESS_SIGNAL_UNSPECIFIED {
 		return process.SignalTerm, nil
 	}
-	for d, p := range signalsToProto {
-		if p == s {
-			return d, nil
-		}
+	if d, ok := signalPairs.fromProto[s]; ok {
+		return d, nil
 	}
 	return 0, fmt.Errorf("%w: unknown signal %d", errdefs.ErrInvalidArgument, s)
 }
@@ -89,7 +78,7 @@ func (a *processAPI) SignalProcess(ctx context.Context, req *pb.SignalProcessReq
 	if exit.Known {
 		if exit.SignalNumber != 0 {
 			n := exit.SignalNumber
-			resp.ExitSignalNumber, resp.ExitSignal = &n, signalsToProto[exit.Signal]
+			resp.ExitSignalNumber, resp.ExitSignal = &n, signalPairs.toProto[exit.Signal]
 		} else {
 			c := exit.Code
 			resp.ExitCode = &c
@@ -98,19 +87,11 @@ func (a *processAPI) SignalProcess(ctx context.Context, req *pb.SignalProcessReq
 	return resp, nil
 }
 
-var startTypesFromProto = map[pb.ServiceStartType]service.StartType{}
-
-func init() {
-	for d, p := range startTypeToProto {
-		startTypesFromProto[p] = d
-	}
-}
-
 func (a *serviceAPI) SetServiceStartType(ctx context.Context, req *pb.SetServiceStartTypeRequest) (*pb.SetServiceStartTypeResponse, error) {
 	if err := service.ValidateName(req.GetName()); err != nil {
 		return nil, errgrpc.ToGRPC(err)
 	}
-	t, ok := startTypesFromProto[req.GetStartType()]
+	t, ok := startTypePairs.fromProto[req.GetStartType()]
 	if !ok {
 		return nil, errgrpc.ToGRPC(fmt.Errorf("%w: start_type %v: use AUTOMATIC, AUTOMATIC_DELAYED, MANUAL or DISABLED", errdefs.ErrInvalidArgument, req.GetStartType()))
 	}
@@ -128,6 +109,6 @@ func (a *serviceAPI) SetServiceStartType(ctx context.Context, req *pb.SetService
 	if err != nil {
 		return nil, errgrpc.ToGRPC(err)
 	}
-	return &pb.SetServiceStartTypeResponse{Service: serviceToProto(&r.Service), PreviousStartType: startTypeToProto[r.PreviousStartType],
+	return &pb.SetServiceStartTypeResponse{Service: serviceToProto(&r.Service), PreviousStartType: startTypePairs.toProto[r.PreviousStartType],
 		PreviousNativeStartType: r.PreviousNativeStartType, PreviousState: serviceStateToProto(r.PreviousState), Changed: r.Changed}, nil
 }

@@ -5,6 +5,8 @@ package service
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/remotectl/remotectl/internal/waits"
@@ -36,6 +38,9 @@ var stateNames = map[State]string{
 
 func (s State) String() string { return stateNames[s] }
 
+// States lists the states, StateUnknown first.
+func States() []State { return slices.Sorted(maps.Keys(stateNames)) }
+
 // StartType says when the service manager starts a service by itself.
 type StartType int
 
@@ -53,6 +58,9 @@ var startTypeNames = map[StartType]string{
 }
 
 func (t StartType) String() string { return startTypeNames[t] }
+
+// StartTypes lists the start types, StartTypeUnknown first.
+func StartTypes() []StartType { return slices.Sorted(maps.Keys(startTypeNames)) }
 
 // Service describes one service. Fields the platform does not know are zero.
 type Service struct {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"time"
 
@@ -23,6 +24,9 @@ const (
 var eventTypeNames = map[EventType]string{EventChanged: "CHANGED", EventExisting: "EXISTING", EventSynced: "SYNCED", EventResync: "RESYNC"}
 
 func (t EventType) String() string { return eventTypeNames[t] }
+
+// EventTypes lists the event types.
+func EventTypes() []EventType { return slices.Sorted(maps.Keys(eventTypeNames)) }
 
 // Event is one service state change (or initial state).
 type Event struct {

@@ -7,6 +7,8 @@ package watch
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/remotectl/remotectl/server/process"
@@ -29,23 +31,20 @@ const (
 	EventExec
 )
 
+var eventTypeNames = map[EventType]string{
+	EventExisting: "EXISTING", EventSynced: "SYNCED", EventStarted: "STARTED",
+	EventExited: "EXITED", EventResync: "RESYNC", EventExec: "EXEC",
+}
+
 func (t EventType) String() string {
-	switch t {
-	case EventExisting:
-		return "EXISTING"
-	case EventSynced:
-		return "SYNCED"
-	case EventStarted:
-		return "STARTED"
-	case EventExited:
-		return "EXITED"
-	case EventResync:
-		return "RESYNC"
-	case EventExec:
-		return "EXEC"
+	if n, ok := eventTypeNames[t]; ok {
+		return n
 	}
 	return "UNKNOWN"
 }
+
+// EventTypes lists the event types.
+func EventTypes() []EventType { return slices.Sorted(maps.Keys(eventTypeNames)) }
 
 // Event is one process event. Seq is host-wide: it increases by one per
 // STARTED/EXITED event the producer publishes, whatever the subscriber's
