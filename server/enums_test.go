@@ -68,7 +68,9 @@ func TestEnumPairsAreComplete(t *testing.T) {
 // fakeState is a domain enum with a value the wire lacks.
 type fakeState int
 
-func (s fakeState) String() string { return [...]string{"unknown", "running", "hibernating", "Disk_Sleep"}[s] }
+func (s fakeState) String() string {
+	return [...]string{"unknown", "running", "hibernating", "Disk_Sleep"}[s]
+}
 
 // TestPairEnumsBySpelling shows the rule: a value pairs with the wire value
 // of its name in any case, the zero values stay unpaired, and a value
