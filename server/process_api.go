@@ -79,8 +79,8 @@ func (a *processAPI) WatchProcesses(req *pb.WatchProcessesRequest, stream grpc.S
 	if err := filter.Validate(); err != nil {
 		return errgrpc.ToGRPC(err)
 	}
-	sub, err := a.watcher.Watch(stream.Context(), watch.Options{Filter: filter, Fields: fields, IncludeExisting: req.GetIncludeExisting(),
-		ResumeAfter: req.GetResumeAfterSequence(), Stop: a.draining})
+	sub, err := a.watcher.Watch(stream.Context(), watch.Options{Filter: filter, Fields: fields,
+		StreamOptions: streamOptions(req, a.draining)})
 	if err != nil {
 		return errgrpc.ToGRPC(err)
 	}

@@ -20,8 +20,7 @@ func (a *serviceAPI) WatchServices(req *pb.WatchServicesRequest, stream grpc.Ser
 	if err := f.Validate(); err != nil {
 		return errgrpc.ToGRPC(err)
 	}
-	sub, err := a.watcher.Watch(stream.Context(), service.WatchOptions{Filter: f, IncludeExisting: req.GetIncludeExisting(),
-		ResumeAfter: req.GetResumeAfterSequence(), Stop: a.draining})
+	sub, err := a.watcher.Watch(stream.Context(), service.WatchOptions{Filter: f, StreamOptions: streamOptions(req, a.draining)})
 	if err != nil {
 		return errgrpc.ToGRPC(err)
 	}

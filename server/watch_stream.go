@@ -26,6 +26,18 @@ type watchSub[E any] interface {
 	Close()
 }
 
+// watchRequest is what both watch requests ask of the stream.
+type watchRequest interface {
+	GetIncludeExisting() bool
+	GetResumeAfterSequence() uint64
+}
+
+// streamOptions reads where a watch request starts; the server's drain
+// (stop) ends it.
+func streamOptions(req watchRequest, stop <-chan struct{}) hub.StreamOptions {
+	return hub.StreamOptions{IncludeExisting: req.GetIncludeExisting(), ResumeAfter: req.GetResumeAfterSequence(), Stop: stop}
+}
+
 // serveWatch is the one writer loop of every watch stream. Headers confirm
 // the subscription, so clients report request errors synchronously before
 // the first event, and carry the starting sequence, so a client can resume

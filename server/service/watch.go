@@ -47,13 +47,8 @@ type Event struct {
 type WatchOptions struct {
 	// Filter.NameGlob selects services by name; Filter.States selects
 	// changes into or out of those states (EXISTING: services in them).
-	Filter          Filter
-	IncludeExisting bool
-	// ResumeAfter, when not 0, resumes after that sequence number, or
-	// starts with RESYNC and a snapshot when the hub no longer holds it.
-	ResumeAfter uint64
-	// Stop, when closed, ends Next with hub.ErrStopped.
-	Stop <-chan struct{}
+	Filter Filter
+	evhub.StreamOptions
 }
 
 // Subscription is one open service watch (see hub.Subscription).
@@ -123,6 +118,7 @@ func (h *hub) Watch(ctx context.Context, opts WatchOptions) (Subscription, error
 	}
 	f := opts.Filter
 	s, err := h.g.Watch(ctx, evhub.Options[Event]{
+		StreamOptions: opts.StreamOptions,
 		Match: func(ev *Event) bool {
 			if !f.MatchName(ev.Name, h.displayName(ev.Name, h.units[ev.Name])) {
 				return false
@@ -132,7 +128,6 @@ func (h *hub) Watch(ctx context.Context, opts WatchOptions) (Subscription, error
 			}
 			return f.MatchState(ev.OldState) || f.MatchState(ev.NewState)
 		},
-		IncludeExisting: opts.IncludeExisting, ResumeAfter: opts.ResumeAfter, Stop: opts.Stop,
 	})
 	if err != nil {
 		return nil, err

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	evhub "github.com/remotectl/remotectl/server/watch/hub"
 )
 
 // watchUnit and otherUnit are the harness's private units for these tests.
@@ -53,7 +55,7 @@ func TestWatchSystemdStartStop(t *testing.T) {
 	t.Cleanup(func() { w.Close() })
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()
-	sub, err := w.Watch(ctx, WatchOptions{Filter: Filter{NameGlob: "remotectl-watch"}, IncludeExisting: true})
+	sub, err := w.Watch(ctx, WatchOptions{Filter: Filter{NameGlob: "remotectl-watch"}, StreamOptions: evhub.StreamOptions{IncludeExisting: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	evhub "github.com/remotectl/remotectl/server/watch/hub"
 )
 
 // busProxy relays unix-socket connections to the real system bus, so a test
@@ -97,7 +99,7 @@ func TestWatchSystemdReconnects(t *testing.T) {
 	t.Cleanup(func() { w.Close() })
 	ctx, cancel := context.WithCancel(testCtx(t))
 	defer cancel()
-	sub, err := w.Watch(ctx, WatchOptions{Filter: Filter{NameGlob: watchUnit}, IncludeExisting: true})
+	sub, err := w.Watch(ctx, WatchOptions{Filter: Filter{NameGlob: watchUnit}, StreamOptions: evhub.StreamOptions{IncludeExisting: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	evhub "github.com/remotectl/remotectl/server/watch/hub"
 )
 
 // On the real systemd: a subscriber that stalls while a unit keeps
@@ -46,7 +48,7 @@ func TestWatchSystemdStalledResyncAndResume(t *testing.T) {
 		t.Fatalf("stalled subscriber: %+v, want SYNCED", ev)
 	}
 
-	resumed, err := w.Watch(ctx, WatchOptions{Filter: f, ResumeAfter: resumeAfter})
+	resumed, err := w.Watch(ctx, WatchOptions{Filter: f, StreamOptions: evhub.StreamOptions{ResumeAfter: resumeAfter}})
 	if err != nil {
 		t.Fatal(err)
 	}

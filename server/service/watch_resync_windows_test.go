@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/windows/svc/mgr"
+
+	evhub "github.com/remotectl/remotectl/server/watch/hub"
 )
 
 // On the real SCM (Wine's under make test-windows): a subscriber that
@@ -55,7 +57,7 @@ func TestSCMWatchStalledResyncAndResume(t *testing.T) {
 			t.Fatalf("stalled subscriber: %+v, want %v at seq %d", ev, want, last.Seq)
 		}
 	}
-	resumed, err := w.Watch(ctx, WatchOptions{Filter: f, ResumeAfter: resumeAfter})
+	resumed, err := w.Watch(ctx, WatchOptions{Filter: f, StreamOptions: evhub.StreamOptions{ResumeAfter: resumeAfter}})
 	if err != nil {
 		t.Fatal(err)
 	}

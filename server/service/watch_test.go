@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
+	evhub "github.com/remotectl/remotectl/server/watch/hub"
 )
 
 // nextWithin returns the next event or fails after d.
@@ -106,14 +107,14 @@ func TestHubSlowSubscriberIsResyncedAndResumeIsExact(t *testing.T) {
 	}
 
 	// Resume after the tenth change: the rest of them, then live.
-	r := watchOrFail(t, h, WatchOptions{ResumeAfter: got[9].Seq, IncludeExisting: true})
+	r := watchOrFail(t, h, WatchOptions{StreamOptions: evhub.StreamOptions{ResumeAfter: got[9].Seq, IncludeExisting: true}})
 	for i := 10; i < n; i++ {
 		if ev := nextWithin(t, r, 5*time.Second); ev.Seq != got[i].Seq || ev.Type != EventChanged {
 			t.Fatalf("resumed event %d: %+v, want seq %d", i, ev, got[i].Seq)
 		}
 	}
 	// A number of another run resyncs.
-	stale := watchOrFail(t, h, WatchOptions{ResumeAfter: 12, Filter: Filter{NameGlob: "b"}})
+	stale := watchOrFail(t, h, WatchOptions{Filter: Filter{NameGlob: "b"}, StreamOptions: evhub.StreamOptions{ResumeAfter: 12}})
 	for _, w := range []EventType{EventResync, EventExisting, EventSynced} {
 		if ev := nextWithin(t, stale, 5*time.Second); ev.Type != w {
 			t.Fatalf("stale resume: %v, want %v", ev.Type, w)
@@ -130,7 +131,7 @@ func stateIf(ev Event) string {
 
 func TestHubFilterAndSnapshotDiff(t *testing.T) {
 	h, src := testHub(t, map[string]unitState{"web": {state: StateRunning}, "db": {state: StateRunning}})
-	failedOnly := watchOrFail(t, h, WatchOptions{Filter: Filter{States: []State{StateFailed}}, IncludeExisting: true})
+	failedOnly := watchOrFail(t, h, WatchOptions{Filter: Filter{States: []State{StateFailed}}, StreamOptions: evhub.StreamOptions{IncludeExisting: true}})
 	sctx, sh := src()
 	// A snapshot reports differences (in name order, then the services missing
 	// from it as stopped: db is #2, which the state filter drops).

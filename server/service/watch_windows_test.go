@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/windows/svc/mgr"
+
+	evhub "github.com/remotectl/remotectl/server/watch/hub"
 )
 
 // TestSCMWatchPolls starts and stops a registered service on the real SCM
@@ -20,12 +22,12 @@ func TestSCMWatchPolls(t *testing.T) {
 	t.Cleanup(func() { w.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	sub, err := w.Watch(ctx, WatchOptions{Filter: Filter{NameGlob: name}, IncludeExisting: true})
+	sub, err := w.Watch(ctx, WatchOptions{Filter: Filter{NameGlob: name}, StreamOptions: evhub.StreamOptions{IncludeExisting: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The glob also matches the display name register gives the service.
-	byDisplay, err := w.Watch(ctx, WatchOptions{Filter: Filter{NameGlob: "remotectl test " + name}, IncludeExisting: true})
+	byDisplay, err := w.Watch(ctx, WatchOptions{Filter: Filter{NameGlob: "remotectl test " + name}, StreamOptions: evhub.StreamOptions{IncludeExisting: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -206,10 +206,7 @@ func (e *Engine) Watch(ctx context.Context, opts Options) (Subscription, error) 
 		return nil, fmt.Errorf("%w: unknown process fields %#x", errdefs.ErrInvalidArgument, uint32(opts.Fields&^process.FieldsAll))
 	}
 	f := opts.Filter
-	hopts := hub.Options[Event]{
-		Match:           func(ev *Event) bool { return ev.matches(&f) },
-		IncludeExisting: opts.IncludeExisting, ResumeAfter: opts.ResumeAfter, Stop: opts.Stop,
-	}
+	hopts := hub.Options[Event]{StreamOptions: opts.StreamOptions, Match: func(ev *Event) bool { return ev.matches(&f) }}
 	if opts.Fields != 0 {
 		hopts.Refresh = func(ctx context.Context, evs []Event) []Event { return e.refresh(ctx, evs, opts.Fields) }
 	}

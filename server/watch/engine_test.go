@@ -9,6 +9,7 @@ import (
 
 	"github.com/remotectl/remotectl/internal/errdefs"
 	"github.com/remotectl/remotectl/server/process"
+	"github.com/remotectl/remotectl/server/watch/hub"
 )
 
 // scripted is a producer the test drives through the sink of its current
@@ -191,7 +192,7 @@ func TestSubscriberThatKeepsFallingBehindIsCutOff(t *testing.T) {
 
 func TestResumeBySequence(t *testing.T) {
 	e := startEngine(t, Config{RingSize: 8}, proc(1, 0))
-	first := watch(t, e, Options{IncludeExisting: true})
+	first := watch(t, e, Options{StreamOptions: hub.StreamOptions{IncludeExisting: true}})
 	base := expectSnapshot(t, first, false, 1)
 	for pid := int32(10); pid < 15; pid++ {
 		e.started(proc(pid, 0))
@@ -206,7 +207,7 @@ func TestResumeBySequence(t *testing.T) {
 
 	// Resume after the second event: the three after it, no snapshot,
 	// filter applied, then live.
-	r := watch(t, e, Options{ResumeAfter: seqs[1], IncludeExisting: true, Filter: process.Filter{PIDs: []int32{12, 14, 20}}})
+	r := watch(t, e, Options{Filter: process.Filter{PIDs: []int32{12, 14, 20}}, StreamOptions: hub.StreamOptions{ResumeAfter: seqs[1], IncludeExisting: true}})
 	for _, want := range []struct {
 		pid int32
 		seq uint64
@@ -220,7 +221,7 @@ func TestResumeBySequence(t *testing.T) {
 		t.Fatalf("live after resume: pid %d seq %d", ev.Process.PID, ev.Seq)
 	}
 	// Resuming at the newest event gives nothing but live events.
-	upToDate := watch(t, e, Options{ResumeAfter: seqs[4] + 1})
+	upToDate := watch(t, e, Options{StreamOptions: hub.StreamOptions{ResumeAfter: seqs[4] + 1}})
 	e.exited(proc(20, 0))
 	if ev := next(t, upToDate); ev.Type != EventExited || ev.Seq != seqs[4]+2 {
 		t.Fatalf("up-to-date resume: %v seq %d", ev.Type, ev.Seq)
@@ -231,13 +232,13 @@ func TestResumeBySequence(t *testing.T) {
 	for pid := int32(30); pid < 40; pid++ {
 		e.started(proc(pid, 0))
 	}
-	old := watch(t, e, Options{ResumeAfter: seqs[1], Filter: process.Filter{PIDs: []int32{12, 35}}})
+	old := watch(t, e, Options{Filter: process.Filter{PIDs: []int32{12, 35}}, StreamOptions: hub.StreamOptions{ResumeAfter: seqs[1]}})
 	expectSnapshot(t, old, true, 12, 35)
 	// A number from an earlier run of the daemon (lower base) resyncs too.
-	stale := watch(t, e, Options{ResumeAfter: 42, Filter: process.Filter{PIDs: []int32{1}}})
+	stale := watch(t, e, Options{Filter: process.Filter{PIDs: []int32{1}}, StreamOptions: hub.StreamOptions{ResumeAfter: 42}})
 	expectSnapshot(t, stale, true, 1)
 	// So does a number from the future.
-	future := watch(t, e, Options{ResumeAfter: base + 1000, Filter: process.Filter{PIDs: []int32{1}}})
+	future := watch(t, e, Options{Filter: process.Filter{PIDs: []int32{1}}, StreamOptions: hub.StreamOptions{ResumeAfter: base + 1000}})
 	expectSnapshot(t, future, true, 1)
 }
 
@@ -249,14 +250,14 @@ func TestLostEventsResyncEveryoneAndBreakResume(t *testing.T) {
 	// A producer that may have missed events (netlink ENOBUFS) rescans.
 	e.rescan(proc(1, 0), proc(2, 0))
 	expectSnapshot(t, s, true, 1, 2)
-	r := watch(t, e, Options{ResumeAfter: seen})
+	r := watch(t, e, Options{StreamOptions: hub.StreamOptions{ResumeAfter: seen}})
 	expectSnapshot(t, r, true, 1, 2)
 }
 
 func TestSubscriptionEndsOnStopAndProducerFailure(t *testing.T) {
 	e := startEngine(t, Config{})
 	stop := make(chan struct{})
-	s := watch(t, e, Options{Stop: stop})
+	s := watch(t, e, Options{StreamOptions: hub.StreamOptions{Stop: stop}})
 	close(stop)
 	if _, err := s.Next(context.Background()); !errors.Is(err, ErrStopped) {
 		t.Fatalf("after stop: %v", err)
@@ -291,7 +292,7 @@ func TestConcurrentSubscribeAndPublish(t *testing.T) {
 	for range 20 {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				s, err := e.Watch(ctx, Options{IncludeExisting: true})
+				s, err := e.Watch(ctx, Options{StreamOptions: hub.StreamOptions{IncludeExisting: true}})
 				if err != nil {
 					return
 				}

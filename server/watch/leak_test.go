@@ -9,6 +9,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/remotectl/remotectl/server/process"
+	"github.com/remotectl/remotectl/server/watch/hub"
 )
 
 // A thousand subscribers come and go while events flow; once they and the
@@ -20,7 +21,7 @@ func TestNoGoroutineLeakAfter1000Subscribers(t *testing.T) {
 	var wg, flowing sync.WaitGroup
 	for i := range 1000 {
 		existing := i%2 == 0
-		s, err := e.Watch(ctx, Options{IncludeExisting: existing})
+		s, err := e.Watch(ctx, Options{StreamOptions: hub.StreamOptions{IncludeExisting: existing}})
 		if err != nil {
 			t.Fatal(err)
 		}

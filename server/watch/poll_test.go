@@ -9,6 +9,7 @@ import (
 
 	"github.com/remotectl/remotectl/internal/errdefs"
 	"github.com/remotectl/remotectl/server/process"
+	"github.com/remotectl/remotectl/server/watch/hub"
 )
 
 // fakeLister serves scripted listings: each full listing advances to the
@@ -58,7 +59,7 @@ func TestPollerDiffsByPIDAndStartTime(t *testing.T) {
 	if e.Mode() != "poll" {
 		t.Fatalf("mode %q", e.Mode())
 	}
-	s := watch(t, e, Options{IncludeExisting: true, Fields: process.FieldArgs})
+	s := watch(t, e, Options{Fields: process.FieldArgs, StreamOptions: hub.StreamOptions{IncludeExisting: true}})
 	expectSnapshot(t, s, false, 10, 20)
 	want := []struct {
 		typ   EventType

@@ -120,16 +120,9 @@ func matchResolved(f *process.Filter, p *process.Process) bool {
 
 // Options selects what a subscription reports.
 type Options struct {
-	Filter          process.Filter
-	Fields          process.Field
-	IncludeExisting bool
-	// ResumeAfter, when not 0, asks for the events after that sequence
-	// number; when the engine no longer holds them all, the subscription
-	// starts with RESYNC and a snapshot instead. IncludeExisting is then
-	// ignored.
-	ResumeAfter uint64
-	// Stop, when closed, ends Next with ErrStopped (the server's drain).
-	Stop <-chan struct{}
+	Filter process.Filter
+	Fields process.Field
+	hub.StreamOptions
 }
 
 // Subscription is one open process watch (see hub.Subscription).

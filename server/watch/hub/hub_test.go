@@ -119,7 +119,7 @@ func TestSequencesAreJSONSafeAndARestartNeverReusesThem(t *testing.T) {
 			st2 := newState()
 			h2 := newAt(st2.config(0), tc.at.Add(epochUnit))
 			t.Cleanup(h2.Close)
-			r := watch(t, h2, Options[int]{ResumeAfter: seq})
+			r := watch(t, h2, Options[int]{StreamOptions: StreamOptions{ResumeAfter: seq}})
 			if EpochOf(r.Start()) == EpochOf(seq) || tc.at.After(epochBase) && r.Start() <= seq {
 				t.Fatalf("restarted hub starts at %d after %d", r.Start(), seq)
 			}
@@ -149,8 +149,8 @@ func TestCounterWrap(t *testing.T) {
 			t.Fatalf("live subscriber got %+v, want seq %d", ev, want)
 		}
 	}
-	expectResync(t, watch(t, h, Options[int]{ResumeAfter: a - 1}), 1, 2)
-	if r := watch(t, h, Options[int]{ResumeAfter: b}); len(r.pending) != 0 {
+	expectResync(t, watch(t, h, Options[int]{StreamOptions: StreamOptions{ResumeAfter: a - 1}}), 1, 2)
+	if r := watch(t, h, Options[int]{StreamOptions: StreamOptions{ResumeAfter: b}}); len(r.pending) != 0 {
 		t.Fatalf("resume at the newest event replays %d", len(r.pending))
 	}
 }
@@ -171,7 +171,7 @@ func TestProducerRunsOnlyWhileWatched(t *testing.T) {
 	if h.Running() {
 		t.Fatal("producer runs with no subscriber")
 	}
-	r := watch(t, h, Options[int]{ResumeAfter: seq})
+	r := watch(t, h, Options[int]{StreamOptions: StreamOptions{ResumeAfter: seq}})
 	if st.runs != 2 {
 		t.Fatalf("%d runs, want 2", st.runs)
 	}
@@ -188,7 +188,7 @@ func TestProducerRunsOnlyWhileWatched(t *testing.T) {
 		t.Fatal("lingering producer stopped")
 	}
 	after := st2.add(t, h2, 2)
-	r2 := watch(t, h2, Options[int]{ResumeAfter: seq})
+	r2 := watch(t, h2, Options[int]{StreamOptions: StreamOptions{ResumeAfter: seq}})
 	if ev := next(t, r2); ev.Kind != Live || ev.Seq != after || ev.Data != 2 {
 		t.Fatalf("resume within the linger: %+v, want Live 2 seq %d", ev, after)
 	}

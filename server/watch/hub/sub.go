@@ -10,11 +10,10 @@ import (
 	"github.com/remotectl/remotectl/internal/errdefs"
 )
 
-// Options selects what a subscription reports.
-type Options[T any] struct {
-	// Match selects the events (and snapshot items) to deliver; nil matches
-	// all. It is called with the hub locked and must not block.
-	Match func(*T) bool
+// StreamOptions are what the caller of every watch stream asks for,
+// whatever the domain: where the stream starts and what ends it. The
+// domains' watch options embed them.
+type StreamOptions struct {
 	// IncludeExisting starts the stream with a snapshot (Existing...,
 	// Synced).
 	IncludeExisting bool
@@ -23,8 +22,16 @@ type Options[T any] struct {
 	// earlier run), the stream starts with Resync and a snapshot instead.
 	// IncludeExisting is then ignored.
 	ResumeAfter uint64
-	// Stop, when closed, ends Next with ErrStopped.
+	// Stop, when closed, ends Next with ErrStopped (the server's drain).
 	Stop <-chan struct{}
+}
+
+// Options selects what a subscription reports.
+type Options[T any] struct {
+	StreamOptions
+	// Match selects the events (and snapshot items) to deliver; nil matches
+	// all. It is called with the hub locked and must not block.
+	Match func(*T) bool
 	// Refresh, when set, rereads snapshot items outside the hub's lock
 	// (fields the subscriber asked for); it keeps the order.
 	Refresh func(ctx context.Context, items []T) []T
