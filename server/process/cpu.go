@@ -90,6 +90,11 @@ type scan struct {
 	startSkew time.Duration
 }
 
+// newScan starts the scan of a listing for q now; hasCPU as above.
+func newScan(q *query, hasCPU bool) scan {
+	return scan{at: time.Now(), hasCPU: hasCPU, pids: q.pids, complete: q.pids == nil}
+}
+
 // update sets CPUPercent and CPUWindow of procs (when measure is set) from
 // the history, then records s. It returns the zero time when every process
 // in procs was measured, else the time after which a new scan can measure

@@ -67,7 +67,8 @@ func (r *procReader) read(ctx context.Context, q *query) ([]Process, scan, error
 	if err := r.init(); err != nil {
 		return nil, scan{}, err
 	}
-	s := scan{at: time.Now(), hasCPU: true, pids: q.pids, complete: q.pids == nil, startSkew: r.skew}
+	s := newScan(q, true)
+	s.startSkew = r.skew
 	pids := q.pids
 	if pids == nil {
 		var err error

@@ -40,12 +40,7 @@ type entry struct {
 }
 
 func (r *gopsReader) read(ctx context.Context, q *query) ([]Process, scan, error) {
-	s := scan{
-		at:       time.Now(),
-		hasCPU:   q.need.Has(FieldCPU) && execBacked&FieldCPU == 0,
-		pids:     q.pids,
-		complete: q.pids == nil,
-	}
+	s := newScan(q, q.need.Has(FieldCPU) && execBacked&FieldCPU == 0)
 	ents, err := enumerate(ctx, q.pids)
 	if err != nil {
 		return nil, scan{}, fmt.Errorf("%w: listing processes: %w", errdefs.ErrUnavailable, err)

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -31,12 +29,7 @@ func newReader() reader { return &winReader{users: newSIDCache()} }
 var snapshot = systemSnapshot
 
 func (r *winReader) read(ctx context.Context, q *query) ([]Process, scan, error) {
-	s := scan{
-		at:       time.Now(),
-		hasCPU:   q.need.Has(FieldCPU),
-		pids:     q.pids,
-		complete: q.pids == nil,
-	}
+	s := newScan(q, q.need.Has(FieldCPU))
 	table, err := snapshot()
 	if err != nil {
 		return nil, scan{}, fmt.Errorf("%w: listing processes: %w", errdefs.ErrUnavailable, err)
@@ -100,7 +93,7 @@ func (r *winReader) readProc(sp *sysProc, q *query, p *Process, s *scan) bool {
 	}
 	defer windows.CloseHandle(h) //nolint:errcheck // a handle we own; nothing to do on failure
 	if need.Has(FieldUser) {
-		if name, err := r.users.owner(h); err == nil {
+		if name, err := r.owner(h); err == nil {
 			p.User = name
 		} else {
 			p.Unavailable |= FieldUser
@@ -239,59 +232,4 @@ func splitCommandLine(line string) []string {
 		return []string{line}
 	}
 	return args
-}
-
-// sidCacheTTL bounds how long a SID -> name answer is reused.
-const sidCacheTTL = time.Minute
-
-type sidEntry struct {
-	name    string
-	expires time.Time
-}
-
-// sidCache maps token user SIDs to DOMAIN\user names: a LookupAccountSid
-// per SID and minute, not per process.
-type sidCache struct {
-	mu sync.Mutex
-	m  map[string]sidEntry
-}
-
-func newSIDCache() *sidCache { return &sidCache{m: make(map[string]sidEntry)} }
-
-// owner returns the user name of the process h's token.
-func (c *sidCache) owner(h windows.Handle) (string, error) {
-	var tok windows.Token
-	if err := windows.OpenProcessToken(h, windows.TOKEN_QUERY, &tok); err != nil {
-		return "", err
-	}
-	defer tok.Close() //nolint:errcheck // a handle we own; nothing to do on failure
-	tu, err := tok.GetTokenUser()
-	if err != nil {
-		return "", err
-	}
-	return c.name(tu.User.Sid, time.Now()), nil
-}
-
-func (c *sidCache) name(sid *windows.SID, now time.Time) string {
-	key := sid.String()
-	c.mu.Lock()
-	e, ok := c.m[key]
-	c.mu.Unlock()
-	if ok && now.Before(e.expires) {
-		return e.name
-	}
-	name := key // unknown accounts show as their SID string
-	if acct, dom, _, err := sid.LookupAccount(""); err == nil && acct != "" {
-		name = acct
-		if dom != "" {
-			name = dom + `\` + acct
-		}
-	}
-	c.mu.Lock()
-	if len(c.m) > 4096 {
-		clear(c.m)
-	}
-	c.m[key] = sidEntry{name: name, expires: now.Add(sidCacheTTL)}
-	c.mu.Unlock()
-	return name
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// userCacheTTL bounds how long a uid -> name answer, found or not, is
+// userCacheTTL bounds how long an id -> name answer, found or not, is
 // reused: long enough to spare a lookup per process, short enough that a
 // new or renamed user shows up.
 const userCacheTTL = time.Minute
@@ -17,48 +17,62 @@ type userEntry struct {
 	expires time.Time
 }
 
-// userCache maps uids to user names. Unknown uids map to their decimal
-// form, as ps shows them.
-type userCache struct {
-	lookup func(uid string) (string, error)
+// nameCache maps the user ids of processes (uids, Windows SIDs) to user
+// names: one lookup per id and userCacheTTL, not per process.
+type nameCache[K comparable] struct {
+	// lookup names an id; it always answers, with the id's own spelling
+	// for an unknown account.
+	lookup func(id K) string
 
 	mu sync.Mutex
-	m  map[uint32]userEntry
+	m  map[K]userEntry
 }
 
-func newUserCache() *userCache {
-	return &userCache{
-		lookup: func(uid string) (string, error) {
-			u, err := user.LookupId(uid)
-			if err != nil {
-				return "", err
-			}
-			return u.Username, nil
-		},
-		m: make(map[uint32]userEntry),
-	}
+func newNameCache[K comparable](lookup func(K) string) *nameCache[K] {
+	return &nameCache[K]{lookup: lookup, m: make(map[K]userEntry)}
 }
 
-// name returns the user name of uid as of now.
-func (c *userCache) name(uid uint32, now time.Time) string {
+// name returns the user name of id as of now.
+func (c *nameCache[K]) name(id K, now time.Time) string {
 	c.mu.Lock()
-	e, ok := c.m[uid]
+	e, ok := c.m[id]
 	c.mu.Unlock()
 	if ok && now.Before(e.expires) {
 		return e.name
 	}
 	// Look up unlocked: a slow NSS source must not stall other listings.
-	// Two goroutines may both look up the same uid; both get the answer.
-	id := strconv.FormatUint(uint64(uid), 10)
-	name, err := c.lookup(id)
-	if err != nil || name == "" {
-		name = id
-	}
+	// Two goroutines may both look up the same id; both get the answer.
+	name := c.lookup(id)
 	c.mu.Lock()
-	if len(c.m) > 4096 { // bound memory on hosts with churning uids
+	if len(c.m) > 4096 { // bound memory on hosts with churning ids
 		clear(c.m)
 	}
-	c.m[uid] = userEntry{name: name, expires: now.Add(userCacheTTL)}
+	c.m[id] = userEntry{name: name, expires: now.Add(userCacheTTL)}
 	c.mu.Unlock()
 	return name
+}
+
+// userCache maps uids to user names.
+type userCache = nameCache[uint32]
+
+func newUserCache() *userCache { return newNameCache(uidName(lookupUID)) }
+
+func lookupUID(uid string) (string, error) {
+	u, err := user.LookupId(uid)
+	if err != nil {
+		return "", err
+	}
+	return u.Username, nil
+}
+
+// uidName names a uid by lookup; an unknown uid by its decimal form, as ps
+// shows it.
+func uidName(lookup func(uid string) (string, error)) func(uint32) string {
+	return func(uid uint32) string {
+		id := strconv.FormatUint(uint64(uid), 10)
+		if name, err := lookup(id); err == nil && name != "" {
+			return name
+		}
+		return id
+	}
 }

@@ -9,14 +9,13 @@ import (
 func TestUserCache(t *testing.T) {
 	calls := map[string]int{}
 	names := map[string]string{"0": "root"}
-	c := newUserCache()
-	c.lookup = func(uid string) (string, error) {
+	c := newNameCache(uidName(func(uid string) (string, error) {
 		calls[uid]++
 		if n, ok := names[uid]; ok {
 			return n, nil
 		}
 		return "", errors.New("unknown user")
-	}
+	}))
 	t0 := time.Unix(1000, 0)
 
 	if got := c.name(0, t0); got != "root" {

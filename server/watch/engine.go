@@ -12,14 +12,10 @@ import (
 	"github.com/remotectl/remotectl/server/watch/hub"
 )
 
-// Defaults of Config.
-const (
-	DefaultPollInterval = time.Second
-	DefaultQueueSize    = hub.DefaultQueueSize
-	DefaultRingSize     = hub.DefaultRingSize
-	DefaultMaxResyncs   = hub.DefaultMaxResyncs
-	DefaultResyncWindow = hub.DefaultResyncWindow
-)
+// DefaultPollInterval is the default of Config.Interval. The hub's
+// settings (QueueSize, RingSize, MaxResyncs, ResyncWindow, Linger) default
+// to the hub's defaults (hub.DefaultQueueSize, ...), defined there only.
+const DefaultPollInterval = time.Second
 
 // ErrStopped ends Next when Options.Stop is closed.
 var ErrStopped = hub.ErrStopped
