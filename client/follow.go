@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -66,19 +67,6 @@ func (w *Stream[E]) Events() <-chan E { return w.events }
 // when the caller's context ended the stream.
 func (w *Stream[E]) Err() error { return *w.err }
 
-// classifier tells the position of an event from its watch's type enum.
-func classifier[Ev any, T comparable](typeOf func(Ev) T, seqOf func(Ev) uint64, resync, existing, synced T) func(Ev) (uint64, position) {
-	return func(ev Ev) (uint64, position) {
-		switch typeOf(ev) {
-		case resync, existing:
-			return seqOf(ev), posSnapshot
-		case synced:
-			return seqOf(ev), posSynced
-		}
-		return seqOf(ev), posLive
-	}
-}
-
 // watchRequest is a watch request (WatchProcessesRequest,
 // WatchServicesRequest). Both carry include_existing and
 // resume_after_sequence, which the follower sets to resume.
@@ -88,24 +76,61 @@ type watchRequest interface {
 	GetResumeAfterSequence() uint64
 }
 
-// watchEvent is an event of a watch whose type enum is T.
-type watchEvent[T comparable] interface {
+// watchEvent is a watch event (ProcessEvent, ServiceEvent): a sequence
+// number and a type enum whose EXISTING, SYNCED and RESYNC values are the
+// follower's protocol.
+type watchEvent interface {
+	proto.Message
 	GetSequence() uint64
-	GetType() T
 }
 
-// newWatchSpec adapts a watch RPC to the generic follower: the watches
-// differ only in their messages and their event type enum.
-func newWatchSpec[Req watchRequest, Resp any, Ev watchEvent[T], T comparable](
+// newWatchSpec adapts a watch RPC to the generic follower. The watches
+// differ only in their messages: as the follower reads and writes the
+// request's resume fields by name, it finds the event's sequence and type
+// fields and the type enum's EXISTING, SYNCED and RESYNC values (named
+// <ENUM>_EXISTING ...) by name. A watch event without them is a programming
+// error and panics here, at the first call (TestWatchClassify).
+func newWatchSpec[Req watchRequest, Resp any, Ev watchEvent](
 	open func(context.Context, Req, ...grpc.CallOption) (grpc.ServerStreamingClient[Resp], error),
-	event func(*Resp) Ev, resync, existing, synced T, newResync func(start uint64) Ev) *followSpec[Req, Resp, Ev] {
-	return &followSpec[Req, Resp, Ev]{
-		open:     open,
-		event:    event,
-		classify: classifier(func(ev Ev) T { return ev.GetType() }, func(ev Ev) uint64 { return ev.GetSequence() }, resync, existing, synced),
-		resume:   resumeAfter[Req],
-		resync:   newResync,
+	event func(*Resp) Ev) *followSpec[Req, Resp, Ev] {
+	var zero Ev
+	msg := zero.ProtoReflect().Descriptor()
+	seqField, typeField := msg.Fields().ByName("sequence"), msg.Fields().ByName("type")
+	if seqField == nil || typeField == nil || typeField.Enum() == nil {
+		panic("client: " + string(msg.FullName()) + " is not a watch event (sequence and type enum)")
 	}
+	existing, synced, resync := enumValue(typeField, "_EXISTING"), enumValue(typeField, "_SYNCED"), enumValue(typeField, "_RESYNC")
+	return &followSpec[Req, Resp, Ev]{
+		open:  open,
+		event: event,
+		classify: func(ev Ev) (uint64, position) {
+			switch ev.ProtoReflect().Get(typeField).Enum() {
+			case resync, existing:
+				return ev.GetSequence(), posSnapshot
+			case synced:
+				return ev.GetSequence(), posSynced
+			}
+			return ev.GetSequence(), posLive
+		},
+		resume: resumeAfter[Req],
+		resync: func(start uint64) Ev {
+			m := zero.ProtoReflect().Type().New()
+			m.Set(seqField, protoreflect.ValueOfUint64(start))
+			m.Set(typeField, protoreflect.ValueOfEnum(resync))
+			return m.Interface().(Ev)
+		},
+	}
+}
+
+// enumValue is the value of f's enum whose name ends in suffix.
+func enumValue(f protoreflect.FieldDescriptor, suffix string) protoreflect.EnumNumber {
+	values := f.Enum().Values()
+	for i := range values.Len() {
+		if v := values.Get(i); strings.HasSuffix(string(v.Name()), suffix) {
+			return v.Number()
+		}
+	}
+	panic("client: " + string(f.Enum().FullName()) + " has no value *" + suffix)
 }
 
 // resumeAfter returns a copy of req that resumes after seq, or (seq 0) that

@@ -35,10 +35,12 @@ func TestResumeAfter(t *testing.T) {
 	}
 }
 
-// TestWatchClassify: both watches tell the follower the same positions.
+// TestWatchClassify: both watches tell the follower the same positions,
+// and the follower writes each watch's own RESYNC, all found by name.
 func TestWatchClassify(t *testing.T) {
 	c := &Client{procs: pb.NewProcessServiceClient(nil), svcs: pb.NewServiceManagerClient(nil)}
-	ps, ss := c.processWatch(), c.serviceWatch()
+	ps := newWatchSpec(c.procs.WatchProcesses, (*pb.WatchProcessesResponse).GetEvent)
+	ss := newWatchSpec(c.svcs.WatchServices, (*pb.WatchServicesResponse).GetEvent)
 	type pt = pb.ProcessEventType
 	type st = pb.ServiceEventType
 	for _, tc := range []struct {

@@ -21,20 +21,12 @@ func (c *Client) ListProcesses(ctx context.Context, req *pb.ListProcessesRequest
 // ProcessWatch is an open WatchProcesses stream.
 type ProcessWatch = Stream[*pb.ProcessEvent]
 
-func (c *Client) processWatch() *followSpec[*pb.WatchProcessesRequest, pb.WatchProcessesResponse, *pb.ProcessEvent] {
-	return newWatchSpec(c.procs.WatchProcesses, (*pb.WatchProcessesResponse).GetEvent, pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC,
-		pb.ProcessEventType_PROCESS_EVENT_TYPE_EXISTING, pb.ProcessEventType_PROCESS_EVENT_TYPE_SYNCED,
-		func(start uint64) *pb.ProcessEvent {
-			return &pb.ProcessEvent{Sequence: start, Type: pb.ProcessEventType_PROCESS_EVENT_TYPE_RESYNC}
-		})
-}
-
 // WatchProcesses opens one process event stream, which ends at the first
 // disconnect (FollowProcesses reconnects). Request errors (bad filter) are
 // returned here, not on the channel: the server confirms the subscription
 // with response headers before any event.
 func (c *Client) WatchProcesses(ctx context.Context, req *pb.WatchProcessesRequest) (*ProcessWatch, error) {
-	return watchOnce(ctx, c.processWatch(), req)
+	return watchOnce(ctx, newWatchSpec(c.procs.WatchProcesses, (*pb.WatchProcessesResponse).GetEvent), req)
 }
 
 // FollowProcesses is WatchProcesses that survives disconnects and agent
@@ -45,5 +37,5 @@ func (c *Client) WatchProcesses(ctx context.Context, req *pb.WatchProcessesReque
 // snapshot (EXISTING..., SYNCED) and should replace its view. Other errors
 // end the watch (Err). Errors of the first attempt are returned directly.
 func (c *Client) FollowProcesses(ctx context.Context, req *pb.WatchProcessesRequest, opts FollowOptions) (*ProcessWatch, error) {
-	return followStream(ctx, c, c.processWatch(), req, opts)
+	return followStream(ctx, c, newWatchSpec(c.procs.WatchProcesses, (*pb.WatchProcessesResponse).GetEvent), req, opts)
 }

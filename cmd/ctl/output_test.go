@@ -163,6 +163,26 @@ func TestPsJSONIsOneArray(t *testing.T) {
 	}
 }
 
+// TestServiceEventViewJSON: svc watch lines start with the same seq, time
+// and type as ps watch lines, then the documented keys (ctl svc watch --help).
+func TestServiceEventViewJSON(t *testing.T) {
+	for _, tc := range []struct {
+		ev   *pb.ServiceEvent
+		want string
+	}{
+		{&pb.ServiceEvent{Sequence: 3, Time: ts("2026-03-10T11:59:58Z"), Type: pb.ServiceEventType_SERVICE_EVENT_TYPE_CHANGED,
+			Name: "nginx.service", OldState: pb.ServiceState_SERVICE_STATE_RUNNING, NewState: pb.ServiceState_SERVICE_STATE_STOPPING,
+			NativeState: "deactivating/stop-sigterm"},
+			`{"seq":3,"time":"2026-03-10T11:59:58Z","type":"CHANGED","name":"nginx.service","old_state":"running","new_state":"stopping","native_state":"deactivating/stop-sigterm","main_pid":0}`},
+		{&pb.ServiceEvent{Sequence: 4, Time: ts("2026-03-10T11:59:59Z"), Type: pb.ServiceEventType_SERVICE_EVENT_TYPE_SYNCED, Name: "ignored"},
+			`{"seq":4,"time":"2026-03-10T11:59:59Z","type":"SYNCED","main_pid":0}`},
+	} {
+		if b, _ := json.Marshal(newServiceEventView(tc.ev)); string(b) != tc.want {
+			t.Errorf("JSON\n got %s\nwant %s", b, tc.want)
+		}
+	}
+}
+
 func TestEventViewAndLine(t *testing.T) {
 	a, _, _ := testApp(formatTable, 0)
 	p := sampleProcesses()[0]

@@ -71,7 +71,7 @@ func TestYAMLIsTheJSONView(t *testing.T) {
 func TestYAMLStreamIsOneDocumentPerEvent(t *testing.T) {
 	a, out, _ := testApp(formatTable, 0)
 	setFormat(t, a, "yaml")
-	for _, v := range []serviceEventView{{Seq: 1, Type: "CHANGED", Name: "a"}, {Seq: 2, Type: "CHANGED", Name: "b"}} {
+	for _, v := range []serviceEventView{{eventHead: eventHead{Seq: 1, Type: "CHANGED"}, Name: "a"}, {eventHead: eventHead{Seq: 2, Type: "CHANGED"}, Name: "b"}} {
 		if err := a.out.JSONLine(v); err != nil {
 			t.Fatal(err)
 		}

@@ -266,8 +266,7 @@ func controlLine(v controlView) string {
 	return fmt.Sprintf("%s: %s -> %s", clean(v.Service.Name), v.PreviousState, v.Service.State)
 }
 
-// printServicesWide adds the platform's own state and start type and the
-// command line.
+// pidCell is a main PID for tables: "-" when the service has none.
 func pidCell(pid int32) string {
 	if pid <= 0 {
 		return "-"

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -13,9 +12,7 @@ import (
 
 // serviceEventView is one line of `ctl svc watch -o json` (NDJSON).
 type serviceEventView struct {
-	Seq         uint64 `json:"seq"`
-	Time        string `json:"time"`
-	Type        string `json:"type"`
+	eventHead
 	Name        string `json:"name,omitempty"`
 	OldState    string `json:"old_state,omitempty"`
 	NewState    string `json:"new_state,omitempty"`
@@ -24,7 +21,7 @@ type serviceEventView struct {
 }
 
 func newServiceEventView(e *pb.ServiceEvent) serviceEventView {
-	v := serviceEventView{Seq: e.GetSequence(), Time: timeString(e.GetTime()), Type: nameOr(serviceEventTypeNames, e.GetType())}
+	v := serviceEventView{eventHead: newEventHead(e, nameOr(serviceEventTypeNames, e.GetType()))}
 	if t := e.GetType(); t != pb.ServiceEventType_SERVICE_EVENT_TYPE_SYNCED && t != pb.ServiceEventType_SERVICE_EVENT_TYPE_RESYNC {
 		v.Name, v.NativeState, v.MainPID = e.GetName(), e.GetNativeState(), e.GetMainPid()
 		v.OldState, v.NewState = serviceStateName(e.GetOldState()), serviceStateName(e.GetNewState())
@@ -91,9 +88,5 @@ func (a *app) serviceEventLine(v serviceEventView) string {
 	if v.Type == "SYNCED" || v.Type == "RESYNC" {
 		return fmt.Sprintf(svcWatchLine, ts, v.Type, "-", "-", "-", "-")
 	}
-	pid := "-"
-	if v.MainPID > 0 {
-		pid = strconv.Itoa(int(v.MainPID))
-	}
-	return fmt.Sprintf(svcWatchLine, ts, v.Type, clean(v.Name), v.OldState, v.NewState, pid)
+	return fmt.Sprintf(svcWatchLine, ts, v.Type, clean(v.Name), v.OldState, v.NewState, pidCell(v.MainPID))
 }

@@ -100,12 +100,12 @@ func TestSvcWatchUsageErrors(t *testing.T) {
 
 func TestSvcWatchTableLine(t *testing.T) {
 	a := &app{out: &output{loc: time.UTC}}
-	line := a.serviceEventLine(serviceEventView{Time: "2026-01-02T03:04:05.678Z", Type: "CHANGED",
+	line := a.serviceEventLine(serviceEventView{eventHead: eventHead{Time: "2026-01-02T03:04:05.678Z", Type: "CHANGED"},
 		Name: "nginx.service", OldState: "running", NewState: "stopping", MainPID: 42})
 	if want := "03:04:05.678  CHANGED   nginx.service                     running    stopping   42"; line != want {
 		t.Errorf("line\n got %q\nwant %q", line, want)
 	}
-	if line := a.serviceEventLine(serviceEventView{Time: "2026-01-02T03:04:05Z", Type: "SYNCED"}); !strings.Contains(line, "SYNCED    -") {
+	if line := a.serviceEventLine(serviceEventView{eventHead: eventHead{Time: "2026-01-02T03:04:05Z", Type: "SYNCED"}}); !strings.Contains(line, "SYNCED    -") {
 		t.Errorf("SYNCED line %q", line)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"github.com/remotectl/remotectl/client"
 	"github.com/remotectl/remotectl/internal/pki"
 	pb "github.com/remotectl/remotectl/proto/remotectl/v1"
@@ -77,8 +79,6 @@ type processView struct {
 	UnavailableFields       []string `json:"unavailable_fields,omitempty"`
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func newProcessView(p *pb.Process, fields fieldSet) processView {
 	v := processView{PID: p.GetPid(), PPID: p.GetPpid(), StartTime: timeString(p.GetStartTime())}
 	// What the agent shows: asked for and read (its one rule,
@@ -89,10 +89,10 @@ func newProcessView(p *pb.Process, fields fieldSet) processView {
 		delete(readable, u)
 	}
 	if readable[pb.ProcessField_PROCESS_FIELD_NAME] {
-		v.Name = ptr(p.GetName())
+		v.Name = new(p.GetName())
 	}
 	if readable[pb.ProcessField_PROCESS_FIELD_EXE] {
-		v.Exe = ptr(p.GetExe())
+		v.Exe = new(p.GetExe())
 	}
 	if readable[pb.ProcessField_PROCESS_FIELD_ARGS] {
 		v.Args = p.GetArgs()
@@ -101,35 +101,48 @@ func newProcessView(p *pb.Process, fields fieldSet) processView {
 		}
 	}
 	if readable[pb.ProcessField_PROCESS_FIELD_USER] {
-		v.User = ptr(p.GetUser())
+		v.User = new(p.GetUser())
 		if p.Uid != nil {
-			v.UID = ptr(p.GetUid())
+			v.UID = new(p.GetUid())
 		}
 	}
 	if readable[pb.ProcessField_PROCESS_FIELD_STATUS] {
-		v.Status = ptr(processStatusName(p.GetStatus()))
+		v.Status = new(processStatusName(p.GetStatus()))
 	}
 	if readable[pb.ProcessField_PROCESS_FIELD_CPU] {
-		v.CPUUserSeconds = ptr(seconds(p.GetCpuUserTime()))
-		v.CPUSystemSeconds = ptr(seconds(p.GetCpuSystemTime()))
-		v.CPUPercent = ptr(p.GetCpuPercent())
-		v.CPUPercentWindowSeconds = ptr(seconds(p.GetCpuPercentWindow()))
+		v.CPUUserSeconds = new(seconds(p.GetCpuUserTime()))
+		v.CPUSystemSeconds = new(seconds(p.GetCpuSystemTime()))
+		v.CPUPercent = new(p.GetCpuPercent())
+		v.CPUPercentWindowSeconds = new(seconds(p.GetCpuPercentWindow()))
 	}
 	if readable[pb.ProcessField_PROCESS_FIELD_MEMORY] {
-		v.RSSBytes = ptr(p.GetResidentMemoryBytes())
-		v.VSZBytes = ptr(p.GetVirtualMemoryBytes())
+		v.RSSBytes = new(p.GetResidentMemoryBytes())
+		v.VSZBytes = new(p.GetVirtualMemoryBytes())
 	}
 	if readable[pb.ProcessField_PROCESS_FIELD_THREADS] {
-		v.Threads = ptr(p.GetThreadCount())
+		v.Threads = new(p.GetThreadCount())
 	}
 	return v
 }
 
+// eventHead starts every line of a watch's -o json (ps watch, svc watch):
+// the agent's sequence number, the event time and the event type.
+type eventHead struct {
+	Seq  uint64 `json:"seq"`
+	Time string `json:"time"`
+	Type string `json:"type"`
+}
+
+func newEventHead(e interface {
+	GetSequence() uint64
+	GetTime() *timestamppb.Timestamp
+}, typ string) eventHead {
+	return eventHead{Seq: e.GetSequence(), Time: timeString(e.GetTime()), Type: typ}
+}
+
 // eventView is one line of `ctl ps watch -o json` (NDJSON).
 type eventView struct {
-	Seq     uint64       `json:"seq"`
-	Time    string       `json:"time"`
-	Type    string       `json:"type"`
+	eventHead
 	Process *processView `json:"process,omitempty"`
 	// EXEC: the program before.
 	OldName *string  `json:"old_name,omitempty"`
@@ -141,8 +154,7 @@ type eventView struct {
 }
 
 func newEventView(e *pb.ProcessEvent, fields fieldSet) eventView {
-	v := eventView{Seq: e.GetSequence(), Time: timeString(e.GetTime()), Type: eventTypeName(e.GetType()),
-		ExitCode: e.ExitCode, ExitSignal: e.ExitSignal}
+	v := eventView{eventHead: newEventHead(e, eventTypeName(e.GetType())), ExitCode: e.ExitCode, ExitSignal: e.ExitSignal}
 	if e.GetProcess() != nil {
 		pv := newProcessView(e.GetProcess(), fields)
 		v.Process = &pv
@@ -276,10 +288,10 @@ func newHeartbeatView(b beat) heartbeatView {
 	// Uptimes use the agent's own clock, so clock skew does not distort them.
 	if st := r.GetServerTime(); st != nil {
 		if bt := r.GetBootTime(); bt != nil {
-			v.UptimeSeconds = ptr(st.AsTime().Sub(bt.AsTime()).Seconds())
+			v.UptimeSeconds = new(st.AsTime().Sub(bt.AsTime()).Seconds())
 		}
 		if at := r.GetAgentStartTime(); at != nil {
-			v.AgentUptimeSeconds = ptr(st.AsTime().Sub(at.AsTime()).Seconds())
+			v.AgentUptimeSeconds = new(st.AsTime().Sub(at.AsTime()).Seconds())
 		}
 	}
 	if l := r.GetLoadAverage(); l != nil {
