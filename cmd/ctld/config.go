@@ -46,7 +46,19 @@ type Config struct {
 	// HTTPListen serves the same API as JSON over HTTPS (same mutual TLS,
 	// authorization, audit and limits) on its own port; empty is off.
 	HTTPListen string `yaml:"http_listen"`
+	// GOMAXPROCS is how many CPUs run ctld's Go code at once; -1 leaves
+	// Go's choice (all CPUs, or the cgroup's quota). See defaultGOMAXPROCS.
+	GOMAXPROCS int `yaml:"gomaxprocs"`
 }
+
+// defaultGOMAXPROCS is one CPU, as node_exporter does: an agent is mostly
+// idle between sparse events, and with an idle CPU to spare the Go
+// scheduler wakes another thread for every hand-off between goroutines
+// (a watch event crosses three). One `ctl ps watch` under 20 started
+// processes/s costs 0.83x the CPU on one; a whole-table listing, which
+// reads /proc on every CPU, takes 1.4x as long at 1000 processes
+// (docs/watch.md). Go's own GOMAXPROCS variable, when set, is left alone.
+const defaultGOMAXPROCS = 1
 
 // AuditConfig says where audit records go.
 type AuditConfig struct {
@@ -92,7 +104,15 @@ func defaultConfig() Config {
 		PollInterval:    time.Second,
 		TLS:             TLSConfig{ReloadInterval: 10 * time.Second},
 		ShutdownTimeout: 5 * time.Second,
+		GOMAXPROCS:      goMaxProcsDefault(),
 	}
+}
+
+func goMaxProcsDefault() int {
+	if os.Getenv("GOMAXPROCS") != "" {
+		return -1 // the runtime applied it already
+	}
+	return defaultGOMAXPROCS
 }
 
 // setting binds one option to its flag, environment variable and config field.
@@ -121,6 +141,7 @@ func settings(c *Config) []setting {
 		{flag: "shutdown-timeout", env: "CTLD_SHUTDOWN_TIMEOUT", usage: "how long stop waits for in-flight calls and streams", dur: &c.ShutdownTimeout},
 		{flag: "metrics-listen", env: "CTLD_METRICS_LISTEN", usage: "serve Prometheus /metrics over plain HTTP on HOST:PORT (default off)", str: &c.MetricsListen},
 		{flag: "streams-per-identity", env: "CTLD_STREAMS_PER_IDENTITY", usage: "concurrent streaming calls (watch, follow) per client identity (default 32; health and reflection do not count)", n: &c.Limits.StreamsPerIdentity},
+		{flag: "gomaxprocs", env: "CTLD_GOMAXPROCS", usage: fmt.Sprintf("CPUs that run ctld's code at once; -1 for Go's choice (default %d)", defaultGOMAXPROCS), n: &c.GOMAXPROCS},
 		{flag: "http-listen", env: "CTLD_HTTP_LISTEN", usage: "also serve the API as JSON over HTTPS on HOST:PORT, same mTLS and authorization (default off; docs/http.md)", str: &c.HTTPListen},
 	}
 }
@@ -238,6 +259,9 @@ func (c *Config) validate() error {
 	}
 	if c.PollInterval < 100*time.Millisecond {
 		return fmt.Errorf("poll interval %v is below the 100ms minimum", c.PollInterval)
+	}
+	if c.GOMAXPROCS == 0 || c.GOMAXPROCS < -1 {
+		return fmt.Errorf("gomaxprocs %d: want a CPU count, or -1 for Go's choice", c.GOMAXPROCS)
 	}
 	if c.ShutdownTimeout <= 0 {
 		return fmt.Errorf("shutdown timeout must be positive, not %v", c.ShutdownTimeout)

@@ -78,6 +78,8 @@ func TestConfigRejectsBadInput(t *testing.T) {
 		"bad env duration":      {env: map[string]string{"CTLD_SHUTDOWN_TIMEOUT": "soon"}, want: "CTLD_SHUTDOWN_TIMEOUT"},
 		"bad env bool":          {env: map[string]string{"CTLD_INSECURE": "maybe"}, want: "CTLD_INSECURE"},
 		"missing explicit file": {args: []string{"--config", "/nonexistent/ctld.yaml"}, want: "no such file"},
+		"zero gomaxprocs":       {args: []string{"--gomaxprocs", "0"}, want: "gomaxprocs 0"},
+		"negative gomaxprocs":   {env: map[string]string{"CTLD_GOMAXPROCS": "-2"}, want: "gomaxprocs -2"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -136,5 +138,32 @@ func TestFirstRunCreatesDevPKIAndReusesIt(t *testing.T) {
 	}
 	if got := ctlHint("[::]:7443", *dev); !strings.Contains(got, "--host localhost:7443") {
 		t.Fatalf("ctl hint for all interfaces %q", got)
+	}
+}
+
+// GOMAXPROCS defaults to one CPU, leaves Go's own GOMAXPROCS variable
+// alone when it is set, and takes a count or -1 from the config.
+func TestConfigGOMAXPROCS(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		goEnv string
+		args  []string
+		want  int
+	}{
+		{"default", "", nil, defaultGOMAXPROCS},
+		{"Go's variable set", "4", nil, -1},
+		{"flag", "4", []string{"--gomaxprocs", "3"}, 3},
+		{"Go's choice", "", []string{"--gomaxprocs", "-1"}, -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("GOMAXPROCS", tc.goEnv)
+			c, err := load(t, tc.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.GOMAXPROCS != tc.want {
+				t.Errorf("GOMAXPROCS %d, want %d", c.GOMAXPROCS, tc.want)
+			}
+		})
 	}
 }

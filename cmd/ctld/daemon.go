@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"time"
 
 	"github.com/kardianos/service"
@@ -51,6 +52,9 @@ var _ service.Interface = (*daemon)(nil)
 // Start sets everything up synchronously (so a busy port or bad certificate
 // fails the start with a clear error) and serves in the background.
 func (d *daemon) Start(service.Service) error {
+	if d.cfg.GOMAXPROCS > 0 {
+		runtime.GOMAXPROCS(d.cfg.GOMAXPROCS)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	// Whoever controls the state dir controls the agent (config, CA, keys,
@@ -138,7 +142,7 @@ func (d *daemon) Start(service.Service) error {
 	st := d.services.Status(ctx)
 	d.log.Info().Str("version", version.String()).Str("listen", lis.Addr().String()).
 		Bool("mtls", !d.cfg.Insecure).Str("services", st.Kind).Bool("services_available", st.Available).
-		Str("services_reason", st.Reason).Msg("ctld started")
+		Str("services_reason", st.Reason).Int("gomaxprocs", runtime.GOMAXPROCS(0)).Msg("ctld started")
 	return nil
 }
 
