@@ -17,12 +17,15 @@ const (
 	offData = nlmsgHdrLen + cnMsgLen + evData
 )
 
-// attachThreadFilter makes the kernel drop, before they wake ctld, the
-// events the producer ignores: those of threads (a busy host creates and
-// ends far more threads than processes) and the UID, GID, SID, PTRACE,
-// COMM and COREDUMP events.
-func attachThreadFilter(fd int) error {
-	prog, err := bpf.Assemble(threadFilter())
+// attachFilter makes the kernel drop, before they wake ctld, the events
+// the producer ignores: those of threads (a busy host creates and ends far
+// more threads than processes) and the UID, GID, SID, PTRACE, COMM and
+// COREDUMP events. Of the rest it passes the FORK events if forks, the
+// EXEC and EXIT events and the subscription's acknowledgement if others:
+// the connector waits on a socket of the others and reads the forks from a
+// second one only when it has another reason to wake (connector.forkFD).
+func attachFilter(fd int, forks, others bool) error {
+	prog, err := bpf.Assemble(eventFilter(forks, others))
 	if err != nil {
 		return fmt.Errorf("assemble: %w", err)
 	}
@@ -34,7 +37,14 @@ func attachThreadFilter(fd int) error {
 	return unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &fprog)
 }
 
-func threadFilter() []bpf.Instruction {
+func eventFilter(forks, others bool) []bpf.Instruction {
+	pass := func(b bool) uint32 {
+		if b {
+			return 0xffffffff
+		}
+		return 0
+	}
+	onFork, onOther := pass(forks), pass(others)
 	// Classic BPF loads big-endian words; the connector writes host order.
 	// Equality between two loaded words is unaffected; constants are
 	// swapped to match.
@@ -55,13 +65,14 @@ func threadFilter() []bpf.Instruction {
 		bpf.LoadAbsolute{Off: offData + 8, Size: 4},
 		bpf.TAX{},
 		bpf.LoadAbsolute{Off: offData + 12, Size: 4},
-		bpf.JumpIfX{Cond: bpf.JumpEqual, SkipTrue: 5, SkipFalse: 4},
+		bpf.JumpIfX{Cond: bpf.JumpEqual, SkipTrue: 6, SkipFalse: 4},
 		// EXEC, EXIT: pid (data+0) == tgid (data+4).
 		bpf.LoadAbsolute{Off: offData, Size: 4},
 		bpf.TAX{},
 		bpf.LoadAbsolute{Off: offData + 4, Size: 4},
 		bpf.JumpIfX{Cond: bpf.JumpEqual, SkipTrue: 1},
 		bpf.RetConstant{Val: 0},
-		bpf.RetConstant{Val: 0xffffffff},
+		bpf.RetConstant{Val: onOther},
+		bpf.RetConstant{Val: onFork},
 	}
 }

@@ -11,13 +11,10 @@ import (
 	"golang.org/x/net/bpf"
 )
 
-// The socket filter keeps the events of processes and drops those of
-// threads and the event types the producer ignores.
-func TestThreadFilter(t *testing.T) {
-	vm, err := bpf.NewVM(threadFilter())
-	if err != nil {
-		t.Fatal(err)
-	}
+// The socket filters keep the events of processes and drop those of
+// threads and the event types the producer ignores; the fork socket's
+// passes the forks alone, the waited-on socket's everything else.
+func TestEventFilter(t *testing.T) {
 	datagram := func(what uint32, data ...uint32) []byte {
 		b := make([]byte, offData+24)
 		ne := binary.NativeEndian
@@ -27,27 +24,43 @@ func TestThreadFilter(t *testing.T) {
 		}
 		return b
 	}
+	type keep struct{ single, waited, forks bool }
 	for _, tc := range []struct {
 		name string
 		pkt  []byte
-		keep bool
+		keep keep
 	}{
-		{"fork of a process", datagram(procEventFork, 1, 1, 200, 200), true},
-		{"fork of a thread", datagram(procEventFork, 1, 1, 201, 200), false},
-		{"exec", datagram(procEventExec, 200, 200), true},
-		{"exit of a process", datagram(procEventExit, 200, 200, 0, 17), true},
-		{"exit of a thread", datagram(procEventExit, 201, 200, 0, 17), false},
-		{"subscription ack", datagram(procEventNone, 0), true},
-		{"uid change", datagram(0x4, 200, 200, 0, 0), false},
-		{"comm change", datagram(0x200, 200, 200), false},
-		{"truncated", make([]byte, offWhat+2), false},
+		{"fork of a process", datagram(procEventFork, 1, 1, 200, 200), keep{true, false, true}},
+		{"fork of a thread", datagram(procEventFork, 1, 1, 201, 200), keep{}},
+		{"exec", datagram(procEventExec, 200, 200), keep{true, true, false}},
+		{"exec of a thread", datagram(procEventExec, 201, 200), keep{}},
+		{"exit of a process", datagram(procEventExit, 200, 200, 0, 17), keep{true, true, false}},
+		{"exit of a thread", datagram(procEventExit, 201, 200, 0, 17), keep{}},
+		{"subscription ack", datagram(procEventNone, 0), keep{true, true, false}},
+		{"uid change", datagram(0x4, 200, 200, 0, 0), keep{}},
+		{"comm change", datagram(0x200, 200, 200), keep{}},
+		{"truncated", make([]byte, offWhat+2), keep{}},
 	} {
-		n, err := vm.Run(tc.pkt)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		if (n != 0) != tc.keep {
-			t.Errorf("%s: kept %v, want %v", tc.name, n != 0, tc.keep)
+		for _, f := range []struct {
+			name          string
+			forks, others bool
+			want          bool
+		}{
+			{"single socket", true, true, tc.keep.single},
+			{"waited-on socket", false, true, tc.keep.waited},
+			{"fork socket", true, false, tc.keep.forks},
+		} {
+			vm, err := bpf.NewVM(eventFilter(f.forks, f.others))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := vm.Run(tc.pkt)
+			if err != nil {
+				t.Fatalf("%s, %s: %v", tc.name, f.name, err)
+			}
+			if (n != 0) != f.want {
+				t.Errorf("%s, %s: kept %v, want %v", tc.name, f.name, n != 0, f.want)
+			}
 		}
 	}
 }
@@ -82,7 +95,7 @@ func TestGraceNudgeEndsTheRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = r.Close(); _ = w.Close() }()
-	c := &connector{f: r}
+	c := &connector{f: r, forkFD: -1}
 	var due atomic.Int64
 	done := make(chan struct{})
 	defer close(done)

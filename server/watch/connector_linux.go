@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -36,18 +37,36 @@ const (
 // process ended in and carries its exit status.
 type connector struct {
 	lister process.Lister
-	fd     int
+	fd     int // EXEC and EXIT events
 	// f wraps fd for the Go netpoller: a run waits for events without a
 	// thread blocked in poll(2) (cheaper wake-ups) and ends by a deadline.
-	f      *os.File
-	rc     syscall.RawConn
-	ts     *taskstats                // nil when taskstats cannot be opened
-	known  map[int32]process.Process // announced, by PID
-	forked map[int32]forkInfo        // forked, not yet announced
+	f  *os.File
+	rc syscall.RawConn
+	// forkFD receives the FORK events, on their own and never waited on:
+	// it is read before every EXEC or EXIT event is handled (its fork was
+	// queued first) and when the grace nudge fires. A fork is not worth a
+	// wake-up: it was a third of the wake-ups per started process, and
+	// 0.78x the CPU without it (docs/watch.md).
+	forkFD int
+	// pending holds the forks read from forkFD and not yet applied, in
+	// the order read; see applyForks for when one may be applied.
+	pending []pendingFork
+	mono    monoClock
+	ts      *taskstats                // nil when taskstats cannot be opened
+	known   map[int32]process.Process // announced, by PID
+	forked  map[int32]forkInfo        // forked, not yet announced
 	// execed holds announced processes that exec'd into a program /proc
 	// could no longer show; their exit record resolves it.
-	execed map[int32]bool
-	tsBuf  []byte
+	execed  map[int32]bool
+	tsBuf   []byte
+	forkBuf []byte
+}
+
+// pendingFork is a FORK event read from forkFD: the child, its parent and
+// the event's CLOCK_MONOTONIC stamp.
+type pendingFork struct {
+	pid, ppid int32
+	ns        uint64
 }
 
 type forkInfo struct {
@@ -67,14 +86,25 @@ func newConnector(l process.Lister) (producer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netlink connector socket: %w", err)
 	}
-	c := &connector{lister: l, fd: fd, known: map[int32]process.Process{}, forked: map[int32]forkInfo{},
-		execed: map[int32]bool{}}
+	c := &connector{lister: l, fd: fd, forkFD: -1, known: map[int32]process.Process{}, forked: map[int32]forkInfo{},
+		execed: map[int32]bool{}, forkBuf: make([]byte, 64<<10)}
 	if err := c.subscribe(); err != nil {
 		_ = unix.Close(fd)
 		return nil, err
 	}
-	// Best effort: without the filter, thread events are read and dropped.
-	_ = attachThreadFilter(fd)
+	if c.mono, err = newMonoClock(); err != nil {
+		_ = unix.Close(fd)
+		return nil, fmt.Errorf("netlink connector: %w", err)
+	}
+	// Best effort: without the filters, forks are read from fd (a wake-up
+	// each) and thread events are read and dropped.
+	if c.forkFD, err = openForkSocket(); err != nil || attachFilter(fd, false, true) != nil {
+		if c.forkFD >= 0 {
+			_ = unix.Close(c.forkFD)
+			c.forkFD = -1
+		}
+		_ = attachFilter(fd, true, true)
+	}
 	if err := unix.SetNonblock(fd, true); err != nil {
 		c.close()
 		return nil, fmt.Errorf("netlink connector: %w", err)
@@ -93,6 +123,9 @@ func newConnector(l process.Lister) (producer, error) {
 }
 
 func (c *connector) close() {
+	if c.forkFD >= 0 {
+		_ = unix.Close(c.forkFD)
+	}
 	if c.f != nil {
 		_ = c.f.Close()
 	} else {
@@ -127,101 +160,85 @@ func (c *connector) run(ctx context.Context, s sink) error {
 	defer stop()
 	var due atomic.Int64 // deadline() in Unix ns, 0 when no fork is pending
 	done := make(chan struct{})
+	var nudger sync.WaitGroup
+	nudger.Go(func() { c.graceNudge(&due, done) })
+	defer nudger.Wait() // after close(done): the caller closes the sockets
 	defer close(done)
-	go c.graceNudge(&due, done)
 	buf := make([]byte, 256<<10)
-	ne := binary.NativeEndian
 	for {
-		// Sleep until an event or a deadline: the end of the run (see the
-		// AfterFunc: ctx is checked after a deadline is cleared) or a fork
-		// whose grace ended (graceNudge).
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		var n int
-		var rerr error
-		err := c.rc.Read(func(fd uintptr) bool {
-			n, rerr = recvNow(int(fd), buf)
-			return !errors.Is(rerr, unix.EAGAIN)
-		})
+		n, err := recvNow(c.fd, buf)
+		lost := false
 		switch {
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			_ = c.f.SetReadDeadline(time.Time{})
+		case errors.Is(err, unix.EAGAIN):
+			// Every event queued until now is handled. Sleep until an
+			// event or a deadline: the end of the run (see the AfterFunc:
+			// ctx is checked after a deadline is cleared) or a fork to
+			// look at (graceNudge).
+			if lost = c.settle(ctx, s); !lost {
+				due.Store(unixNano(c.deadline()))
+				if err := c.waitReadable(); errors.Is(err, os.ErrDeadlineExceeded) {
+					_ = c.f.SetReadDeadline(time.Time{})
+				} else if err != nil {
+					return fmt.Errorf("netlink connector receive: %w", err)
+				}
+			}
+		case errors.Is(err, unix.ENOBUFS):
+			lost = true
+		case errors.Is(err, unix.EINTR):
 		case err != nil:
 			return fmt.Errorf("netlink connector receive: %w", err)
-		case errors.Is(rerr, unix.ENOBUFS):
+		default:
+			lost = c.handleDatagram(ctx, s, buf[:n])
+			c.announceForks(ctx, s, time.Now().Add(-forkGrace))
+		}
+		if lost {
 			// The kernel dropped events: start over from /proc and resync
 			// every subscriber.
 			if err := c.scan(ctx, s); err != nil {
 				return err
 			}
-		case errors.Is(rerr, unix.EINTR):
-		case rerr != nil:
-			return fmt.Errorf("netlink connector receive: %w", rerr)
-		default:
-			if msgs, err := syscall.ParseNetlinkMessage(buf[:n]); err == nil {
-				for _, m := range msgs {
-					d := m.Data
-					if len(d) < cnMsgLen+evMinSz || ne.Uint32(d[0:]) != cnIdxProc || ne.Uint32(d[4:]) != cnValProc {
-						continue
-					}
-					c.handle(ctx, s, d[cnMsgLen:])
-				}
-			}
-		}
-		c.announceForks(ctx, s, time.Now().Add(-forkGrace))
-		due.Store(unixNano(c.deadline()))
-	}
-}
-
-// graceNudge ends the connector's read when the oldest pending fork's grace
-// is over and no event came to check it. It polls on a slow ticker instead
-// of a read deadline tracking each fork: arming a timer from the running
-// connector made the Go scheduler start another thread for every fork
-// (wakeNetPoller), 8 of the 23 context switches ctld made per started
-// process under one watch, and every timer due also wakes the runtime's
-// sysmon (it sleeps until the next timer), so a fast ticker cost as much.
-// A deadline in the past wakes the read at once, without a timer.
-func (c *connector) graceNudge(due *atomic.Int64, done <-chan struct{}) {
-	t := time.NewTicker(graceTick)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case now := <-t.C:
-			if d := due.Load(); d != 0 && now.UnixNano() >= d {
-				_ = c.f.SetReadDeadline(now)
-			}
 		}
 	}
 }
 
-func unixNano(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
+// waitReadable parks until fd has data or its read deadline passes.
+func (c *connector) waitReadable() error {
+	polled := false
+	return c.rc.Read(func(uintptr) bool {
+		if polled {
+			return true
+		}
+		polled = true
+		return false
+	})
 }
 
-// deadline is when the oldest pending fork's grace ends, or zero (no
-// deadline) when none is pending. A fork already gone waits for its exit
-// event, not for a deadline (counting it would end every wait at once,
-// before any event is read).
-func (c *connector) deadline() time.Time {
-	var oldest time.Time
-	for _, fi := range c.forked {
-		if fi.gone {
+// handleDatagram handles the proc_events of one datagram from fd; it
+// reports whether the fork socket lost events.
+func (c *connector) handleDatagram(ctx context.Context, s sink, b []byte) (lost bool) {
+	msgs, err := syscall.ParseNetlinkMessage(b)
+	if err != nil {
+		return false
+	}
+	ne := binary.NativeEndian
+	for _, m := range msgs {
+		d := m.Data
+		if len(d) < cnMsgLen+evMinSz || ne.Uint32(d[0:]) != cnIdxProc || ne.Uint32(d[4:]) != cnValProc {
 			continue
 		}
-		if oldest.IsZero() || fi.seen.Before(oldest) {
-			oldest = fi.seen
+		ev := d[cnMsgLen:]
+		// The fork of a process not known yet was queued before this event:
+		// read it. (A known process's fork was applied long ago.)
+		if _, known := c.known[int32(ne.Uint32(ev[evData:]))]; !known && c.readForks() {
+			return true
 		}
+		c.applyForks(s, ne.Uint64(ev[evTime:]))
+		c.handle(ctx, s, ev)
 	}
-	if oldest.IsZero() {
-		return oldest
-	}
-	return oldest.Add(forkGrace)
+	return false
 }
 
 // handle applies one proc_event. Only thread-group leaders are processes.
@@ -229,17 +246,10 @@ func (c *connector) handle(ctx context.Context, s sink, ev []byte) {
 	ne := binary.NativeEndian
 	d := ev[evData:]
 	switch ne.Uint32(ev[evWhat:]) {
-	case procEventFork:
-		ppid, pid, tgid := int32(ne.Uint32(d[4:])), int32(ne.Uint32(d[8:])), int32(ne.Uint32(d[12:]))
-		if pid != tgid {
-			return
+	case procEventFork: // only when the fork socket could not be set up
+		if f, ok := forkOf(ev); ok {
+			c.fork(s, f)
 		}
-		if old, ok := c.known[pid]; ok { // its exit was lost or never seen
-			s.exited(old, nil)
-			delete(c.known, pid)
-			delete(c.execed, pid)
-		}
-		c.forked[pid] = forkInfo{ppid: ppid, at: process.StartTimeFromMonotonic(ne.Uint64(ev[evTime:])), seen: time.Now()}
 	case procEventExec:
 		pid, tgid := int32(ne.Uint32(d[0:])), int32(ne.Uint32(d[4:]))
 		if pid != tgid {
@@ -363,21 +373,4 @@ func (c *connector) announce(s sink, p process.Process, fi forkInfo) {
 	}
 	c.known[p.PID] = p
 	s.started(p)
-}
-
-func (c *connector) announceForks(ctx context.Context, s sink, before time.Time) {
-	for pid, fi := range c.forked {
-		if fi.gone || !fi.seen.Before(before) {
-			continue
-		}
-		delete(c.forked, pid)
-		p, ok := c.read(ctx, pid, fi.at)
-		if !ok {
-			// Gone without an exit event yet: its exit resolves it.
-			fi.gone = true
-			c.forked[pid] = fi
-			continue
-		}
-		c.announce(s, p, fi)
-	}
 }

@@ -33,19 +33,30 @@ const (
 	evMinSz = 32
 )
 
-// subscribe binds the socket to the process connector's group and asks
-// for its events.
+// subscribe binds the socket to the process connector's group, asks for
+// its events and waits until they flow.
 func (c *connector) subscribe() error {
-	if err := unix.Bind(c.fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: cnIdxProc}); err != nil {
-		return fmt.Errorf("netlink connector bind: %w", err)
+	seq, err := listen(c.fd)
+	if err != nil {
+		return err
 	}
-	// A large buffer rides out bursts; overflow is still handled (lost()).
-	if unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 8<<20) != nil {
-		_ = unix.SetsockoptInt(c.fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 8<<20)
+	return c.awaitAck(seq)
+}
+
+// listen binds fd to the process connector's group and asks for its events.
+func listen(fd int) (uint32, error) {
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: cnIdxProc}); err != nil {
+		return 0, fmt.Errorf("netlink connector bind: %w", err)
 	}
+	// A large buffer rides out bursts; overflow is still handled (ENOBUFS:
+	// the connector rescans).
+	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 8<<20) != nil {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 8<<20)
+	}
+	// Bounds each blocking read of awaitAck.
 	tv := unix.NsecToTimeval(int64(forkGrace))
-	if err := unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-		return fmt.Errorf("netlink connector timeout: %w", err)
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return 0, fmt.Errorf("netlink connector timeout: %w", err)
 	}
 	seq := rand.Uint32()
 	msg := make([]byte, nlmsgHdrLen+cnMsgLen+4)
@@ -60,9 +71,16 @@ func (c *connector) subscribe() error {
 	ne.PutUint32(cn[8:], seq)
 	ne.PutUint16(cn[16:], 4)
 	ne.PutUint32(cn[cnMsgLen:], procCnMcastListen)
-	if err := unix.Sendto(c.fd, msg, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return fmt.Errorf("netlink connector subscribe: %w", err)
+	if err := unix.Sendto(fd, msg, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return 0, fmt.Errorf("netlink connector subscribe: %w", err)
 	}
+	return seq, nil
+}
+
+// awaitAck waits for the kernel to acknowledge the subscription (or for any
+// event, which proves delivery).
+func (c *connector) awaitAck(seq uint32) error {
+	ne := binary.NativeEndian
 	// Newer kernels do not always acknowledge; any event proves delivery, so
 	// make some: a goroutine that ends locked to its thread ends that thread
 	// (unless it is the main thread, hence several).
