@@ -5,43 +5,25 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/windows"
 
 	"github.com/remotectl/remotectl/internal/errdefs"
+	"github.com/remotectl/remotectl/server/logs/internal/wevtapi"
 )
 
-// wevtapi through lazy procs (x/sys/windows has no wrappers), modelled on
-// winlogbeat's sys/wineventlog. A follow polls EvtQuery for records after
-// the last record ID once a second rather than holding an EvtSubscribe
-// subscription: the record ID doubles as the cursor, and a reconnect is
-// the same query.
-var (
-	wevtapi                      = windows.NewLazySystemDLL("wevtapi.dll")
-	procEvtQuery                 = wevtapi.NewProc("EvtQuery")
-	procEvtNext                  = wevtapi.NewProc("EvtNext")
-	procEvtRender                = wevtapi.NewProc("EvtRender")
-	procEvtClose                 = wevtapi.NewProc("EvtClose")
-	procEvtOpenPublisherMetadata = wevtapi.NewProc("EvtOpenPublisherMetadata")
-	procEvtFormatMessage         = wevtapi.NewProc("EvtFormatMessage")
-)
+// wevtapi through the typed wrappers mkwinsyscall generates in package
+// wevtapi, modelled on winlogbeat's sys/wineventlog. A follow polls EvtQuery
+// for records after the last record ID once a second rather than holding an
+// EvtSubscribe subscription: the record ID doubles as the cursor, and a
+// reconnect is the same query.
+const evtPollInterval = time.Second
 
-const (
-	evtQueryChannelPath         = 0x1
-	evtQueryReverseDirection    = 0x200
-	evtQueryTolerateQueryErrors = 0x1000
-	evtRenderEventXML           = 1
-	evtFormatMessageEvent       = 1
-	evtPollInterval             = time.Second
-)
-
-type evtHandle uintptr
-
-func evtClose(h evtHandle) {
+func evtClose(h wevtapi.Handle) {
 	if h != 0 {
-		_, _, _ = procEvtClose.Call(uintptr(h))
+		_ = wevtapi.EvtClose(h)
 	}
 }
 
@@ -52,16 +34,16 @@ func evtUnavailable(op string, err error) error {
 	if errors.Is(err, windows.ERROR_ACCESS_DENIED) {
 		return fmt.Errorf("%w: wevtapi %s: %w", errdefs.ErrPermissionDenied, op, err)
 	}
-	var errno windows.Errno
-	if errors.As(err, &errno) && errno == 0 {
-		// Wine's stubs fail without setting the last error.
+	if errors.Is(err, syscall.EINVAL) {
+		// Wine's stubs fail without setting the last error; the wrappers
+		// report that as EINVAL, which no Win32 call sets.
 		return fmt.Errorf("%w: wevtapi %s failed without an error code (not implemented by this wevtapi.dll?)", errdefs.ErrUnavailable, op)
 	}
 	return fmt.Errorf("%w: wevtapi %s: %w", errdefs.ErrUnavailable, op, err)
 }
 
-func evtQuery(channel, query string, reverse bool) (evtHandle, error) {
-	if err := procEvtQuery.Find(); err != nil {
+func evtQuery(channel, query string, reverse bool) (wevtapi.Handle, error) {
+	if err := wevtapi.Load(); err != nil {
 		return 0, evtUnavailable("load", err)
 	}
 	c, err := windows.UTF16PtrFromString(channel)
@@ -72,23 +54,22 @@ func evtQuery(channel, query string, reverse bool) (evtHandle, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%w: query: %w", errdefs.ErrInvalidArgument, err)
 	}
-	flags := uintptr(evtQueryChannelPath | evtQueryTolerateQueryErrors)
+	flags := uint32(wevtapi.EvtQueryChannelPath | wevtapi.EvtQueryTolerateQueryErrors)
 	if reverse {
-		flags |= evtQueryReverseDirection
+		flags |= wevtapi.EvtQueryReverseDirection
 	}
-	h, _, callErr := procEvtQuery.Call(0, uintptr(unsafe.Pointer(c)), uintptr(unsafe.Pointer(q)), flags)
-	if h == 0 {
-		return 0, evtUnavailable("EvtQuery", callErr)
+	h, err := wevtapi.EvtQuery(0, c, q, flags)
+	if err != nil {
+		return 0, evtUnavailable("EvtQuery", err)
 	}
-	return evtHandle(h), nil
+	return h, nil
 }
 
 // evtNext returns up to n event handles; none at the end of the results.
-func evtNext(rs evtHandle, n int) ([]evtHandle, error) {
-	hs := make([]evtHandle, n)
+func evtNext(rs wevtapi.Handle, n int) ([]wevtapi.Handle, error) {
+	hs := make([]wevtapi.Handle, n)
 	var got uint32
-	r, _, err := procEvtNext.Call(uintptr(rs), uintptr(n), uintptr(unsafe.Pointer(&hs[0])), 0, 0, uintptr(unsafe.Pointer(&got)))
-	if r == 0 {
+	if err := wevtapi.EvtNext(rs, uint32(n), &hs[0], 0, 0, &got); err != nil {
 		if errors.Is(err, windows.ERROR_NO_MORE_ITEMS) {
 			return nil, nil
 		}
@@ -98,13 +79,12 @@ func evtNext(rs evtHandle, n int) ([]evtHandle, error) {
 }
 
 // evtRenderXML renders one record as XML (UTF-16 in buf, grown as needed).
-func evtRenderXML(h evtHandle, buf *[]uint16) (string, error) {
+func evtRenderXML(h wevtapi.Handle, buf *[]uint16) (string, error) {
 	for {
 		var used, props uint32
 		size := uint32(len(*buf) * 2)
-		r, _, err := procEvtRender.Call(0, uintptr(h), evtRenderEventXML, uintptr(size),
-			uintptr(unsafe.Pointer(&(*buf)[0])), uintptr(unsafe.Pointer(&used)), uintptr(unsafe.Pointer(&props)))
-		if r != 0 {
+		err := wevtapi.EvtRender(0, h, wevtapi.EvtRenderEventXML, size, &(*buf)[0], &used, &props)
+		if err == nil {
 			return windows.UTF16ToString((*buf)[:used/2]), nil
 		}
 		if !errors.Is(err, windows.ERROR_INSUFFICIENT_BUFFER) || used <= size {
@@ -116,12 +96,12 @@ func evtRenderXML(h evtHandle, buf *[]uint16) (string, error) {
 
 // evtMessage formats a record's message with its provider's metadata
 // (cached per provider); "" when the provider has none.
-func evtMessage(h evtHandle, provider string, pubs map[string]evtHandle) string {
+func evtMessage(h wevtapi.Handle, provider string, pubs map[string]wevtapi.Handle) string {
 	pub, ok := pubs[provider]
 	if !ok {
 		if p, err := windows.UTF16PtrFromString(provider); err == nil {
-			r, _, _ := procEvtOpenPublisherMetadata.Call(0, uintptr(unsafe.Pointer(p)), 0, 0, 0)
-			pub = evtHandle(r)
+			// 0 when the provider has no metadata: no message, then.
+			pub, _ = wevtapi.EvtOpenPublisherMetadata(0, p, nil, 0, 0)
 		}
 		pubs[provider] = pub
 	}
@@ -131,9 +111,8 @@ func evtMessage(h evtHandle, provider string, pubs map[string]evtHandle) string 
 	buf := make([]uint16, 1024)
 	for i := 0; i < 2; i++ {
 		var used uint32
-		r, _, err := procEvtFormatMessage.Call(uintptr(pub), uintptr(h), 0, 0, 0, evtFormatMessageEvent,
-			uintptr(len(buf)), uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&used)))
-		if r != 0 {
+		err := wevtapi.EvtFormatMessage(pub, h, 0, 0, 0, wevtapi.EvtFormatMessageEvent, uint32(len(buf)), &buf[0], &used)
+		if err == nil {
 			return windows.UTF16ToString(buf[:used])
 		}
 		if !errors.Is(err, windows.ERROR_INSUFFICIENT_BUFFER) || int(used) <= len(buf) {
@@ -152,7 +131,7 @@ func evtScan(src Source, query string, reverse bool, lim Limits, fn func(Entry, 
 		return err
 	}
 	defer evtClose(rs)
-	pubs := map[string]evtHandle{}
+	pubs := map[string]wevtapi.Handle{}
 	defer func() {
 		for _, p := range pubs {
 			evtClose(p)

@@ -27,3 +27,25 @@ func (l *SystemLister) Read(ctx context.Context, pid int32, fields Field) (Proce
 	ps[0].Mask(opts.Fields)
 	return ps[0], nil
 }
+
+// readTable reads a platform's process table: each entry of the table list
+// returns becomes a Process through readOne, which reports whether it is
+// kept. A table that cannot be listed is ErrUnavailable; ctx is checked
+// every 64 entries, so a cancelled listing of thousands stops early.
+func readTable[E any](ctx context.Context, list func() ([]E, error), readOne func(e *E, p *Process) bool) ([]Process, error) {
+	table, err := list()
+	if err != nil {
+		return nil, fmt.Errorf("%w: listing processes: %w", errdefs.ErrUnavailable, err)
+	}
+	var procs []Process
+	for i := range table {
+		if i%64 == 0 && ctx.Err() != nil {
+			return nil, ctxErr(ctx.Err())
+		}
+		var p Process
+		if readOne(&table[i], &p) {
+			procs = append(procs, p)
+		}
+	}
+	return procs, nil
+}

@@ -41,19 +41,10 @@ type entry struct {
 
 func (r *gopsReader) read(ctx context.Context, q *query) ([]Process, scan, error) {
 	s := newScan(q, q.need.Has(FieldCPU) && execBacked&FieldCPU == 0)
-	ents, err := enumerate(ctx, q.pids)
+	procs, err := readTable(ctx, func() ([]entry, error) { return enumerate(ctx, q.pids) },
+		func(e *entry, p *Process) bool { return r.readProc(ctx, e, q, p, &s) })
 	if err != nil {
-		return nil, scan{}, fmt.Errorf("%w: listing processes: %w", errdefs.ErrUnavailable, err)
-	}
-	var procs []Process
-	for i := range ents {
-		if i%64 == 0 && ctx.Err() != nil {
-			return nil, scan{}, ctxErr(ctx.Err())
-		}
-		var p Process
-		if r.readProc(ctx, &ents[i], q, &p, &s) {
-			procs = append(procs, p)
-		}
+		return nil, scan{}, err
 	}
 	return procs, s, nil
 }

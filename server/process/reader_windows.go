@@ -30,25 +30,16 @@ var snapshot = systemSnapshot
 
 func (r *winReader) read(ctx context.Context, q *query) ([]Process, scan, error) {
 	s := newScan(q, q.need.Has(FieldCPU))
-	table, err := snapshot()
-	if err != nil {
-		return nil, scan{}, fmt.Errorf("%w: listing processes: %w", errdefs.ErrUnavailable, err)
-	}
-	var procs []Process
-	for i := range table {
-		if i%64 == 0 && ctx.Err() != nil {
-			return nil, scan{}, ctxErr(ctx.Err())
-		}
-		sp := &table[i]
+	procs, err := readTable(ctx, snapshot, func(sp *sysProc, p *Process) bool {
 		if q.pids != nil {
 			if _, ok := slices.BinarySearch(q.pids, sp.pid); !ok {
-				continue
+				return false
 			}
 		}
-		var p Process
-		if r.readProc(sp, q, &p, &s) {
-			procs = append(procs, p)
-		}
+		return r.readProc(sp, q, p, &s)
+	})
+	if err != nil {
+		return nil, scan{}, err
 	}
 	return procs, s, nil
 }
