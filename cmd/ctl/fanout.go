@@ -43,14 +43,32 @@ type errorView struct {
 	Hint    string `json:"hint,omitempty"`
 }
 
-// Outcome classes of one host, counted by the summary line.
+// outcome classes one host's result for the summary line.
+type outcome int
+
 const (
-	outcomeOK          = "ok"
-	outcomeFailed      = "failed"
-	outcomeUnreachable = "unreachable"
-	outcomeTimedOut    = "timed out"
-	outcomeSkipped     = "skipped"
+	outcomeOK outcome = iota
+	outcomeFailed
+	outcomeUnreachable
+	outcomeTimedOut
+	outcomeSkipped
+	numOutcomes
 )
+
+// outcomeNames are the summary line's words, in its order.
+var outcomeNames = [numOutcomes]string{"ok", "failed", "unreachable", "timed out", "skipped"}
+
+// tally counts the hosts of each outcome.
+type tally [numOutcomes]int
+
+// String is the summary line's body: "3 ok, 1 failed, 0 unreachable, ...".
+func (t *tally) String() string {
+	parts := make([]string, numOutcomes)
+	for o, name := range outcomeNames {
+		parts[o] = fmt.Sprintf("%d %s", t[o], name)
+	}
+	return strings.Join(parts, ", ")
+}
 
 var errorCodes = map[int]string{
 	exitError: "error", exitUsage: "invalid_argument", exitNotFound: "not_found", exitAuth: "permission_denied",
@@ -59,7 +77,7 @@ var errorCodes = map[int]string{
 
 // hostFailure classifies a host's error: its outcome, its JSON view and
 // its stderr line.
-func (a *app) hostFailure(h fleet.Host, op string, hints map[int]string, err error) (string, errorView, string) {
+func (a *app) hostFailure(h fleet.Host, op string, hints map[int]string, err error) (outcome, errorView, string) {
 	t := a.target
 	t.host = h.Address()
 	code, line := describe(wrapOp(op, err, hints), "", t)
@@ -67,20 +85,20 @@ func (a *app) hostFailure(h fleet.Host, op string, hints map[int]string, err err
 	if i := strings.Index(line, " (hint: "); i >= 0 {
 		ev.Hint = strings.TrimSuffix(line[i+len(" (hint: "):], ")")
 	}
-	outcome := outcomeFailed
+	class := outcomeFailed
 	switch {
 	case errors.Is(err, fleet.ErrSkipped):
-		outcome, ev.Code = outcomeSkipped, "skipped"
+		class, ev.Code = outcomeSkipped, "skipped"
 	case errors.Is(err, fleet.ErrUnreachable):
-		outcome, ev.Code = outcomeUnreachable, "unreachable"
+		class, ev.Code = outcomeUnreachable, "unreachable"
 		if code == exitTimeout {
 			ev.Hint = "no connection within --connect-timeout: is the host up and its port reachable?"
 			line = line[:strings.Index(line+" (hint: ", " (hint: ")] + " (hint: " + ev.Hint + ")"
 		}
 	case code == exitTimeout:
-		outcome = outcomeTimedOut
+		class = outcomeTimedOut
 	}
-	return outcome, ev, "ctl: " + h.Name + ": " + strings.TrimPrefix(line, "ctl: ")
+	return class, ev, "ctl: " + h.Name + ": " + strings.TrimPrefix(line, "ctl: ")
 }
 
 // fleetPool is a pool of the targets' clients, sharing the credentials.
@@ -122,14 +140,14 @@ func (a *app) fanOut(ctx context.Context, op fanOp) error {
 	width := hostWidth(a.hosts)
 	stream := !a.out.json() && !a.fl.fold && op.lines != nil
 	views := make([]hostResultView, len(a.hosts))
-	counts := map[string]int{}
+	var counts tally
 	start := time.Now()
 	var werr error
 	fleet.Do(ctx, pool, a.hosts, a.doOptions(), op.call, func(r fleet.Result[any]) {
 		views[r.Index] = hostResultView{Host: r.Host.Name, Result: r.Value}
 		if r.Err != nil {
-			outcome, ev, line := a.hostFailure(r.Host, op.op, op.hints, r.Err)
-			counts[outcome]++
+			class, ev, line := a.hostFailure(r.Host, op.op, op.hints, r.Err)
+			counts[class]++
 			views[r.Index] = hostResultView{Host: r.Host.Name, Error: &ev}
 			a.diag("%s", line)
 			return
@@ -149,7 +167,7 @@ func (a *app) fanOut(ctx context.Context, op fanOp) error {
 	if err := a.printFanOut(op, views, stream); err != nil {
 		return err
 	}
-	return a.summarize(len(a.hosts), counts, time.Since(start))
+	return a.summarize(len(a.hosts), &counts, time.Since(start))
 }
 
 func (a *app) printFanOut(op fanOp, views []hostResultView, streamed bool) error {
@@ -213,10 +231,8 @@ func (a *app) printFolded(op fanOp, views []hostResultView) error {
 }
 
 // summarize writes the summary line and returns the exit status.
-func (a *app) summarize(n int, counts map[string]int, took time.Duration) error {
-	a.diag("ctl: %d hosts: %d ok, %d failed, %d unreachable, %d timed out, %d skipped (%s)", n,
-		counts[outcomeOK], counts[outcomeFailed], counts[outcomeUnreachable], counts[outcomeTimedOut], counts[outcomeSkipped],
-		took.Round(time.Millisecond))
+func (a *app) summarize(n int, counts *tally, took time.Duration) error {
+	a.diag("ctl: %d hosts: %s (%s)", n, counts, took.Round(time.Millisecond))
 	switch {
 	case counts[outcomeUnreachable]+counts[outcomeTimedOut] > 0:
 		return &fleetExit{exitSomeUnreachable}
