@@ -51,28 +51,29 @@ type Limits struct {
 	ReadBurst      int
 }
 
-// Default limits: generous for people and scripts, tight enough that one
-// compromised client cannot flap every service or exhaust the agent.
-const (
-	DefaultMutationsPerSecond  = 2
-	DefaultMutationBurst       = 10
-	DefaultStreamsPerIdentity  = 32
-	DefaultOpenStreamsHeadroom = 224
-	DefaultRequestTimeout      = 10 * time.Second
-	DefaultReadsPerSecond      = 50
-	DefaultReadBurst           = 200
-)
+// DefaultLimits are what zero fields take: generous for people and
+// scripts, tight enough that one compromised client cannot flap every
+// service or exhaust the agent. OpenStreamsPerIdentity has no default of its
+// own: it follows StreamsPerIdentity (see withDefaults).
+var DefaultLimits = Limits{
+	MutationsPerSecond: 2,
+	MutationBurst:      10,
+	StreamsPerIdentity: 32,
+	RequestTimeout:     10 * time.Second,
+	ReadsPerSecond:     50,
+	ReadBurst:          200,
+}
+
+// DefaultOpenStreamsHeadroom is what a zero OpenStreamsPerIdentity adds to
+// StreamsPerIdentity, for unary calls.
+const DefaultOpenStreamsHeadroom = 224
 
 func (l Limits) withDefaults() Limits {
-	defaults.Fill(&l.MutationsPerSecond, DefaultMutationsPerSecond)
-	defaults.Fill(&l.MutationBurst, DefaultMutationBurst)
-	defaults.Fill(&l.StreamsPerIdentity, DefaultStreamsPerIdentity)
-	if l.OpenStreamsPerIdentity <= 0 {
+	openFollows := l.OpenStreamsPerIdentity <= 0
+	defaults.FillAll(&l, DefaultLimits)
+	if openFollows {
 		l.OpenStreamsPerIdentity = l.StreamsPerIdentity + DefaultOpenStreamsHeadroom
 	}
-	defaults.Fill(&l.RequestTimeout, DefaultRequestTimeout)
-	defaults.Fill(&l.ReadsPerSecond, DefaultReadsPerSecond)
-	defaults.Fill(&l.ReadBurst, DefaultReadBurst)
 	return l
 }
 

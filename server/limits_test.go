@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"net"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -325,4 +326,32 @@ func TestKeepalivePingFloodCutOff(t *testing.T) {
 		t.Fatalf("stream of a ping-flooding client: %v after %v; want UNAVAILABLE (GOAWAY too_many_pings) well before 70 s", err, time.Since(start))
 	}
 	t.Logf("cut off after %v: %v", time.Since(start).Round(time.Second), err)
+}
+
+func TestLimitsWithDefaults(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       Limits
+		wantOpen int
+	}{
+		{"zero: open streams follow the stream cap", Limits{}, DefaultLimits.StreamsPerIdentity + DefaultOpenStreamsHeadroom},
+		{"stream cap set: open streams follow it", Limits{StreamsPerIdentity: 4}, 4 + DefaultOpenStreamsHeadroom},
+		{"open streams set: kept", Limits{OpenStreamsPerIdentity: 5}, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.in.withDefaults()
+			if got.OpenStreamsPerIdentity != tt.wantOpen {
+				t.Errorf("OpenStreamsPerIdentity = %d, want %d", got.OpenStreamsPerIdentity, tt.wantOpen)
+			}
+			// A field added to Limits without a default would stay zero
+			// (no limit, or no budget at all).
+			v := reflect.ValueOf(got)
+			for i := range v.NumField() {
+				if v.Field(i).IsZero() {
+					t.Errorf("%s has no default", v.Type().Field(i).Name)
+				}
+			}
+		})
+	}
 }

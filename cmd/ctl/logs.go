@@ -189,8 +189,8 @@ func (a *app) runLogs(ctx context.Context, src *pb.LogSource, f *logsFlags) erro
 	if err != nil {
 		return err
 	}
-	if f.lines < 0 || f.lines > logs.DefaultMaxReadLines {
-		return usagef("invalid --lines %d: 0 to %d", f.lines, logs.DefaultMaxReadLines)
+	if f.lines < 0 || f.lines > logs.DefaultLimits.MaxReadLines {
+		return usagef("invalid --lines %d: 0 to %d", f.lines, logs.DefaultLimits.MaxReadLines)
 	}
 	if f.cursor != "" && !f.follow {
 		return usagef("--cursor continues a follow: add -f")

@@ -154,13 +154,20 @@ type Limits struct {
 	BatchLines int
 }
 
-// Defaults.
+// DefaultLimits are what zero fields take.
+var DefaultLimits = Limits{
+	MaxLineBytes:   64 << 10,
+	MaxReadLines:   10000,
+	LinesPerSecond: 200000,
+	BatchLines:     1024,
+}
+
+// DefaultReadLines is how many entries a read returns when the caller
+// names no number.
+const DefaultReadLines = 10
+
+// Bounds of the request itself, the same on every agent.
 const (
-	DefaultReadLines      = 10
-	DefaultMaxLineBytes   = 64 << 10
-	DefaultMaxReadLines   = 10000
-	DefaultLinesPerSecond = 200000
-	DefaultBatchLines     = 1024
 	// MaxPatterns and MaxPatternLen bound the filter a caller may send.
 	MaxPatterns   = 16
 	MaxPatternLen = 1024
@@ -168,12 +175,9 @@ const (
 	MaxSourceLen = 4096
 )
 
-// WithDefaults fills zero fields.
+// WithDefaults fills zero fields from DefaultLimits.
 func (l Limits) WithDefaults() Limits {
-	defaults.Fill(&l.MaxLineBytes, DefaultMaxLineBytes)
-	defaults.Fill(&l.MaxReadLines, DefaultMaxReadLines)
-	defaults.Fill(&l.LinesPerSecond, DefaultLinesPerSecond)
-	defaults.Fill(&l.BatchLines, DefaultBatchLines)
+	defaults.FillAll(&l, DefaultLimits)
 	return l
 }
 
