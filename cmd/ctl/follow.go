@@ -61,3 +61,8 @@ func (a *app) tableHeader(format string, cols ...any) string {
 	}
 	return fmt.Sprintf(format, cols...)
 }
+
+// reconnectNote is the stderr note of every following watch.
+func (a *app) reconnectNote(err error, delay time.Duration) {
+	a.diag("ctl: watch interrupted (%s); reconnecting in %s", reasonOf(err), delay.Round(time.Millisecond))
+}

@@ -140,34 +140,6 @@ func newEventHead(e interface {
 	return eventHead{Seq: e.GetSequence(), Time: timeString(e.GetTime()), Type: typ}
 }
 
-// eventView is one line of `ctl ps watch -o json` (NDJSON).
-type eventView struct {
-	eventHead
-	Process *processView `json:"process,omitempty"`
-	// EXEC: the program before.
-	OldName *string  `json:"old_name,omitempty"`
-	OldExe  *string  `json:"old_exe,omitempty"`
-	OldArgs []string `json:"old_args,omitempty"`
-	// EXITED: exit code or killing signal, when the agent knows it.
-	ExitCode   *int32 `json:"exit_code,omitempty"`
-	ExitSignal *int32 `json:"exit_signal,omitempty"`
-}
-
-func newEventView(e *pb.ProcessEvent, fields fieldSet) eventView {
-	v := eventView{eventHead: newEventHead(e, eventTypeName(e.GetType())), ExitCode: e.ExitCode, ExitSignal: e.ExitSignal}
-	if e.GetProcess() != nil {
-		pv := newProcessView(e.GetProcess(), fields)
-		v.Process = &pv
-	}
-	if e.GetType() == pb.ProcessEventType_PROCESS_EVENT_TYPE_EXEC {
-		v.OldName, v.OldArgs = new(e.GetOldName()), e.GetOldArgs()
-		if e.GetOldExe() != "" {
-			v.OldExe = new(e.GetOldExe())
-		}
-	}
-	return v
-}
-
 // serviceView is one service; list fields are always arrays.
 type serviceView struct {
 	Name            string   `json:"name"`
