@@ -12,9 +12,17 @@ import (
 // holds 15 bytes). It skips the test where there is no sleep(1).
 func NamedSleep(tb testing.TB, name string) string {
 	tb.Helper()
-	src, err := exec.LookPath("sleep")
+	return CopyProgram(tb, "sleep", name)
+}
+
+// CopyProgram copies the program prog (looked up in PATH) under name into a
+// temporary directory and returns its path. It skips the test where there
+// is no prog.
+func CopyProgram(tb testing.TB, prog, name string) string {
+	tb.Helper()
+	src, err := exec.LookPath(prog)
 	if err != nil {
-		tb.Skip("sleep(1) not found")
+		tb.Skipf("%s not found", prog)
 	}
 	data, err := os.ReadFile(src)
 	if err != nil {

@@ -169,12 +169,13 @@ func listen(tb testing.TB, addr string) net.Listener {
 	return lis
 }
 
-// Client is a Go client with the PKI's client certificate, closed when
+// Dial is a Go client of the agent at addr with the client certificate of
+// certs (an agent started here, or a ctld run as a program), closed when
 // the test ends.
-func (a *Agent) Client(tb testing.TB, opts ...client.Option) *client.Client {
+func Dial(tb testing.TB, addr string, certs pki.Paths, opts ...client.Option) *client.Client {
 	tb.Helper()
-	opts = append([]client.Option{client.WithTLSFiles(a.PKI.CACert, a.PKI.ClientCert, a.PKI.ClientKey)}, opts...)
-	c, err := client.New(a.Addr, opts...)
+	opts = append([]client.Option{client.WithTLSFiles(certs.CACert, certs.ClientCert, certs.ClientKey)}, opts...)
+	c, err := client.New(addr, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -37,13 +37,7 @@ func startAgent(tb testing.TB, opts ...func(*server.Config)) *agentUnderTest {
 // client returns a Go client with the agent's dev client certificate.
 func (a *agentUnderTest) client(tb testing.TB, opts ...client.Option) *client.Client {
 	tb.Helper()
-	opts = append([]client.Option{client.WithTLSFiles(a.certs.CACert, a.certs.ClientCert, a.certs.ClientKey)}, opts...)
-	c, err := client.New(a.addr, opts...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = c.Close() })
-	return c
+	return agenttest.Dial(tb, a.addr, a.certs, opts...)
 }
 
 // uniqueName returns a short process name unlikely to collide (comm holds 15 bytes).

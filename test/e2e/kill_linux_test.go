@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -13,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/remotectl/remotectl/internal/testutil/tlstest"
 )
 
 // killAudit is the part of an audit record a kill leaves.
@@ -26,17 +26,8 @@ type killAudit struct {
 
 func killAudits(t *testing.T, path string) []killAudit {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = f.Close() }()
 	var out []killAudit
-	for sc := bufio.NewScanner(f); sc.Scan(); {
-		var a killAudit
-		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
-			t.Fatalf("audit line %q: %v", sc.Text(), err)
-		}
+	for _, a := range tlstest.JSONLines[killAudit](t, path) {
 		if strings.HasSuffix(a.Method, "/SignalProcess") {
 			out = append(out, a)
 		}

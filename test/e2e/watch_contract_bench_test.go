@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -131,24 +130,6 @@ func await(lines <-chan ctlLine, d time.Duration, ok func(ctlLine) bool) ([]ctlL
 	}
 }
 
-// copyBinary copies a program under a unique name and returns its path.
-func copyBinary(t *testing.T, prog, name string) string {
-	t.Helper()
-	src, err := exec.LookPath(prog)
-	if err != nil {
-		t.Skipf("%s not found", prog)
-	}
-	b, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dst := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(dst, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dst
-}
-
 // TestWatchBenchContract measures the figures of the "never silently lose
 // a process" contract against the real ctld and ctl binaries: short-lived
 // processes seen by a name filter, exec-aware events, JSON-safe sequences,
@@ -234,7 +215,7 @@ func TestWatchBenchContract(t *testing.T) {
 // of 50) under a ps watch filtered by their name (and by user root).
 func shortLived(t *testing.T, ctl string, env []string, filter string) {
 	name := uniqueName("rt")
-	bin := copyBinary(t, "true", name)
+	bin := testutil.CopyProgram(t, "true", name)
 	args := []string{"ps", "watch", "--existing", "--name", name, "-o", "json"}
 	if filter == "--user" {
 		args = append(args, "--user", "root")
@@ -313,7 +294,7 @@ func shortLived(t *testing.T, ctl string, env []string, filter string) {
 // wrappers runs 10 `sh -c 'sleep 0.3; exec NAME 0.4'` under a watch on NAME.
 func wrappers(t *testing.T, ctl string, env []string) {
 	name := uniqueName("rw")
-	bin := copyBinary(t, "sleep", name)
+	bin := testutil.CopyProgram(t, "sleep", name)
 	lines, stopWatch := ctlStream(t, ctl, env, "ps", "watch", "--existing", "--name", name, "-o", "json")
 	defer stopWatch()
 	if _, ok := await(lines, 20*time.Second, func(l ctlLine) bool { return l.ev.Type == "SYNCED" }); !ok {
@@ -350,7 +331,7 @@ func wrappers(t *testing.T, ctl string, env []string) {
 // time the test spawned the process.
 func startTimes(t *testing.T, ctl string, env []string) {
 	name := uniqueName("rs")
-	bin := copyBinary(t, "sleep", name)
+	bin := testutil.CopyProgram(t, "sleep", name)
 	lines, stopWatch := ctlStream(t, ctl, env, "ps", "watch", "--existing", "--name", name, "-o", "json")
 	defer stopWatch()
 	if _, ok := await(lines, 20*time.Second, func(l ctlLine) bool { return l.ev.Type == "SYNCED" }); !ok {
@@ -387,7 +368,7 @@ func startTimes(t *testing.T, ctl string, env []string) {
 // a subshell that sleeps, then runs demo-sleep as its last command (bash
 // execs it in the subshell's process), under ctl ps watch --name.
 func tourStep(t *testing.T, ctl string, env []string) {
-	bin := copyBinary(t, "sleep", "demo-sleep")
+	bin := testutil.CopyProgram(t, "sleep", "demo-sleep")
 	script := `( sleep 1.5; "` + bin + `" 1 ) &
 timeout 5 "` + ctl + `" ps watch --name 'demo-sleep*' || true`
 	ok := 0

@@ -100,17 +100,6 @@ func (p *PKI) ServerTLS(tb testing.TB, revoked ...string) *pki.ServerTLS {
 	return s
 }
 
-// ClientPair is the client certificate on disk as a key pair.
-func (p *PKI) ClientPair(tb testing.TB) *tls.Certificate {
-	tb.Helper()
-	c, err1 := os.ReadFile(p.ClientCert)
-	k, err2 := os.ReadFile(p.ClientKey)
-	if err1 != nil {
-		tb.Fatal(err1)
-	}
-	return KeyPair(tb, c, k, err2)
-}
-
 // KeyPair parses what CA.Issue* returned, failing the test on err.
 func KeyPair(tb testing.TB, certPEM, keyPEM []byte, err error) *tls.Certificate {
 	tb.Helper()
